@@ -1,0 +1,293 @@
+"""Pure drawing: overlays, legend colours, boxes, labels and skeletons.
+
+Every function takes an RGB uint8 (H, W, 3) image and returns a NEW image; inputs
+are never mutated. Colours come from a fixed palette keyed by class id (never by
+detection order, never by ``hash(label)``), so they do not flicker on a webcam and
+do not change between runs. Instances get their own colour keyed by their stable
+``segment_ids`` (falling back to left-to-right order when there are none).
+Large segments are painted before small ones so small ones stay visible.
+"""
+from __future__ import annotations
+
+import colorsys
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from core.types import Segmentation
+
+# 24 well-separated colours (Kelly / Tableau inspired); ids beyond use golden-ratio hues.
+_BASE_PALETTE = (
+    (230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48),
+    (145, 30, 180), (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212),
+    (0, 128, 128), (220, 190, 255), (170, 110, 40), (255, 250, 200), (128, 0, 0),
+    (170, 255, 195), (128, 128, 0), (255, 215, 180), (0, 0, 128), (128, 128, 128),
+    (255, 99, 71), (46, 139, 87), (65, 105, 225), (218, 165, 32),
+)
+BACKGROUND_NAMES = frozenset({"background", "__background__", "void", "unlabeled"})
+BACKGROUND_COLOR = (90, 90, 90)
+
+
+@lru_cache(maxsize=4096)
+def class_color(class_id: int, label: str | None = None) -> tuple[int, int, int]:
+    """Fixed RGB colour of a class id (background-like labels are grey)."""
+    if label is not None and label.lower() in BACKGROUND_NAMES:
+        return BACKGROUND_COLOR
+    if 0 <= class_id < len(_BASE_PALETTE):
+        return _BASE_PALETTE[class_id]
+    return _golden_color(class_id)
+
+
+def _golden_color(key: int, saturation: float = 0.75, value: float = 0.95) -> tuple[int, int, int]:
+    hue = (key * 0.6180339887498949 + 0.13) % 1.0
+    r, g, b = colorsys.hsv_to_rgb(hue, saturation, value)
+    return int(r * 255), int(g * 255), int(b * 255)
+
+
+def instance_color(key: int) -> tuple[int, int, int]:
+    """Own colour of an instance with stable key ``key`` (a segment / track id)."""
+    return _BASE_PALETTE[key % len(_BASE_PALETTE)] if key >= 0 else _golden_color(-key)
+
+
+def shade(color: tuple[int, int, int], index: int) -> tuple[int, int, int]:
+    """The ``index``-th shade of ``color`` (0 = the colour itself), for panoptic things."""
+    if index == 0:
+        return color
+    factors = (0.62, 1.35, 0.8, 1.18, 0.5, 1.5, 0.7, 1.25)
+    f = factors[(index - 1) % len(factors)]
+    h, l, s = colorsys.rgb_to_hls(*(c / 255 for c in color))
+    l = min(0.92, max(0.12, l * f))
+    return tuple(int(round(c * 255)) for c in colorsys.hls_to_rgb(h, l, s))  # type: ignore[return-value]
+
+
+def to_hex(color: tuple[int, int, int]) -> str:
+    return "#%02x%02x%02x" % tuple(color)
+
+
+def segment_colors(seg: Segmentation, color_by: str = "auto") -> list[tuple[int, int, int]]:
+    """One colour per segment.
+
+    color_by: "class" (semantic: the class colour), "instance" (own colour per
+    stable id), "shade" (panoptic: a shade of the class colour per thing), or
+    "auto" (class for semantic, instance for instance, shade for panoptic).
+    """
+    if color_by == "auto":
+        color_by = {"semantic": "class", "instance": "instance", "panoptic": "shade"}[seg.task]
+    keys = _stable_keys(seg)
+    colors = []
+    seen_per_class: dict[int, int] = {}
+    order = np.argsort(keys, kind="stable")
+    shade_index = np.zeros(len(seg), int)
+    for i in order:  # shades numbered by stable key within each class
+        cid = int(seg.class_ids[i])
+        thing = seg.is_thing is None or bool(seg.is_thing[i])
+        shade_index[i] = seen_per_class.get(cid, 0) if thing else 0
+        if thing:
+            seen_per_class[cid] = shade_index[i] + 1
+    for i in range(len(seg)):
+        cid = int(seg.class_ids[i])
+        base = class_color(cid, seg.labels[cid])
+        if color_by == "class":
+            colors.append(base)
+        elif color_by == "instance":
+            colors.append(instance_color(int(keys[i])))
+        else:
+            colors.append(shade(base, int(shade_index[i])))
+    return colors
+
+
+def _stable_keys(seg: Segmentation) -> np.ndarray:
+    """Stable per-segment keys: segment_ids when given, else rank by box left edge."""
+    if seg.segment_ids is not None:
+        return seg.segment_ids.astype(np.int64)
+    boxes = seg.boxes if seg.boxes is not None else seg.mask_boxes()
+    if not len(seg):
+        return np.zeros(0, np.int64)
+    rank = np.empty(len(seg), np.int64)
+    rank[np.lexsort((boxes[:, 1], boxes[:, 0]))] = np.arange(len(seg))
+    return rank
+
+
+def legend(seg: Segmentation, color_by: str = "auto") -> list[dict]:
+    """Rows (label, class_id, color_hex, area_fraction, count), one per class, largest first."""
+    colors = segment_colors(seg, "class" if color_by == "auto" else color_by)
+    rows: dict[int, dict] = {}
+    fractions = seg.area_fractions
+    for i, cid in enumerate(seg.class_ids):
+        cid = int(cid)
+        row = rows.setdefault(cid, {"label": seg.labels[cid], "class_id": cid,
+                                    "color_hex": to_hex(colors[i]), "area_fraction": 0.0, "count": 0})
+        row["area_fraction"] += float(fractions[i])
+        row["count"] += 1
+    return sorted(rows.values(), key=lambda r: -r["area_fraction"])
+
+
+# --------------------------------------------------------------------------- overlay
+def overlay(
+    rgb: np.ndarray,
+    seg: Segmentation,
+    *,
+    opacity: float = 0.5,
+    classes: set[int] | list[int] | None = None,
+    min_score: float = 0.0,
+    show_boxes: bool = True,
+    show_labels: bool = True,
+    show_keypoints: bool = True,
+    keypoint_threshold: float = 0.5,
+    outline: bool = True,
+    hide_background: bool | None = None,
+    color_by: str = "auto",
+) -> np.ndarray:
+    """Draw ``seg`` over ``rgb`` and return a new RGB uint8 image of the same size.
+
+    Args:
+        rgb: (H, W, 3) uint8, the image the result was computed on (same H, W).
+        opacity: mask fill opacity in [0, 1].
+        classes: class ids to draw (None = all).
+        min_score: hide scored segments below this score.
+        hide_background: skip background-like classes (default: True for
+            semantic/instance, False for panoptic where stuff matters).
+    """
+    rgb = np.asarray(rgb)
+    if rgb.shape[:2] != seg.image_size:
+        raise ValueError(f"image is {rgb.shape[:2]} but the result is {seg.image_size}")
+    colors = segment_colors(seg, color_by)
+    keep = np.ones(len(seg), bool)
+    if classes is not None:
+        keep &= np.isin(seg.class_ids, list(classes))
+    if seg.scores is not None and min_score > 0:
+        keep &= seg.scores >= min_score
+    if hide_background is None:
+        hide_background = seg.task != "panoptic"
+    if hide_background:
+        keep &= np.array([seg.labels[c].lower() not in BACKGROUND_NAMES for c in seg.class_ids], bool)
+    idx = [i for i in np.argsort(-seg.areas, kind="stable") if keep[i]]
+
+    out = _blend_masks(rgb, seg.masks, colors, idx, opacity, outline)
+    if show_keypoints and seg.keypoints is not None and seg.skeleton:
+        for i in idx:
+            out = draw_skeleton(out, seg.keypoints[i], seg.skeleton, colors[i], keypoint_threshold)
+    if (show_boxes or show_labels) and len(idx):
+        boxes = seg.boxes if seg.boxes is not None else seg.mask_boxes()
+        texts = []
+        for i in idx:
+            text = seg.labels[seg.class_ids[i]]
+            if seg.scores is not None:
+                text += f" {seg.scores[i]:.2f}"
+            texts.append(text if show_labels else "")
+        out = draw_boxes(out, boxes[idx], [colors[i] for i in idx], texts, draw_rect=show_boxes)
+    return out
+
+
+def _blend_masks(rgb, masks, colors, idx, opacity, outline) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    if not idx:
+        return rgb.copy()
+    paint = np.zeros((h, w, 3), np.uint8)
+    alpha = np.zeros((h, w), np.uint8)  # 0..255
+    a_fill = int(round(np.clip(opacity, 0, 1) * 255))
+    a_edge = max(a_fill, 230)
+    for i in idx:  # later (smaller) segments overwrite earlier ones
+        m = masks[i]
+        paint[m] = colors[i]
+        alpha[m] = a_fill
+        if outline:
+            edge = m & ~_erode(m)
+            paint[edge] = colors[i]
+            alpha[edge] = a_edge
+    a = alpha.astype(np.uint16)[:, :, None]
+    out = (rgb.astype(np.uint16) * (255 - a) + paint.astype(np.uint16) * a + 127) // 255
+    return out.astype(np.uint8)
+
+
+def _erode(mask: np.ndarray) -> np.ndarray:
+    """4-neighbour binary erosion with the image border counted as outside (2 px wide edges)."""
+    e = mask.copy()
+    e[1:, :] &= mask[:-1, :]
+    e[:-1, :] &= mask[1:, :]
+    e[:, 1:] &= mask[:, :-1]
+    e[:, :-1] &= mask[:, 1:]
+    e[0, :] = e[-1, :] = False
+    e[:, 0] = e[:, -1] = False
+    return e
+
+
+@lru_cache(maxsize=8)
+def _font(size: int) -> ImageFont.ImageFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # very old Pillow
+        return ImageFont.load_default()
+
+
+def draw_boxes(
+    rgb: np.ndarray,
+    boxes: np.ndarray,
+    colors: list[tuple[int, int, int]],
+    texts: list[str] | None = None,
+    *,
+    draw_rect: bool = True,
+    width: int | None = None,
+) -> np.ndarray:
+    """Rectangles (x0, y0, x1, y1 pixels) with a filled label tag above each; new image."""
+    img = Image.fromarray(np.asarray(rgb, np.uint8).copy())
+    draw = ImageDraw.Draw(img)
+    h, w = rgb.shape[:2]
+    width = width or max(2, round(max(h, w) / 320))
+    font = _font(max(11, round(max(h, w) / 45)))
+    texts = texts or [""] * len(boxes)
+    for box, color, text in zip(np.asarray(boxes, float), colors, texts):
+        x0, y0, x1, y1 = (float(v) for v in box)
+        if draw_rect:
+            draw.rectangle([x0, y0, x1 - 1, y1 - 1], outline=tuple(color), width=width)
+        if text:
+            tx0, ty0, tx1, ty1 = draw.textbbox((0, 0), text, font=font)
+            tw, th = tx1 - tx0 + 6, ty1 - ty0 + 4
+            ty = y0 - th if y0 - th >= 0 else y0
+            tx = min(max(0.0, x0), max(0.0, w - tw))
+            draw.rectangle([tx, ty, tx + tw, ty + th], fill=tuple(color))
+            draw.text((tx + 3 - tx0, ty + 2 - ty0), text, fill=_text_color(color), font=font)
+    return np.asarray(img)
+
+
+def _text_color(color) -> tuple[int, int, int]:
+    r, g, b = color
+    return (0, 0, 0) if 0.299 * r + 0.587 * g + 0.114 * b > 140 else (255, 255, 255)
+
+
+def draw_skeleton(
+    rgb: np.ndarray,
+    keypoints: np.ndarray,
+    skeleton: tuple[tuple[int, int], ...] | list,
+    color: tuple[int, int, int],
+    threshold: float = 0.5,
+) -> np.ndarray:
+    """Joints (K, 3) = (x, y, visibility) with visibility >= threshold, and bones between them."""
+    img = Image.fromarray(np.asarray(rgb, np.uint8).copy())
+    draw = ImageDraw.Draw(img)
+    h, w = rgb.shape[:2]
+    lw = max(2, round(max(h, w) / 250))
+    r = lw + 1
+    kp = np.asarray(keypoints, float)
+    ok = kp[:, 2] >= threshold
+    for a, b in skeleton:
+        if a < len(kp) and b < len(kp) and ok[a] and ok[b]:
+            draw.line([(kp[a, 0], kp[a, 1]), (kp[b, 0], kp[b, 1])], fill=tuple(color), width=lw)
+    for x, y, _ in kp[ok]:
+        draw.ellipse([x - r, y - r, x + r, y + r], fill=(255, 255, 255), outline=tuple(color))
+    return np.asarray(img)
+
+
+def side_by_side(*images: np.ndarray, gap: int = 8) -> np.ndarray:
+    """Images of equal height next to each other with a white gap (for comparisons)."""
+    h = max(im.shape[0] for im in images)
+    parts = []
+    for k, im in enumerate(images):
+        if im.shape[0] != h:
+            scale = h / im.shape[0]
+            im = np.asarray(Image.fromarray(im).resize((max(1, round(im.shape[1] * scale)), h)))
+        parts.append(im)
+        if k < len(images) - 1:
+            parts.append(np.full((h, gap, 3), 255, np.uint8))
+    return np.concatenate(parts, axis=1)

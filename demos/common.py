@@ -1,0 +1,109 @@
+"""Helpers every tab shares: reading uploads, turning errors into messages, small UI bits.
+
+Tabs stay thin: they call ``core`` functions and show the typed results. Anything
+the user did wrong (bad file, missing weights) becomes a ``gr.Error`` with one
+plain sentence; anything unexpected is logged with its traceback on the server
+and shown to the user as a short apology, and the server keeps serving.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from pathlib import Path
+from typing import Any, Callable
+
+import gradio as gr
+import numpy as np
+
+from core.config import SETTINGS
+from core.image import ImageError, limit_side, load_image
+from core.models import ModelError, registry
+
+log = logging.getLogger("cvlab")
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+PHOTOS = ASSETS / "photos"
+
+READY = ("loaded", "ready", "cached")
+
+
+def read_upload(value: Any, *, what: str = "image", max_side: int | None = None) -> np.ndarray:
+    """A Gradio image value (numpy, PIL, path, or None) -> RGB uint8 (H, W, 3), downscaled
+    to ``max_side`` (default: the app's --max-side). Raises gr.Error with a plain sentence."""
+    if value is None:
+        raise gr.Error(f"Please add an {what} first: upload a photo, paste one, or use the webcam.")
+    if isinstance(value, dict) and "path" in value:  # FileData from the API
+        value = value["path"]
+    try:
+        rgb = load_image(value)
+    except ImageError as exc:
+        raise gr.Error(str(exc)) from None
+    return limit_side(rgb, max_side or SETTINGS.max_side)
+
+
+def _to_gr_error(exc: BaseException) -> gr.Error:
+    if isinstance(exc, (ImageError, ModelError, ValueError)):
+        return gr.Error(str(exc))
+    log.exception("unexpected error in a callback")
+    return gr.Error(f"Something went wrong on our side ({type(exc).__name__}). "
+                    "Please try again or try another image; the app keeps running.")
+
+
+def user_errors(fn: Callable) -> Callable:
+    """Decorate a callback (plain or generator) so errors reach the user as one sentence."""
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except gr.Error:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the boundary to the user
+                raise _to_gr_error(exc) from exc
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the boundary to the user
+            raise _to_gr_error(exc) from exc
+    return wrapper
+
+
+def idea_box(markdown: str) -> gr.Markdown:
+    """The few plain sentences at the top of a tab that say what idea it shows."""
+    return gr.Markdown(markdown, elem_classes=["idea-box"])
+
+
+def timings_table(timings: dict[str, float]) -> str:
+    """Per-stage timings (ms) as a one-line markdown summary."""
+    if not timings:
+        return ""
+    parts = [f"{name} {ms:.0f} ms" for name, ms in timings.items()]
+    return "**Timings:** " + " · ".join(parts) + f" · **total {sum(timings.values()):.0f} ms**"
+
+
+def model_choices(task: str, include_auto: bool = True) -> list[tuple[str, str]]:
+    """(label, name) pairs for a model dropdown, with each model's status in the label."""
+    reg = registry()
+    choices = [("auto (best model available here)", "auto")] if include_auto else []
+    for spec in reg.specs(task):
+        status = reg.status(spec.name)
+        mark = "" if status in READY else f" [{status}]"
+        choices.append((f"{spec.title}{mark}", spec.name))
+    return choices
+
+
+def model_dropdown(task: str, include_auto: bool = True, **kwargs) -> gr.Dropdown:
+    choices = model_choices(task, include_auto)
+    return gr.Dropdown(choices=choices, value=choices[0][1] if choices else None,
+                       label=kwargs.pop("label", "Model"), **kwargs)
+
+
+def example_photos(*names: str) -> list[str]:
+    """Paths of bundled example photos (assets/photos/NAME) that exist."""
+    return [str(PHOTOS / n) for n in names if (PHOTOS / n).is_file()]
