@@ -1,0 +1,448 @@
+"""Multi-person BlazePose on LiteRT: detect every person, crop each one, landmark + mask each.
+
+The bundled person engine of CV Lab, over three MediaPipe files (Apache-2.0, shipped in the
+``mediapipe==0.10.21`` wheel; mediapipe itself is never imported):
+
+* ``pose_detection.tflite``: an SSD-style detector on the letterboxed 224x224 image. Each
+  detection is a (head) box, a score and 4 alignment points: 0 = hip centre, 1 = a point above
+  the head whose distance from the hips gives the body's scale and whose direction its rotation,
+  2 = shoulder centre, 3 = upper-body point.
+* ``pose_landmark_full.tflite``: run once per detected person on a rotated square crop (256x256)
+  centred on the hips; gives 33 body landmarks (+6 auxiliary), a pose flag and a 256x256 person mask.
+* ``selfie_segmentation.tflite``: a whole-image person probability (portrait model).
+
+The constants (anchors, letterbox, decoding, ROI rule) follow MediaPipe's graph files
+(``pose_detection_cpu.pbtxt``, ``pose_landmark_*.pbtxt``) as recorded in OFFLINE_MODELS.md.
+
+Public API (all coordinates are pixels of the input image, x right, y down):
+
+* :func:`detect_people` -> :class:`PersonDetections` (boxes, scores, 4 alignment points)
+* :func:`selfie_mask` -> (H, W) float32 person probability
+* :func:`people` -> list of :class:`Person` (box, score, 33 keypoints, mask probability, ROI)
+
+LiteRT interpreters are not thread-safe: every model object holds a lock around ``invoke``, so
+concurrent requests (Gradio runs callbacks on worker threads) are safe; they are serialised per model.
+"""
+from __future__ import annotations
+
+import math
+import os
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+# --------------------------------------------------------------------------- constants
+DETECTOR_SIZE = 224
+DETECTOR_STRIDES = (8, 16, 32, 32, 32)
+DETECTOR_ANCHORS_PER_CELL = 2
+DETECTOR_NMS_IOU = 0.3
+DETECTOR_SCORE_CLIP = 100.0
+LANDMARK_SIZE = 256
+ROI_SCALE = 1.25            # square side = 2 * |kp1 - kp0| * ROI_SCALE
+POSE_FLAG_MIN = 0.5         # landmark model's "a person is in this crop" threshold
+SELFIE_SIZE = 256
+NUM_LANDMARKS = 33
+
+ALIGNMENT_POINT_NAMES = ("hip_center", "body_scale_point", "shoulder_center", "upper_body_point")
+
+BLAZEPOSE_KEYPOINT_NAMES = (
+    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
+    "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder",
+    "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_pinky",
+    "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb", "left_hip",
+    "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel",
+    "right_heel", "left_foot_index", "right_foot_index",
+)
+"""BlazePose's 33 landmarks, in the model's order ("left" = the person's left)."""
+
+BLAZEPOSE_SKELETON: tuple[tuple[int, int], ...] = (
+    (0, 1), (1, 2), (2, 3), (3, 7), (0, 4), (4, 5), (5, 6), (6, 8), (9, 10),
+    (11, 12), (11, 13), (13, 15), (15, 17), (15, 19), (15, 21), (17, 19),
+    (12, 14), (14, 16), (16, 18), (16, 20), (16, 22), (18, 20),
+    (11, 23), (12, 24), (23, 24), (23, 25), (24, 26), (25, 27), (26, 28),
+    (27, 29), (28, 30), (29, 31), (30, 32), (27, 31), (28, 32),
+)
+"""MediaPipe's POSE_CONNECTIONS."""
+
+BLAZEPOSE_TO_COCO17 = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
+"""Index into the 33 BlazePose landmarks for each of COCO's 17 keypoints."""
+
+COCO17_KEYPOINT_NAMES = (
+    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
+    "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip",
+    "left_knee", "right_knee", "left_ankle", "right_ankle",
+)
+
+COCO17_SKELETON: tuple[tuple[int, int], ...] = (
+    (15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 12), (5, 6), (5, 7),
+    (6, 8), (7, 9), (8, 10), (1, 2), (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6),
+)
+"""COCO's person skeleton, 0-based (the 1-based list of the COCO annotations minus one)."""
+
+
+def default_num_threads() -> int:
+    """Threads per interpreter: the cores we have, at most 4 (``CVLAB_TFLITE_THREADS`` overrides)."""
+    env = os.environ.get("CVLAB_TFLITE_THREADS")
+    if env:
+        return max(1, int(env))
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+# --------------------------------------------------------------------------- model wrapper
+class TFLiteModel:
+    """One LiteRT interpreter plus a lock; ``run(x)`` returns every output by tensor name.
+
+    Outputs are copied out of the interpreter before the lock is released, so callers may keep
+    them while another thread runs the model.
+    """
+
+    def __init__(self, path: str | Path, num_threads: int | None = None) -> None:
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.path = Path(path)
+        self._interpreter = Interpreter(model_path=str(path), num_threads=num_threads or default_num_threads())
+        self._interpreter.allocate_tensors()
+        inp = self._interpreter.get_input_details()[0]
+        self.input_index = inp["index"]
+        self.input_shape = tuple(int(s) for s in inp["shape"])
+        self.outputs = {d["name"]: d["index"] for d in self._interpreter.get_output_details()}
+        self._lock = threading.Lock()
+
+    def run(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        x = np.ascontiguousarray(x, dtype=np.float32).reshape(self.input_shape)
+        with self._lock:
+            self._interpreter.set_tensor(self.input_index, x)
+            self._interpreter.invoke()
+            return {name: self._interpreter.get_tensor(i).copy() for name, i in self.outputs.items()}
+
+    def __repr__(self) -> str:
+        return f"TFLiteModel({self.path.name}, input={self.input_shape})"
+
+
+def build_tflite(paths: list[Path], device: str = "cpu") -> TFLiteModel:
+    """Registry ``build`` for the three bundled files (LiteRT runs on the CPU whatever ``device``)."""
+    return TFLiteModel(paths[0])
+
+
+# --------------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class PersonDetections:
+    """Output of the BlazePose detector after NMS, in image pixels.
+
+    Attributes:
+        boxes: (N, 4) float32 [x0, y0, x1, y1]; the detector's box is around the head/face.
+        scores: (N,) float32 in [0, 1].
+        keypoints: (N, 4, 2) float32 alignment points (see ``ALIGNMENT_POINT_NAMES``).
+    """
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    keypoints: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.scores.shape[0])
+
+    @classmethod
+    def empty(cls) -> "PersonDetections":
+        return cls(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros((0, 4, 2), np.float32))
+
+
+@dataclass(frozen=True)
+class Roi:
+    """A rotated square region of the image: centre (pixels), side (pixels), rotation (radians).
+
+    ``rotation`` turns the crop so the body points up: a crop offset (dx, dy) maps to the image
+    offset ``R(rotation) @ (dx, dy)`` with ``R = [[cos, -sin], [sin, cos]]`` (y down).
+    """
+
+    cx: float
+    cy: float
+    size: float
+    rotation: float
+
+    def crop_to_image(self, crop_size: int = LANDMARK_SIZE) -> np.ndarray:
+        """(2, 3) float64 affine mapping crop pixel coordinates to image pixel coordinates."""
+        c, s = math.cos(self.rotation), math.sin(self.rotation)
+        k = self.size / crop_size
+        a = np.array([[c * k, -s * k], [s * k, c * k]])
+        t = np.array([self.cx, self.cy]) - a @ np.array([crop_size / 2.0, crop_size / 2.0])
+        return np.hstack([a, t[:, None]])
+
+    def image_to_crop(self, crop_size: int = LANDMARK_SIZE) -> np.ndarray:
+        """(2, 3) inverse of :meth:`crop_to_image`."""
+        return cv2.invertAffineTransform(self.crop_to_image(crop_size))
+
+    def corners(self) -> np.ndarray:
+        """(4, 2) image coordinates of the square's corners (top-left, top-right, ...)."""
+        m = self.crop_to_image(1)
+        pts = np.array([[0, 0, 1], [1, 0, 1], [1, 1, 1], [0, 1, 1]], float)
+        return (pts @ m.T).astype(np.float32)
+
+    def as_tuple(self) -> tuple[float, float, float, float]:
+        return (float(self.cx), float(self.cy), float(self.size), float(self.rotation))
+
+
+@dataclass(frozen=True, eq=False)
+class Person:
+    """One person found by :func:`people`.
+
+    Attributes:
+        box: (4,) float32 [x0, y0, x1, y1] around the person's mask (or keypoints if the mask
+            is empty), clipped to the image.
+        score: detector score in [0, 1].
+        keypoints: (33, 3) float32 (x, y, visibility in [0, 1]) in BlazePose order.
+        mask: (H, W) float32 person probability in [0, 1] (0 outside this person's crop).
+        roi: the rotated crop the landmark model saw.
+        presence: the landmark model's pose flag in [0, 1].
+        detector_box: (4,) the detector's (head) box; alignment: (4, 2) the detector's points.
+        crop: (256, 256, 3) uint8 the crop given to the landmark model (for teaching views).
+    """
+
+    box: np.ndarray
+    score: float
+    keypoints: np.ndarray
+    mask: np.ndarray
+    roi: Roi
+    presence: float = 1.0
+    detector_box: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
+    alignment: np.ndarray = field(default_factory=lambda: np.zeros((4, 2), np.float32))
+    crop: np.ndarray | None = None
+
+    @property
+    def coco_keypoints(self) -> np.ndarray:
+        """(17, 3) the keypoints in COCO order."""
+        return self.keypoints[list(BLAZEPOSE_TO_COCO17)]
+
+
+# --------------------------------------------------------------------------- detector
+@lru_cache(maxsize=1)
+def detector_anchors() -> np.ndarray:
+    """(2254, 2) anchor centres in [0, 1] (SSD anchors, fixed size 1, equal strides share a grid)."""
+    centres = []
+    i = 0
+    strides = DETECTOR_STRIDES
+    while i < len(strides):
+        j = i
+        n = 0
+        while j < len(strides) and strides[j] == strides[i]:
+            n += DETECTOR_ANCHORS_PER_CELL
+            j += 1
+        fm = math.ceil(DETECTOR_SIZE / strides[i])
+        ys, xs = np.meshgrid((np.arange(fm) + 0.5) / fm, (np.arange(fm) + 0.5) / fm, indexing="ij")
+        grid = np.stack([xs.ravel(), ys.ravel()], axis=1)
+        centres.append(np.repeat(grid, n, axis=0))
+        i = j
+    return np.concatenate(centres).astype(np.float32)
+
+
+def letterbox(rgb: np.ndarray, size: int = DETECTOR_SIZE) -> tuple[np.ndarray, float, float, float]:
+    """Resize keeping aspect, centre on a black square. Returns (square uint8, scale, pad_x, pad_y)."""
+    h, w = rgb.shape[:2]
+    scale = size / max(h, w)
+    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    resized = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    out = np.zeros((size, size, 3), np.uint8)
+    px, py = (size - nw) // 2, (size - nh) // 2
+    out[py:py + nh, px:px + nw] = resized
+    return out, scale, float(px), float(py)
+
+
+def _iou_one_to_many(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    x0 = np.maximum(box[0], boxes[:, 0])
+    y0 = np.maximum(box[1], boxes[:, 1])
+    x1 = np.minimum(box[2], boxes[:, 2])
+    y1 = np.minimum(box[3], boxes[:, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    return inter / np.maximum(area + areas - inter, 1e-9)
+
+
+def weighted_nms(boxes: np.ndarray, points: np.ndarray, scores: np.ndarray,
+                 iou: float = DETECTOR_NMS_IOU) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """MediaPipe's WEIGHTED non-max suppression: each group overlapping the best remaining box
+    (IoU > ``iou``) becomes one detection whose box and points are the score-weighted average
+    of the group and whose score is the best one."""
+    order = np.argsort(-scores)
+    boxes, points, scores = boxes[order], points[order], scores[order]
+    remaining = np.arange(len(scores))
+    out_b, out_p, out_s = [], [], []
+    while remaining.size:
+        first = remaining[0]
+        overlaps = _iou_one_to_many(boxes[first], boxes[remaining])
+        group = remaining[overlaps > iou]
+        if group.size == 0:
+            group = remaining[:1]
+        w = scores[group][:, None]
+        out_b.append((boxes[group] * w).sum(0) / w.sum())
+        out_p.append((points[group].reshape(len(group), -1) * w).sum(0).reshape(-1, 2) / w.sum())
+        out_s.append(scores[first])
+        remaining = remaining[overlaps <= iou]
+    if not out_s:
+        return np.zeros((0, 4), np.float32), np.zeros((0, 4, 2), np.float32), np.zeros(0, np.float32)
+    return (np.array(out_b, np.float32), np.array(out_p, np.float32), np.array(out_s, np.float32))
+
+
+def detect_people(rgb: np.ndarray, detector: TFLiteModel | None = None,
+                  min_score: float = 0.5) -> PersonDetections:
+    """Run the BlazePose person detector on an RGB uint8 (H, W, 3) image.
+
+    Returns every detection with score >= ``min_score`` after weighted NMS (IoU 0.3), sorted by
+    score, in image pixels.
+    """
+    if detector is None:
+        from core import models
+
+        detector = models.load("blazepose-detector")
+    h, w = rgb.shape[:2]
+    square, scale, px, py = letterbox(rgb)
+    x = square.astype(np.float32) / 127.5 - 1.0
+    out = detector.run(x[None])
+    raw = out["Identity"].reshape(-1, 12)
+    logits = out["Identity_1"].reshape(-1)
+    scores = _sigmoid(np.clip(logits, -DETECTOR_SCORE_CLIP, DETECTOR_SCORE_CLIP))
+    keep = np.flatnonzero(scores >= min_score)
+    if keep.size == 0:
+        return PersonDetections.empty()
+    anchors = detector_anchors()[keep]
+    vals = raw[keep] / DETECTOR_SIZE
+    cx = vals[:, 0] + anchors[:, 0]
+    cy = vals[:, 1] + anchors[:, 1]
+    bw, bh = vals[:, 2], vals[:, 3]
+    boxes = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1)
+    pts = vals[:, 4:12].reshape(-1, 4, 2) + anchors[:, None, :]
+    boxes, pts, sc = weighted_nms(boxes, pts, scores[keep].astype(np.float32))
+    # undo the letterbox: [0, 1] square coordinates -> image pixels
+    boxes = (boxes * DETECTOR_SIZE - np.array([px, py, px, py], np.float32)) / scale
+    pts = (pts * DETECTOR_SIZE - np.array([px, py], np.float32)) / scale
+    boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, w)
+    boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, h)
+    return PersonDetections(boxes.astype(np.float32), sc.astype(np.float32), pts.astype(np.float32))
+
+
+def roi_from_alignment(points: np.ndarray) -> Roi:
+    """MediaPipe's AlignmentPointsRects + RectTransformation rule for the landmark crop.
+
+    Centre = hip centre (point 0); side = 2 * |p1 - p0| * 1.25; rotation so that p0 -> p1 points up.
+    """
+    (x0, y0), (x1, y1) = points[0], points[1]
+    size = 2.0 * math.hypot(x1 - x0, y1 - y0) * ROI_SCALE
+    rotation = math.pi / 2 - math.atan2(-(y1 - y0), x1 - x0)
+    rotation = (rotation + math.pi) % (2 * math.pi) - math.pi
+    return Roi(float(x0), float(y0), float(max(size, 1.0)), float(rotation))
+
+
+# --------------------------------------------------------------------------- landmarks
+def crop_roi(rgb: np.ndarray, roi: Roi, size: int = LANDMARK_SIZE) -> np.ndarray:
+    """(size, size, 3) uint8 rotated crop (borders replicate the edge, as MediaPipe's CPU path)."""
+    return cv2.warpAffine(rgb, roi.image_to_crop(size), (size, size), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -80, 80)))
+
+
+def landmark_person(rgb: np.ndarray, roi: Roi, model: TFLiteModel, *,
+                    with_mask: bool = True) -> tuple[np.ndarray, float, np.ndarray | None, np.ndarray]:
+    """Run the landmark model on one ROI.
+
+    Returns ``(keypoints (33, 3) image pixels + visibility, pose flag, mask (H, W) float32 or None,
+    crop (256, 256, 3) uint8)``.
+    """
+    crop = crop_roi(rgb, roi)
+    out = model.run((crop.astype(np.float32) / 255.0)[None])
+    lm = out["Identity"].reshape(-1, 5)[:NUM_LANDMARKS]
+    flag = float(out["Identity_1"].reshape(-1)[0])
+    m = roi.crop_to_image(LANDMARK_SIZE)
+    xy = lm[:, :2] @ m[:, :2].T + m[:, 2]
+    vis = _sigmoid(lm[:, 3]) * _sigmoid(lm[:, 4])
+    kps = np.concatenate([xy, vis[:, None]], axis=1).astype(np.float32)
+    mask = None
+    if with_mask:
+        logits = out["Identity_2"].reshape(LANDMARK_SIZE, LANDMARK_SIZE)
+        prob = _sigmoid(logits).astype(np.float32)
+        h, w = rgb.shape[:2]
+        mask = cv2.warpAffine(prob, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                              borderValue=0.0)
+    return kps, flag, mask, crop
+
+
+def _box_from(mask: np.ndarray | None, kps: np.ndarray, w: int, h: int) -> np.ndarray:
+    if mask is not None:
+        on = mask > 0.5
+        ys = np.flatnonzero(on.any(axis=1))
+        xs = np.flatnonzero(on.any(axis=0))
+        if len(xs):
+            return np.array([xs[0], ys[0], xs[-1] + 1, ys[-1] + 1], np.float32)
+    good = kps[kps[:, 2] > 0.5][:, :2]
+    if not len(good):
+        good = kps[:, :2]
+    x0, y0 = good.min(0)
+    x1, y1 = good.max(0)
+    return np.array([max(0, x0), max(0, y0), min(w, x1), min(h, y1)], np.float32)
+
+
+def _keypoint_overlap(a: np.ndarray, b: np.ndarray, scale: float) -> float:
+    """Share of jointly visible keypoints lying within 10% of the body scale of each other."""
+    both = (a[:, 2] > 0.5) & (b[:, 2] > 0.5)
+    if both.sum() < 4:
+        return 0.0
+    d = np.hypot(*(a[both, :2] - b[both, :2]).T)
+    return float((d < 0.1 * scale).mean())
+
+
+def people(rgb: np.ndarray, min_score: float = 0.5, *, with_masks: bool = True,
+           keep_crops: bool = False, detector: TFLiteModel | None = None,
+           landmarker: TFLiteModel | None = None, max_people: int = 10) -> list[Person]:
+    """Every person in an RGB uint8 (H, W, 3) image: box, score, 33 keypoints, mask, ROI.
+
+    Detect, then run the landmark model on each person's rotated crop. Crops whose pose flag is
+    below 0.5 are dropped, and a second detection of the same body (most jointly visible keypoints
+    within 10% of the body scale) is merged into the better one. The order is by detector score.
+    """
+    from core import models
+
+    detector = detector or models.load("blazepose-detector")
+    landmarker = landmarker or models.load("blazepose-landmark")
+    h, w = rgb.shape[:2]
+    dets = detect_people(rgb, detector, min_score)
+    found: list[Person] = []
+    for i in range(min(len(dets), max_people)):
+        roi = roi_from_alignment(dets.keypoints[i])
+        kps, flag, mask, crop = landmark_person(rgb, roi, landmarker, with_mask=with_masks)
+        if flag < POSE_FLAG_MIN:
+            continue
+        if any(_keypoint_overlap(kps, p.keypoints, p.roi.size / (2 * ROI_SCALE)) > 0.5 for p in found):
+            continue
+        found.append(Person(
+            box=_box_from(mask, kps, w, h), score=float(dets.scores[i]), keypoints=kps,
+            mask=mask if mask is not None else np.zeros((h, w), np.float32), roi=roi, presence=flag,
+            detector_box=dets.boxes[i], alignment=dets.keypoints[i],
+            crop=crop if keep_crops else None,
+        ))
+    return found
+
+
+# --------------------------------------------------------------------------- selfie
+def selfie_mask(rgb: np.ndarray, model: TFLiteModel | None = None) -> np.ndarray:
+    """(H, W) float32 person probability over the whole image from the selfie model.
+
+    A portrait model: it marks animals and furniture as "person" too, so gate it with
+    :func:`detect_people` before trusting it.
+    """
+    if model is None:
+        from core import models
+
+        model = models.load("mediapipe-selfie")
+    h, w = rgb.shape[:2]
+    small = cv2.resize(rgb, (SELFIE_SIZE, SELFIE_SIZE), interpolation=cv2.INTER_AREA)
+    out = model.run((small.astype(np.float32) / 255.0)[None])
+    prob = next(iter(out.values())).reshape(SELFIE_SIZE, SELFIE_SIZE)
+    if prob.min() < 0 or prob.max() > 1:  # logits in some versions of the file
+        prob = _sigmoid(prob)
+    return cv2.resize(prob.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR).clip(0, 1)
