@@ -74,10 +74,15 @@ def _open(source: Any, max_pixels: int) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageError(f"{name} is too large to open safely (more than {max_pixels / 1e6:.0f} megapixels).")
     except UnidentifiedImageError:
+        if data.startswith(_IMAGE_SIGNATURES):
+            raise ImageError(f"{name} looks like an image but is damaged and cannot be decoded.")
         raise ImageError(f"{name} is not an image Pillow can read (JPEG, PNG, WebP, GIF, BMP, TIFF...).")
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageError(f"{name} is damaged or truncated and cannot be decoded ({_short(exc)}).")
     return img
+
+
+_IMAGE_SIGNATURES = (b"\x89PNG", b"\xff\xd8", b"GIF8", b"RIFF", b"BM", b"II*\x00", b"MM\x00*")
 
 
 def _short(exc: Exception) -> str:

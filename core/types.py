@@ -155,7 +155,7 @@ class Segmentation:
     @property
     def areas(self) -> np.ndarray:
         """(N,) int pixel count of each mask."""
-        return self.masks.reshape(len(self), -1).sum(axis=1)
+        return self.masks.sum(axis=(1, 2))
 
     @property
     def area_fractions(self) -> np.ndarray:

@@ -1,0 +1,34 @@
+# CV Lab: `make run` serves the app, `make test` runs every test; both set up .venv first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.cvlab-installed
+ARGS   ?=
+
+.PHONY: setup run test test-fast bench clean
+
+setup: $(STAMP)
+
+# Idempotent: re-runs only when a requirements file changes.
+$(STAMP): requirements.txt requirements-nodeps.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install -r requirements.txt
+	# pinned packages whose own pins (numpy<2, torch<2.3, ...) must be ignored
+	$(BIN)/python -m pip install --no-deps -r requirements-nodeps.txt
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/python app.py $(ARGS)
+
+test: setup
+	$(BIN)/python -m pytest -q $(ARGS)
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not e2e and not slow" $(ARGS)
+
+bench: setup
+	$(BIN)/python bench/run_all.py $(ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache
