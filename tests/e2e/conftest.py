@@ -1,0 +1,149 @@
+"""Browser tests: the real app in a subprocess, driven by Debian's chromium through playwright.
+
+Fixtures:
+    app_url      base URL of the app, started once per session with `app.py --offline`.
+    browser      a headless chromium (one per session).
+    page         a fresh page on the app's front page (new context per test).
+    camera_page  factory: camera_page(y4m_path) -> page whose webcam plays that file.
+Screenshots go to tests/e2e/screenshots/ (git-ignored) via ``shoot(page, name)``.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "tests" / "e2e" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+BASE_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+def _need_browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CVLAB_REQUIRE_BROWSER"):
+            pytest.fail("chromium is required (apt-get install chromium) but not installed")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> float:
+    """Seconds until ``url`` answers 200; raises when it does not within ``timeout``."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"app exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return time.perf_counter() - start
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    _need_browser()
+    port = _free_port()
+    log = tmp_path_factory.mktemp("app") / "app.log"
+    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--offline", "--device", "cpu"],
+                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for_http(url, timeout=90, proc=proc)
+    except Exception:
+        proc.kill()
+        raise RuntimeError("app did not start:\n" + log.read_text()[-3000:])
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    _need_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw
+
+
+def launch(pw, extra_args=()):
+    return pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=BASE_ARGS + list(extra_args))
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    b = launch(playwright_instance)
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    p = context.new_page()
+    p.set_default_timeout(60_000)
+    p.goto(app_url)
+    p.wait_for_selector("button[role=tab]", timeout=60_000)
+    yield p
+    context.close()
+
+
+@pytest.fixture
+def camera_page(playwright_instance, app_url):
+    """Factory: camera_page(y4m_path) -> a page whose getUserMedia plays that .y4m file."""
+    opened = []
+
+    def make(y4m_path):
+        b = launch(playwright_instance, ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                                         f"--use-file-for-fake-video-capture={y4m_path}"])
+        context = b.new_context(viewport={"width": 1400, "height": 1000}, permissions=["camera"])
+        p = context.new_page()
+        p.set_default_timeout(60_000)
+        p.goto(app_url)
+        p.wait_for_selector("button[role=tab]", timeout=60_000)
+        opened.append(b)
+        return p
+
+    yield make
+    for b in opened:
+        b.close()
+
+
+def open_tab(page, name: str) -> None:
+    """Click the top-level tab called ``name``."""
+    page.get_by_role("tab", name=name, exact=True).first.click()
+
+
+def shoot(page, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
