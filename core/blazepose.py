@@ -44,6 +44,9 @@ DETECTOR_SCORE_CLIP = 100.0
 LANDMARK_SIZE = 256
 ROI_SCALE = 1.25            # square side = 2 * |kp1 - kp0| * ROI_SCALE
 POSE_FLAG_MIN = 0.5         # landmark model's "a person is in this crop" threshold
+TILE_ASPECT = 1.5           # images at least this elongated are also searched in square tiles
+TILE_MIN_SCORE = 0.7        # a person found only in a tile needs this detector score ...
+TILE_POSE_FLAG_MIN = 0.9    # ... and this pose flag (zoomed-in tiles make the detector trigger-happy)
 SELFIE_SIZE = 256
 NUM_LANDMARKS = 33
 
@@ -142,13 +145,20 @@ class PersonDetections:
     boxes: np.ndarray
     scores: np.ndarray
     keypoints: np.ndarray
+    from_tile: np.ndarray | None = None
+    """(N,) bool: True where the detection came from a square tile rather than the whole image."""
 
     def __len__(self) -> int:
         return int(self.scores.shape[0])
 
+    @property
+    def tile_flags(self) -> np.ndarray:
+        return np.zeros(len(self), bool) if self.from_tile is None else self.from_tile
+
     @classmethod
     def empty(cls) -> "PersonDetections":
-        return cls(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros((0, 4, 2), np.float32))
+        return cls(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros((0, 4, 2), np.float32),
+                   np.zeros(0, bool))
 
 
 @dataclass(frozen=True)
@@ -244,7 +254,7 @@ def letterbox(rgb: np.ndarray, size: int = DETECTOR_SIZE) -> tuple[np.ndarray, f
     h, w = rgb.shape[:2]
     scale = size / max(h, w)
     nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
-    resized = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    resized = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_LINEAR)  # bilinear, as MediaPipe
     out = np.zeros((size, size, 3), np.uint8)
     px, py = (size - nw) // 2, (size - nh) // 2
     out[py:py + nh, px:px + nw] = resized
@@ -300,7 +310,7 @@ def detect_people(rgb: np.ndarray, detector: TFLiteModel | None = None,
         detector = models.load("blazepose-detector")
     h, w = rgb.shape[:2]
     square, scale, px, py = letterbox(rgb)
-    x = square.astype(np.float32) / 127.5 - 1.0
+    x = square.astype(np.float32) * (1 / 127.5) - 1.0
     out = detector.run(x[None])
     raw = out["Identity"].reshape(-1, 12)
     logits = out["Identity_1"].reshape(-1)
@@ -322,6 +332,65 @@ def detect_people(rgb: np.ndarray, detector: TFLiteModel | None = None,
     boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, w)
     boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, h)
     return PersonDetections(boxes.astype(np.float32), sc.astype(np.float32), pts.astype(np.float32))
+
+
+def tile_origins(height: int, width: int, aspect: float = TILE_ASPECT) -> list[tuple[int, int, int]]:
+    """Square tiles (x0, y0, side) along the long side of an elongated image, overlapping by at
+    least a quarter; none when the image is less elongated than ``aspect``."""
+    side, long = min(height, width), max(height, width)
+    if long < aspect * side:
+        return []
+    n = math.ceil((long - side) / (0.75 * side)) + 1
+    starts = np.linspace(0, long - side, n).round().astype(int)
+    return [(int(s), 0, side) if width >= height else (0, int(s), side) for s in starts]
+
+
+def _greedy_nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
+    order = list(np.argsort(-scores))
+    keep: list[int] = []
+    while order:
+        i = order.pop(0)
+        keep.append(int(i))
+        if order:
+            ov = _iou_one_to_many(boxes[i], boxes[order])
+            order = [j for j, o in zip(order, ov) if o <= iou]
+    return keep
+
+
+def detect_people_tiled(rgb: np.ndarray, detector: TFLiteModel | None = None, min_score: float = 0.5,
+                        *, tiles: bool | None = None,
+                        tile_min_score: float = TILE_MIN_SCORE) -> PersonDetections:
+    """:func:`detect_people` on the whole image, plus on square tiles of an elongated image.
+
+    The detector sees a letterboxed 224x224 image, so in a wide group photo each person is small
+    and easily missed. Tiles zoom in; a detection found only in a tile must score at least
+    ``tile_min_score`` and is marked in ``from_tile`` (the landmark stage checks it again). Head
+    boxes overlapping by IoU > 0.3 are one person (the higher score wins).
+    ``tiles``: None = automatic (images at least 1.5 times longer than wide), True/False = force.
+    """
+    if detector is None:
+        from core import models
+
+        detector = models.load("blazepose-detector")
+    full = detect_people(rgb, detector, min_score)
+    h, w = rgb.shape[:2]
+    origins = tile_origins(h, w) if tiles is None else (tile_origins(h, w, 1.0) if tiles else [])
+    if not origins:
+        return PersonDetections(full.boxes, full.scores, full.keypoints, np.zeros(len(full), bool))
+    boxes, scores, pts, flags = [full.boxes], [full.scores], [full.keypoints], [np.zeros(len(full), bool)]
+    for x0, y0, side in origins:
+        part = detect_people(rgb[y0:y0 + side, x0:x0 + side], detector, max(min_score, tile_min_score))
+        boxes.append(part.boxes + np.array([x0, y0, x0, y0], np.float32))
+        pts.append(part.keypoints + np.array([x0, y0], np.float32))
+        scores.append(part.scores)
+        flags.append(np.ones(len(part), bool))
+    boxes_a, scores_a, pts_a, flags_a = (np.concatenate(boxes), np.concatenate(scores),
+                                         np.concatenate(pts), np.concatenate(flags))
+    # the whole-image detection of a person wins over a tile's (tiles may cut the body)
+    rank = scores_a + np.where(flags_a, 0.0, 1.0)
+    keep = _greedy_nms(boxes_a, rank, DETECTOR_NMS_IOU)
+    keep.sort(key=lambda i: -scores_a[i])
+    return PersonDetections(boxes_a[keep], scores_a[keep], pts_a[keep], flags_a[keep])
 
 
 def roi_from_alignment(points: np.ndarray) -> Roi:
@@ -397,25 +466,31 @@ def _keypoint_overlap(a: np.ndarray, b: np.ndarray, scale: float) -> float:
 
 
 def people(rgb: np.ndarray, min_score: float = 0.5, *, with_masks: bool = True,
-           keep_crops: bool = False, detector: TFLiteModel | None = None,
-           landmarker: TFLiteModel | None = None, max_people: int = 10) -> list[Person]:
+           keep_crops: bool = False, tiles: bool | None = None,
+           detector: TFLiteModel | None = None, landmarker: TFLiteModel | None = None,
+           max_people: int = 10, detections: PersonDetections | None = None) -> list[Person]:
     """Every person in an RGB uint8 (H, W, 3) image: box, score, 33 keypoints, mask, ROI.
 
-    Detect, then run the landmark model on each person's rotated crop. Crops whose pose flag is
-    below 0.5 are dropped, and a second detection of the same body (most jointly visible keypoints
-    within 10% of the body scale) is merged into the better one. The order is by detector score.
+    Detect (:func:`detect_people_tiled`; ``tiles`` as there), then run the landmark model on
+    each person's rotated crop. Crops whose pose flag is below 0.5 (0.9 for tile-only
+    detections) are dropped, and a second detection of the same body (most jointly visible
+    keypoints within 10% of the body scale) is dropped in favour of the better one. The order is
+    by detector score. Pass ``detections`` to reuse a detector result.
     """
     from core import models
 
     detector = detector or models.load("blazepose-detector")
     landmarker = landmarker or models.load("blazepose-landmark")
     h, w = rgb.shape[:2]
-    dets = detect_people(rgb, detector, min_score)
+    dets = detections if detections is not None else detect_people_tiled(rgb, detector, min_score, tiles=tiles)
     found: list[Person] = []
-    for i in range(min(len(dets), max_people)):
+    tile_flags = dets.tile_flags
+    for i in range(len(dets)):
+        if len(found) >= max_people:
+            break
         roi = roi_from_alignment(dets.keypoints[i])
         kps, flag, mask, crop = landmark_person(rgb, roi, landmarker, with_mask=with_masks)
-        if flag < POSE_FLAG_MIN:
+        if flag < (TILE_POSE_FLAG_MIN if tile_flags[i] else POSE_FLAG_MIN):
             continue
         if any(_keypoint_overlap(kps, p.keypoints, p.roi.size / (2 * ROI_SCALE)) > 0.5 for p in found):
             continue
