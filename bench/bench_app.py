@@ -1,0 +1,83 @@
+"""App-level benchmarks: time from launch to the page being served, and memory with every
+bundled model loaded."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _time_to_200(cmd: list[str], url: str, timeout: float = 120) -> float:
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=dict(os.environ, GRADIO_ANALYTICS_ENABLED="False"))
+    try:
+        while time.perf_counter() - start < timeout:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    if r.status == 200:
+                        return time.perf_counter() - start
+            except OSError:
+                time.sleep(0.05)
+        raise TimeoutError(url)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def page_served() -> dict:
+    port = _free_port()
+    app_s = _time_to_200([sys.executable, "app.py", "--port", str(port), "--offline"],
+                         f"http://127.0.0.1:{port}/")
+    # Baseline: the smallest possible Gradio app on this machine, same measurement.
+    port = _free_port()
+    hello = ("import gradio as gr, sys; gr.Interface(lambda x: x, 'text', 'text')"
+             f".launch(server_port={port})")
+    base_s = _time_to_200([sys.executable, "-c", hello], f"http://127.0.0.1:{port}/")
+    return {"name": "app.page_served_s", "value": round(app_s, 2), "unit": "s", "baseline": round(base_s, 2),
+            "ratio": round(app_s / base_s, 2),
+            "notes": "launch of app.py to first HTTP 200; baseline = a one-textbox gr.Interface; goal <= 10 s"}
+
+
+_RSS_CODE = """
+import json, os, psutil
+proc = psutil.Process()
+base = proc.memory_info().rss
+import app  # noqa: F401  (what a real server imports)
+from core.models import registry
+reg = registry()
+after_import = proc.memory_info().rss
+names = [s.name for s in reg.specs() if s.source == "bundled"]
+for n in names:
+    reg.load(n)
+print(json.dumps({"base": base, "import": after_import, "loaded": proc.memory_info().rss, "names": names}))
+"""
+
+
+def bundled_memory() -> dict:
+    import json
+
+    out = subprocess.run([sys.executable, "-c", _RSS_CODE], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300, check=True)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    loaded, imported = r["loaded"] / 1e6, r["import"] / 1e6
+    return {"name": "memory.all_bundled_rss_mb", "value": round(loaded), "unit": "MB",
+            "baseline": round(imported), "ratio": round(loaded / imported, 2),
+            "notes": f"RSS after loading all {len(r['names'])} bundled models; baseline = RSS after "
+                     f"importing the app with nothing loaded"}
+
+
+def run() -> list[dict]:
+    return [page_served(), bundled_memory()]

@@ -1,0 +1,21 @@
+"""The app builds with every tab, loads no model while building, and its flags parse."""
+from __future__ import annotations
+
+import app
+from core.models import registry
+
+
+def test_app_builds_all_tabs_without_loading_models():
+    demo = app.build_app()
+    assert app.FAILED_TABS == {}, app.FAILED_TABS
+    assert registry().loaded_names() == []
+    api_names = {dep.get("api_name") for dep in demo.config["dependencies"]}
+    assert "models" in api_names and "download_model" in api_names
+
+
+def test_flags():
+    args = app.parse_args(["--host", "0.0.0.0", "--port", "9000", "--share", "--offline", "--device", "cpu",
+                           "--max-side", "640"])
+    assert (args.host, args.port, args.share, args.offline, args.device, args.max_side) == (
+        "0.0.0.0", 9000, True, True, "cpu", 640)
+    assert app.parse_args([]).port == 7860
