@@ -228,3 +228,171 @@ class Segmentation:
                                     for x, y, v in self.keypoints[i]]
             rows.append(row)
         return rows
+
+
+# =========================================================================== faces (issue 6)
+# Result types of core/faces.py. Embeddings are L2-normalised float32 rows, so the
+# cosine similarity of two faces is their dot product and the Euclidean distance
+# is sqrt(2 - 2 * cosine).
+
+
+@dataclass(frozen=True, eq=False)
+class Faces:
+    """N faces found in one H x W image.
+
+    Attributes:
+        boxes: (N, 4) float32 [x0, y0, x1, y1] pixels of the input image.
+        scores: (N,) float32 detector confidence in [0, 1].
+        landmarks: (N, 5, 2) float32 (x, y) pixels: right eye, left eye, nose tip,
+            right and left mouth corner (the person's right/left; YuNet's order).
+        image_size: (H, W) of the input image.
+        detector: registry name of the detector.
+        crops: (N, S, S, 3) uint8 RGB aligned face crops, or None before alignment.
+        embeddings: (N, D) float32 L2-normalised rows, or None before embedding.
+        embedder: registry name of the embedding model ("" before embedding).
+        notes: plain sentences about the faces (tiny faces, faces cut by the border...).
+        timings_ms: per-stage wall times.
+    """
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    landmarks: np.ndarray
+    image_size: tuple[int, int]
+    detector: str
+    crops: np.ndarray | None = None
+    embeddings: np.ndarray | None = None
+    embedder: str = ""
+    notes: tuple[str, ...] = ()
+    timings_ms: Timings = field(default_factory=Timings)
+
+    def __post_init__(self) -> None:
+        boxes = np.asarray(self.boxes, np.float32).reshape(-1, 4)
+        n = len(boxes)
+        object.__setattr__(self, "boxes", boxes)
+        object.__setattr__(self, "scores", np.asarray(self.scores, np.float32).reshape(n))
+        object.__setattr__(self, "landmarks", np.asarray(self.landmarks, np.float32).reshape(n, 5, 2))
+        object.__setattr__(self, "image_size", (int(self.image_size[0]), int(self.image_size[1])))
+        object.__setattr__(self, "notes", tuple(self.notes))
+        if self.crops is not None:
+            crops = np.asarray(self.crops, np.uint8)
+            if crops.ndim != 4 or crops.shape[0] != n or crops.shape[3] != 3:
+                raise ValueError(f"crops must be ({n}, S, S, 3), got {crops.shape}")
+            object.__setattr__(self, "crops", crops)
+        if self.embeddings is not None:
+            emb = np.asarray(self.embeddings, np.float32)
+            if emb.ndim != 2 or emb.shape[0] != n:
+                raise ValueError(f"embeddings must be ({n}, D), got {emb.shape}")
+            object.__setattr__(self, "embeddings", emb)
+        if not isinstance(self.timings_ms, Timings):
+            object.__setattr__(self, "timings_ms", Timings(self.timings_ms))
+
+    def __len__(self) -> int:
+        return int(self.boxes.shape[0])
+
+    @property
+    def sides(self) -> np.ndarray:
+        """(N,) float: the shorter side of each box in pixels."""
+        return np.minimum(self.boxes[:, 2] - self.boxes[:, 0], self.boxes[:, 3] - self.boxes[:, 1])
+
+    def largest(self) -> int:
+        """Index of the biggest face (by box area); -1 when there is none."""
+        if not len(self):
+            return -1
+        areas = (self.boxes[:, 2] - self.boxes[:, 0]) * (self.boxes[:, 3] - self.boxes[:, 1])
+        return int(np.argmax(areas))
+
+    def subset(self, keep) -> "Faces":
+        keep = np.asarray(keep)
+        if keep.dtype != bool:
+            keep = keep.astype(np.int64)
+        pick = lambda a: None if a is None else a[keep]  # noqa: E731
+        return replace(self, boxes=self.boxes[keep], scores=self.scores[keep],
+                       landmarks=self.landmarks[keep], crops=pick(self.crops),
+                       embeddings=pick(self.embeddings))
+
+    def summary(self) -> list[dict]:
+        return [{"box": [round(float(v), 1) for v in self.boxes[i]],
+                 "score": round(float(self.scores[i]), 4),
+                 "landmarks": [[round(float(x), 1), round(float(y), 1)] for x, y in self.landmarks[i]]}
+                for i in range(len(self))]
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Are two faces the same person?
+
+    ``similarity`` is the cosine similarity of the two embeddings (higher = more alike);
+    ``distance`` is the Euclidean distance of the unit vectors, sqrt(2 - 2 similarity).
+    ``metric`` says which of the two the model's ``threshold`` applies to
+    ("cosine": same when similarity >= threshold; "euclidean": same when distance <= threshold).
+    """
+
+    same_person: bool
+    similarity: float
+    distance: float
+    threshold: float
+    metric: str
+    model: str
+    detector: str = ""
+    faces_found: tuple[int, int] = (1, 1)
+    notes: tuple[str, ...] = ()
+    timings_ms: Timings = field(default_factory=Timings)
+
+    @property
+    def score(self) -> float:
+        """The value the threshold applies to (similarity or distance)."""
+        return self.similarity if self.metric == "cosine" else self.distance
+
+    def to_dict(self) -> dict:
+        out = {"same_person": bool(self.same_person)}
+        if self.metric == "cosine":
+            out["similarity"] = round(float(self.similarity), 4)
+        else:
+            out["distance"] = round(float(self.distance), 4)
+        out.update({"threshold": float(self.threshold), "metric": self.metric, "model": self.model,
+                    "detector": self.detector, "faces_found": list(self.faces_found),
+                    "notes": list(self.notes), "timings_ms": self.timings_ms.rounded()})
+        return out
+
+
+@dataclass(frozen=True)
+class Match:
+    """One face of an image matched against a gallery.
+
+    ``name`` is None when the best score is on the wrong side of the threshold
+    ("unknown"); ``best_name`` is the closest person anyway (for teaching views).
+    ``similarity`` is the cosine similarity to that person (nearest photo or mean).
+    """
+
+    box: tuple[float, float, float, float]
+    name: str | None
+    best_name: str | None
+    similarity: float
+    distance: float
+    scores: dict[str, float] = field(default_factory=dict)
+    small: bool = False
+
+    def to_dict(self) -> dict:
+        return {"box": [round(float(v), 1) for v in self.box], "name": self.name,
+                "similarity": round(float(self.similarity), 4),
+                "distance": round(float(self.distance), 4), "best_name": self.best_name,
+                "small": bool(self.small)}
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """Every face of one image, each with its :class:`Match` (same order as ``faces``)."""
+
+    faces: Faces
+    matches: tuple[Match, ...]
+    threshold: float
+    metric: str
+    mode: str
+    model: str
+    timings_ms: Timings = field(default_factory=Timings)
+
+    def to_dict(self) -> dict:
+        return {"faces": [m.to_dict() for m in self.matches], "threshold": float(self.threshold),
+                "metric": self.metric, "mode": self.mode, "model": self.model,
+                "detector": self.faces.detector, "notes": list(self.faces.notes),
+                "timings_ms": self.timings_ms.rounded()}
