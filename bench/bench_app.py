@@ -3,35 +3,25 @@ bundled model loaded."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
+
+from tests.app_server import free_port as _free_port
+from tests.app_server import wait_for_http
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _time_to_200(cmd: list[str], url: str, timeout: float = 120) -> float:
+    """Seconds from starting ``cmd`` until ``url`` answers HTTP 200."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=dict(os.environ, GRADIO_ANALYTICS_ENABLED="False"))
     try:
-        while time.perf_counter() - start < timeout:
-            try:
-                with urllib.request.urlopen(url, timeout=2) as r:
-                    if r.status == 200:
-                        return time.perf_counter() - start
-            except OSError:
-                time.sleep(0.05)
-        raise TimeoutError(url)
+        wait_for_http(url, timeout=timeout, proc=proc)
+        return time.perf_counter() - start
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -100,6 +100,8 @@ def cmd_segment(args) -> Any:
     }
     if seg.keypoint_names:
         result["keypoint_names"] = list(seg.keypoint_names)
+    if seg.task == "panoptic":
+        result["void_fraction"] = round(seg.extras["void_fraction"], 6)
     if args.out is not None:
         from core.export import write_result
 

@@ -38,6 +38,7 @@ def merge(
     score_threshold: float = 0.5,
     overlap: float = 0.5,
     min_stuff_area: int = 4096,
+    stuff_ids: set[int] | None = None,
 ) -> Segmentation:
     """Merge an instance result and a semantic result of the same image into a panoptic one.
 
@@ -47,6 +48,8 @@ def merge(
         score_threshold: instances scoring below this are ignored.
         overlap: minimum share of an instance's mask that must still be free.
         min_stuff_area: stuff regions with fewer pixels become void.
+        stuff_ids: the semantic classes that are stuff (a model's ``meta["stuff_ids"]``);
+            default: the classes whose name the instance model does not know.
 
     Returns:
         task "panoptic" Segmentation: non-overlapping masks, ``is_thing``, ``segment_ids``
@@ -59,7 +62,8 @@ def merge(
     h, w = things.image_size
     labels = list(things.labels)
     index = {name.strip().lower(): i for i, name in enumerate(labels)}
-    stuff_ids = stuff_classes(stuff.labels, things.labels)
+    if stuff_ids is None:
+        stuff_ids = stuff_classes(stuff.labels, things.labels)
 
     taken = np.zeros((h, w), bool)
     masks, class_ids, scores, is_thing, dropped = [], [], [], [], 0
@@ -138,6 +142,14 @@ def default_models(instance_model: str = "auto", semantic_model: str = "auto") -
     return instance_model, semantic_model
 
 
+def declared_stuff_ids(semantic_model: str) -> set[int] | None:
+    """The stuff classes a semantic model's spec declares (``meta["stuff_ids"]``), if any."""
+    from core.models import get
+
+    ids = get(semantic_model).meta.get("stuff_ids")
+    return None if ids is None else set(ids)
+
+
 def run_models(rgb: np.ndarray, model: str = "auto") -> tuple[Segmentation, Segmentation]:
     """Run the instance and the semantic model once; ``model`` is "auto" or "INSTANCE+SEMANTIC"."""
     from core.instance import instance
@@ -164,7 +176,7 @@ def panoptic(
         things, stuff = run_models(rgb, model)
     with timings.stage("merge"):
         result = merge(things, stuff, score_threshold=score_threshold, overlap=overlap,
-                       min_stuff_area=min_stuff_area)
+                       min_stuff_area=min_stuff_area, stuff_ids=declared_stuff_ids(stuff.model))
     timings_all = Timings({f"instance.{k}": v for k, v in things.timings_ms.items()})
     timings_all.update({f"semantic.{k}": v for k, v in stuff.timings_ms.items()})
     timings_all["merge"] = timings["merge"]

@@ -107,3 +107,26 @@ def model_dropdown(task: str, include_auto: bool = True, **kwargs) -> gr.Dropdow
 def example_photos(*names: str) -> list[str]:
     """Paths of bundled example photos (assets/photos/NAME) that exist."""
     return [str(PHOTOS / n) for n in names if (PHOTOS / n).is_file()]
+
+
+def legend_html(rows: list[dict]) -> str:
+    """Colour chips for legend rows (``label``, ``color_hex``, optional ``area_fraction``/``count``)."""
+    if not rows:
+        return "<p><em>Nothing found.</em></p>"
+    chips = []
+    for r in rows:
+        extra = []
+        if r.get("count", 1) > 1:
+            extra.append(f"×{r['count']}")
+        if "area_fraction" in r:
+            extra.append(f"{100 * r['area_fraction']:.1f}%")
+        chips.append(
+            f"<span style='display:inline-flex;align-items:center;margin:2px 10px 2px 0;'>"
+            f"<span style='width:14px;height:14px;border-radius:3px;background:{r['color_hex']};"
+            f"display:inline-block;margin-right:5px;border:1px solid #0003'></span>"
+            f"{_escape(r['label'])} <small style='opacity:.7;margin-left:4px'>{' '.join(extra)}</small></span>")
+    return "<div>" + "".join(chips) + "</div>"
+
+
+def _escape(text: str) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -16,3 +16,12 @@ PHOTOS = ROOT / "assets" / "photos"
 @pytest.fixture(scope="session")
 def photos() -> Path:
     return PHOTOS
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory):
+    """(base URL, process) of the real app, started once for the API and load tests."""
+    from tests.app_server import running_app
+
+    with running_app(tmp_path_factory.mktemp("api_app") / "app.log") as server:
+        yield server

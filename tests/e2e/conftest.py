@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.app_server import running_app
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "tests" / "e2e" / "screenshots"
@@ -41,48 +38,11 @@ def _need_browser():
         pytest.skip("chromium not installed (apt-get install chromium)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> float:
-    """Seconds until ``url`` answers 200; raises when it does not within ``timeout``."""
-    start = time.perf_counter()
-    while time.perf_counter() - start < timeout:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"app exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return time.perf_counter() - start
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
-
-
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory):
     _need_browser()
-    port = _free_port()
-    log = tmp_path_factory.mktemp("app") / "app.log"
-    env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--offline", "--device", "cpu"],
-                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=env)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_for_http(url, timeout=90, proc=proc)
-    except Exception:
-        proc.kill()
-        raise RuntimeError("app did not start:\n" + log.read_text()[-3000:])
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with running_app(tmp_path_factory.mktemp("app") / "app.log") as (url, _proc):
+        yield url
 
 
 @pytest.fixture(scope="session")

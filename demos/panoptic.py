@@ -1,0 +1,154 @@
+"""Panoptic tab: things + stuff merged by Panoptic FPN's rule, with the merge's knobs live."""
+from __future__ import annotations
+
+import itertools
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from core import panoptic as pan
+from core import render
+from core.models import registry
+from core.types import Segmentation
+from demos.common import (READY, example_photos, idea_box, legend_html, read_upload, timings_table,
+                          user_errors)
+
+INTRO = """### Panoptic segmentation: every pixel labelled *and* every object told apart
+**Semantic** segmentation gives every pixel a class but merges two people into one "person" region.
+**Instance** segmentation tells the people apart but says nothing about the rest of the picture.
+**Panoptic** does both: countable **things** (people, cars, dogs) each get their own segment, shown as
+shades of their class colour; amorphous **stuff** (sky, road, wall, "background") gets one segment per
+class. Panoptic FPN merges the two networks' outputs: instances claim pixels in score order (one that is
+mostly hidden behind better-scoring ones is dropped: *overlap*), stuff fills what is left, and stuff
+patches smaller than *min stuff area* become void (shown unpainted).
+
+*With the bundled models the things are people and all the rest is the stuff class "background": no
+offline multi-class model exists. With Mask R-CNN + SegFormer (ADE20K) or DeepLab weights in your
+cache, you get cars, sky, road, ...*"""
+
+TABLE_HEADERS = ["id", "label", "kind", "area %", "score"]
+
+
+def model_pairs() -> list[tuple[str, str]]:
+    """Dropdown choices: "auto" and every ready (instance, semantic) pair."""
+    reg = registry()
+    ready = lambda task: [s.name for s in reg.specs(task) if reg.status(s.name) in READY]  # noqa: E731
+    pairs = [("auto (best pair available here)", "auto")]
+    for inst, sem in itertools.product(ready("instance"), ready("semantic")):
+        pairs.append((f"{inst} + {sem}", f"{inst}+{sem}"))
+    return pairs
+
+
+def _table(seg: Segmentation) -> list[list]:
+    rows = []
+    for s in seg.summary():
+        rows.append([s["id"], s["label"], "thing" if s["is_thing"] else "stuff",
+                     round(100 * s["area_fraction"], 2), None if s["score"] is None or s["score"] != s["score"]
+                     else round(s["score"], 3)])
+    void = seg.extras.get("void_fraction", 0.0)
+    rows.append([0, "(void)", "void", round(100 * void, 2), None])
+    return rows
+
+
+def _legend(seg: Segmentation) -> str:
+    colors = render.segment_colors(seg)
+    rows = [{"label": f"{name} #{sid}" if thing else f"{name} (stuff)", "color_hex": render.to_hex(c),
+             "area_fraction": float(a)}
+            for name, sid, thing, c, a in zip(seg.class_names, seg.segment_ids, seg.is_thing, colors,
+                                              seg.area_fractions)]
+    return legend_html(rows)
+
+
+def _views(state: dict, score: float, overlap: float, min_area: float, opacity: float):
+    """Merge the cached outputs with the current knobs and render every output."""
+    rgb, things, stuff = state["rgb"], state["things"], state["stuff"]
+    result = pan.merge(things, stuff, score_threshold=score, overlap=overlap, min_stuff_area=int(min_area),
+                       stuff_ids=state["stuff_ids"])
+    overlay = render.overlay(rgb, result, opacity=opacity, show_boxes=False, show_labels=True,
+                             show_keypoints=False)
+    sem_view = render.overlay(rgb, stuff, opacity=opacity, show_boxes=False, show_labels=False,
+                              hide_background=False)
+    inst_view = render.overlay(rgb, things.filter(min_score=score), opacity=opacity, show_keypoints=False)
+    sentence = pan.compare_sentence(stuff, things, result)
+    timings = dict(state["timings"])
+    summary = (f"{int(result.is_thing.sum())} things, {int((~result.is_thing).sum())} stuff regions, "
+               f"{100 * result.extras['void_fraction']:.1f}% void · "
+               f"{result.extras['dropped_overlapping_instances']} instance(s) dropped for overlap · "
+               f"{result.extras['small_stuff_to_void']} small stuff region(s) to void")
+    return (overlay, _legend(result), _table(result), summary, timings_table(timings),
+            sem_view, inst_view, overlay, f"**What each view shows here:** {sentence}", result)
+
+
+@user_errors
+def run_panoptic(image, model: str, score: float, overlap: float, min_area: float, opacity: float):
+    """Run the instance and semantic models once, cache their outputs, merge and render."""
+    rgb = read_upload(image)
+    things, stuff = pan.run_models(rgb, model or "auto")
+    timings = {f"instance {k}": v for k, v in things.timings_ms.items()}
+    timings.update({f"semantic {k}": v for k, v in stuff.timings_ms.items()})
+    state = {"rgb": rgb, "things": things, "stuff": stuff, "timings": timings,
+             "stuff_ids": pan.declared_stuff_ids(stuff.model)}
+    views = _views(state, score, overlap, min_area, opacity)
+    return (state, *views[:-1])
+
+
+@user_errors
+def remerge(state, score: float, overlap: float, min_area: float, opacity: float):
+    """Re-run only the merge and the drawing on the cached model outputs (no network)."""
+    if not state:
+        raise gr.Error("Run the models on an image first.")
+    return _views(state, score, overlap, min_area, opacity)[:-1]
+
+
+@user_errors
+def export_panoptic(state, score: float, overlap: float, min_area: float):
+    """COCO panoptic export: PNG of segment ids + JSON with segments_info."""
+    if not state:
+        raise gr.Error("Run the models on an image first.")
+    result = pan.merge(state["things"], state["stuff"], score_threshold=score, overlap=overlap,
+                       min_stuff_area=int(min_area), stuff_ids=state["stuff_ids"])
+    out = Path(tempfile.mkdtemp(prefix="cvlab_panoptic_"))
+    return [str(p) for p in pan.write_panoptic(result, out, "image")]
+
+
+def build_panoptic_tab() -> None:
+    idea_box(INTRO)
+    state = gr.State(None)
+    with gr.Row():
+        with gr.Column(scale=1):
+            image = gr.Image(label="Photo", sources=["upload", "webcam", "clipboard"], type="numpy",
+                             height=360)
+            gr.Examples(example_photos("two_people.jpg", "astronaut.png", "coffee.png"), inputs=image)
+            model = gr.Dropdown(choices=model_pairs(), value="auto", label="Models (instance + semantic)")
+            run = gr.Button("Segment", variant="primary")
+            score = gr.Slider(0.05, 0.95, value=0.5, step=0.05, label="Instance score threshold")
+            overlap = gr.Slider(0.0, 1.0, value=0.5, step=0.05,
+                                label="Overlap: share of an instance that must still be free")
+            min_area = gr.Slider(0, 20000, value=4096, step=64, label="Minimum stuff area (pixels)")
+            opacity = gr.Slider(0.0, 1.0, value=0.55, step=0.05, label="Opacity")
+        with gr.Column(scale=2):
+            overlay = gr.Image(label="Panoptic result", type="numpy", interactive=False, height=420)
+            legend = gr.HTML()
+            summary = gr.Markdown()
+            table = gr.Dataframe(headers=TABLE_HEADERS, label="Segments", interactive=False)
+            timings = gr.Markdown()
+    with gr.Accordion("Compare: semantic vs instance vs panoptic", open=True):
+        sentence = gr.Markdown()
+        with gr.Row():
+            sem_view = gr.Image(label="Semantic: classes, not objects", interactive=False, height=260)
+            inst_view = gr.Image(label="Instance: objects, not the rest", interactive=False, height=260)
+            pan_view = gr.Image(label="Panoptic: both", interactive=False, height=260)
+    with gr.Accordion("Export (COCO panoptic format)", open=False):
+        export = gr.Button("Export PNG + segments_info JSON")
+        files = gr.File(label="Files", file_count="multiple")
+
+    knobs = [score, overlap, min_area, opacity]
+    outputs = [overlay, legend, table, summary, timings, sem_view, inst_view, pan_view, sentence]
+    run.click(run_panoptic, inputs=[image, model, *knobs], outputs=[state, *outputs], api_name="segment_panoptic")
+    for knob in knobs:
+        knob.release(remerge, inputs=[state, *knobs], outputs=outputs, show_progress="hidden",
+                     api_visibility="private")
+    export.click(export_panoptic, inputs=[state, score, overlap, min_area], outputs=files,
+                 api_name="export_panoptic")
