@@ -28,6 +28,37 @@ PHOTOS = ASSETS / "photos"
 READY = ("loaded", "ready", "cached")
 
 
+class ImageInput(gr.Image):
+    """``gr.Image`` whose uploads are decoded by ``core.image`` rather than by Gradio.
+
+    Gradio's own preprocessing opens every upload with PIL before a callback runs: a text file
+    named .jpg or a 100-megapixel image then fails (or is decoded in full) with Gradio's message.
+    Here the bytes go through ``core.image.load_image``: pixel limit checked before decoding,
+    EXIF and odd modes handled, and one plain sentence for anything unusable.
+    Use it like ``gr.Image`` (type "numpy" or "pil"); it renders as a normal image component.
+    """
+
+    is_template = True  # use the built-in "image" front-end component
+
+    def preprocess(self, payload):
+        if payload is None:
+            return None
+        if payload.path and not (payload.url or "").startswith("data:"):
+            try:
+                rgb = load_image(payload.path)
+            except ImageError as exc:
+                raise gr.Error(str(exc)) from None
+            if self.type == "pil":
+                from PIL import Image
+
+                return Image.fromarray(rgb)
+            return rgb if self.type == "numpy" else payload.path
+        try:
+            return super().preprocess(payload)
+        except Exception:  # noqa: BLE001 - a broken upload is the user's message, not our traceback
+            raise gr.Error("The upload could not be read as an image.") from None
+
+
 def read_upload(value: Any, *, what: str = "image", max_side: int | None = None) -> np.ndarray:
     """A Gradio image value (numpy, PIL, path, or None) -> RGB uint8 (H, W, 3), downscaled
     to ``max_side`` (default: the app's --max-side). Raises gr.Error with a plain sentence."""

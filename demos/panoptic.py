@@ -12,7 +12,7 @@ from core import panoptic as pan
 from core import render
 from core.models import registry
 from core.types import Segmentation
-from demos.common import (READY, example_photos, idea_box, legend_html, read_upload, timings_table,
+from demos.common import (READY, ImageInput, example_photos, idea_box, legend_html, read_upload, timings_table,
                           user_errors)
 
 INTRO = """### Panoptic segmentation: every pixel labelled *and* every object told apart
@@ -118,7 +118,7 @@ def build_panoptic_tab() -> None:
     state = gr.State(None)
     with gr.Row():
         with gr.Column(scale=1):
-            image = gr.Image(label="Photo", sources=["upload", "webcam", "clipboard"], type="numpy",
+            image = ImageInput(label="Photo", sources=["upload", "webcam", "clipboard"], type="numpy",
                              height=360)
             gr.Examples(example_photos("two_people.jpg", "astronaut.png", "coffee.png"), inputs=image)
             model = gr.Dropdown(choices=model_pairs(), value="auto", label="Models (instance + semantic)")
