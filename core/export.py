@@ -104,8 +104,15 @@ def read_label_png(path: str | Path) -> np.ndarray:
         return np.asarray(img).astype(np.int32)
 
 
+def write_panoptic(seg: Segmentation, rgb: np.ndarray | None, out_dir: str | Path) -> list[Path]:
+    """COCO panoptic PNG + segments_info JSON (see ``core.panoptic.write_panoptic``)."""
+    from core.panoptic import write_panoptic as write
+
+    return write(seg, Path(out_dir), seg.task)
+
+
 Writer = Callable[[Segmentation, "np.ndarray | None", Path], list[Path]]
-WRITERS: dict[str, Writer] = {"semantic": write_semantic}
+WRITERS: dict[str, Writer] = {"semantic": write_semantic, "panoptic": write_panoptic}
 """Task -> writer; other tasks register theirs here (``WRITERS["panoptic"] = ...``)."""
 
 
