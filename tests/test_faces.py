@@ -1,6 +1,6 @@
 """Faces on real photos with the bundled models (YuNet / MTCNN + SFace), and their plumbing.
 
-Photos: assets/faces/<Person>/<n>.jpg, US government portraits (public domain), see assets/README.md.
+Photos: assets/faces/people/<Person>/<n>.jpg, US government portraits (public domain), see assets/README.md.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from core.face_gallery import Gallery, GalleryError
 from core.image import load_image
 
 ROOT = Path(__file__).resolve().parent.parent
-FACES = ROOT / "assets" / "faces"
+FACES = ROOT / "assets" / "faces" / "people"
 PHOTOS = ROOT / "assets" / "photos"
 
 
