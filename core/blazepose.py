@@ -429,7 +429,7 @@ def landmark_person(rgb: np.ndarray, roi: Roi, model: TFLiteModel, *,
     flag = float(out["Identity_1"].reshape(-1)[0])
     m = roi.crop_to_image(LANDMARK_SIZE)
     xy = lm[:, :2] @ m[:, :2].T + m[:, 2]
-    vis = _sigmoid(lm[:, 3]) * _sigmoid(lm[:, 4])
+    vis = _sigmoid(lm[:, 3])  # MediaPipe's visibility (presence, lm[:, 4], is "inside the crop")
     kps = np.concatenate([xy, vis[:, None]], axis=1).astype(np.float32)
     mask = None
     if with_mask:

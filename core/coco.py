@@ -1,0 +1,112 @@
+"""COCO-style JSON for instance results: RLE masks (pycocotools), boxes, scores, keypoints.
+
+``to_coco(seg)`` returns a dict in the COCO dataset layout (``info``, ``images``, ``categories``,
+``annotations``) with one annotation per instance:
+
+* ``segmentation``: compressed RLE ``{"size": [H, W], "counts": str}`` (pycocotools), absent when
+  the model has no masks (Keypoint R-CNN);
+* ``bbox``: [x, y, width, height] in pixels; ``area``: mask pixels (box area without a mask);
+* ``score`` (a prediction's confidence, as in COCO result files) and ``track_id`` (the stable id);
+* ``keypoints``: flat [x1, y1, v1, ...] in the model's own order with COCO's visibility flags
+  (2 = visible: the model's visibility >= ``keypoint_threshold``, 1 = predicted but not visible),
+  ``num_keypoints`` (how many are 2) and ``keypoint_scores`` (the model's raw visibilities).
+
+Category ids are the model's class ids (torchvision's ids are COCO's own ids; the bundled person
+model uses 1 = person); the person category lists ``keypoints`` names and a 1-based ``skeleton``.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from pathlib import Path
+
+import numpy as np
+
+from core.types import Segmentation
+
+SKIP_LABELS = frozenset({"__background__", "background", "N/A", "no person"})
+
+
+def encode_mask(mask: np.ndarray) -> dict:
+    """(H, W) bool -> COCO compressed RLE with ``counts`` as a str (JSON-ready)."""
+    from pycocotools import mask as mask_utils
+
+    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    rle["counts"] = rle["counts"].decode("ascii")
+    return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"]}
+
+
+def decode_mask(rle: dict) -> np.ndarray:
+    """COCO RLE (counts as str or bytes) -> (H, W) bool."""
+    from pycocotools import mask as mask_utils
+
+    rle = dict(rle)
+    if isinstance(rle["counts"], str):
+        rle["counts"] = rle["counts"].encode("ascii")
+    return mask_utils.decode(rle).astype(bool)
+
+
+def to_coco(seg: Segmentation, *, image_id: int = 1, file_name: str = "image.png",
+            keypoint_threshold: float = 0.5, min_score: float = 0.0) -> dict:
+    """The instance result ``seg`` as a COCO-style dict (see module docstring)."""
+    h, w = seg.image_size
+    has_masks = bool(seg.extras.get("has_masks", True))
+    used = sorted({int(c) for c in seg.class_ids})
+    categories = []
+    for cid, label in enumerate(seg.labels):
+        if label in SKIP_LABELS and cid not in used:
+            continue
+        cat = {"id": cid, "name": label, "supercategory": "person" if label == "person" else "object"}
+        if label == "person" and seg.keypoint_names:
+            cat["keypoints"] = list(seg.keypoint_names)
+            cat["skeleton"] = [[a + 1, b + 1] for a, b in seg.skeleton]
+        categories.append(cat)
+    boxes = seg.boxes if seg.boxes is not None else seg.mask_boxes()
+    annotations = []
+    for i in range(len(seg)):
+        score = None if seg.scores is None else float(seg.scores[i])
+        if score is not None and score < min_score:
+            continue
+        x0, y0, x1, y1 = (float(v) for v in boxes[i])
+        ann: dict = {
+            "id": len(annotations) + 1,
+            "image_id": image_id,
+            "category_id": int(seg.class_ids[i]),
+            "bbox": [round(x0, 2), round(y0, 2), round(x1 - x0, 2), round(y1 - y0, 2)],
+            "iscrowd": 0,
+        }
+        if has_masks:
+            ann["segmentation"] = encode_mask(seg.masks[i])
+            ann["area"] = int(seg.masks[i].sum())
+        else:
+            ann["area"] = round((x1 - x0) * (y1 - y0), 2)
+        if score is not None:
+            ann["score"] = round(score, 5)
+        if seg.segment_ids is not None:
+            ann["track_id"] = int(seg.segment_ids[i])
+        if seg.keypoints is not None:
+            kp = seg.keypoints[i]
+            flags = np.where(kp[:, 2] >= keypoint_threshold, 2, 1)
+            ann["keypoints"] = [v for (x, y, _), f in zip(kp, flags)
+                                for v in (round(float(x), 2), round(float(y), 2), int(f))]
+            ann["num_keypoints"] = int((flags == 2).sum())
+            ann["keypoint_scores"] = [round(float(v), 4) for v in kp[:, 2]]
+        annotations.append(ann)
+    return {
+        "info": {
+            "description": f"CV Lab instance segmentation ({seg.model})",
+            "date_created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "model": seg.model,
+        },
+        "images": [{"id": image_id, "file_name": file_name, "height": h, "width": w}],
+        "categories": categories,
+        "annotations": annotations,
+    }
+
+
+def write_coco(seg: Segmentation, path: str | Path, *, file_name: str = "image.png", **kwargs) -> Path:
+    """Write :func:`to_coco` as JSON to ``path``; returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(to_coco(seg, file_name=file_name, **kwargs)))
+    return path

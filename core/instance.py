@@ -1,0 +1,434 @@
+"""Instance segmentation: every object its own mask, box and score; people with their skeletons.
+
+``instance(rgb, model="auto")`` returns a :class:`core.types.Segmentation` (task "instance") of the
+same H x W as the RGB uint8 input:
+
+* ``blazepose-multi`` (bundled, the default here): every person found by the BlazePose detector,
+  one mask per person (a pixel claimed by two people's masks goes to the more confident one, so
+  instances never overlap), the detector score, 33 keypoints (BlazePose order, or COCO-17 with
+  ``keypoint_format="coco17"``).
+* ``maskrcnn_resnet50_fpn_v2`` / ``maskrcnn_resnet50_fpn`` (downloadable): 80 COCO classes
+  (class ids are torchvision's COCO ids, labels ``COCO91_LABELS``), masks thresholded at 0.5.
+* ``keypointrcnn_resnet50_fpn`` (downloadable): people with 17 COCO keypoints; it has no mask
+  head, so masks are empty and ``extras["has_masks"]`` is False (boxes and skeletons carry it).
+
+"auto" picks the best model that is ready here: Mask R-CNN v2, then v1, then the bundled
+BlazePose pipeline.
+
+**Stable ids (colours).** ``segment_ids`` never follow detection order. Without a tracker they
+rank the instances left to right (box centre x, then y), so the same photo gives the same colours
+on every run. For video, pass an :class:`IouTracker` (kept per user by the caller, e.g. in
+``gr.State``): each instance keeps the id of the box it overlaps most in the previous frames
+(IoU >= 0.3, same class), new ones get the lowest free id.
+
+**Inside view.** ``inside=True`` keeps the teaching intermediates in ``seg.extras``: for the
+torchvision models the region proposals, each instance's 28x28 mask probabilities before pasting,
+keypoint heatmaps; for the bundled pipeline the detector's boxes and alignment points, each
+person's rotated crop. :func:`inside_panels` draws them as captioned images.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core import models
+from core.types import Segmentation, Timings
+
+BUNDLED = "blazepose-multi"
+AUTO_ORDER = ("maskrcnn_resnet50_fpn_v2", "maskrcnn_resnet50_fpn", BUNDLED)
+"""Models "auto" tries, best first (Keypoint R-CNN has no masks, so it is never picked alone)."""
+
+PERSON_LABELS = ("background", "person")
+MASK_THRESHOLD = 0.5
+
+
+def instance_models() -> list[str]:
+    """Registry names of every instance model."""
+    return models.registry().names("instance")
+
+
+def resolve_model(model: str = "auto") -> str:
+    """``model`` itself, or for "auto" the best instance model that is ready here."""
+    if model in (None, "", "auto"):
+        return models.first_available(AUTO_ORDER)
+    spec = models.get(model)
+    if spec.task != "instance":
+        raise ValueError(f"'{model}' is a {spec.task} model, not an instance segmentation model.")
+    return model
+
+
+# --------------------------------------------------------------------------- stable ids
+def spatial_ids(boxes: np.ndarray) -> np.ndarray:
+    """(N,) int64 ids ranking boxes left to right by centre x (then top to bottom)."""
+    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+    if not len(boxes):
+        return np.zeros(0, np.int64)
+    cx = (boxes[:, 0] + boxes[:, 2]) / 2
+    cy = (boxes[:, 1] + boxes[:, 3]) / 2
+    ids = np.empty(len(boxes), np.int64)
+    ids[np.lexsort((cy, cx))] = np.arange(len(boxes))
+    return ids
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(len(a), len(b)) IoU of xyxy boxes."""
+    a = np.asarray(a, np.float32).reshape(-1, 4)
+    b = np.asarray(b, np.float32).reshape(-1, 4)
+    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x1 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y1 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
+
+
+@dataclass
+class IouTracker:
+    """Greedy IoU tracker giving instances ids that persist from frame to frame.
+
+    State is a few plain lists, cheap to keep per user. ``update`` matches each new box to the
+    unmatched track of the same class with the highest IoU (at least ``min_iou``); a track unseen
+    for more than ``max_missed`` frames is forgotten; new instances take the lowest free id.
+    """
+
+    min_iou: float = 0.3
+    max_missed: int = 15
+    ids: list[int] = field(default_factory=list)
+    boxes: list[list[float]] = field(default_factory=list)
+    class_ids: list[int] = field(default_factory=list)
+    missed: list[int] = field(default_factory=list)
+
+    def update(self, boxes: np.ndarray, class_ids: np.ndarray) -> np.ndarray:
+        boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+        class_ids = np.asarray(class_ids, np.int64).reshape(-1)
+        n = len(boxes)
+        out = np.full(n, -1, np.int64)
+        if self.ids and n:
+            iou = box_iou(boxes, np.array(self.boxes, np.float32))
+            iou[class_ids[:, None] != np.array(self.class_ids)[None, :]] = 0.0
+            while True:
+                i, j = np.unravel_index(np.argmax(iou), iou.shape)
+                if iou[i, j] < self.min_iou:
+                    break
+                out[i] = self.ids[j]
+                iou[i, :] = 0.0
+                iou[:, j] = 0.0
+        matched = set(int(v) for v in out if v >= 0)
+        # age the tracks that were not matched, drop the stale ones
+        keep_tracks = []
+        for k, tid in enumerate(self.ids):
+            if tid in matched:
+                continue
+            if self.missed[k] + 1 <= self.max_missed:
+                keep_tracks.append((tid, self.boxes[k], self.class_ids[k], self.missed[k] + 1))
+        taken = matched | {t[0] for t in keep_tracks}
+        # new instances: lowest free id, handed out left to right
+        for i in np.argsort((boxes[:, 0] + boxes[:, 2]) / 2, kind="stable"):
+            if out[i] < 0:
+                new = 0
+                while new in taken:
+                    new += 1
+                out[i] = new
+                taken.add(new)
+        tracks = [(int(out[i]), boxes[i].tolist(), int(class_ids[i]), 0) for i in range(n)] + keep_tracks
+        self.ids = [t[0] for t in tracks]
+        self.boxes = [t[1] for t in tracks]
+        self.class_ids = [t[2] for t in tracks]
+        self.missed = [t[3] for t in tracks]
+        return out
+
+    def reset(self) -> None:
+        self.ids, self.boxes, self.class_ids, self.missed = [], [], [], []
+
+
+# --------------------------------------------------------------------------- entry point
+def instance(rgb: np.ndarray, model: str = "auto", min_score: float | None = None, *,
+             keypoint_format: str = "native", inside: bool = False, tracker: IouTracker | None = None,
+             tiles: bool | None = None, min_size: int | None = None, with_masks: bool = True,
+             **_ignored) -> Segmentation:
+    """Instance segmentation of an RGB uint8 (H, W, 3) image.
+
+    Args:
+        model: registry name or "auto".
+        min_score: drop instances scoring below this (default: the model's, 0.5).
+        keypoint_format: "native" (BlazePose-33 / COCO-17 as the model gives) or "coco17"
+            (BlazePose's 33 mapped to COCO's 17).
+        inside: keep the teaching intermediates in ``extras`` (see module docstring).
+        tracker: an :class:`IouTracker` for ids stable across video frames (updated in place).
+        tiles: BlazePose only: search square tiles of elongated images (None = automatic).
+        min_size: torchvision only: the network's shorter-side resize (default 800).
+        with_masks: BlazePose only: False skips the masks (faster; keypoints and boxes only).
+    """
+    rgb = np.asarray(rgb)
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError("instance() needs an RGB uint8 image of shape (H, W, 3).")
+    name = resolve_model(model)
+    spec = models.get(name)
+    if min_score is None:
+        min_score = float(spec.meta.get("default_min_score", 0.5))
+    if keypoint_format not in ("native", "coco17"):
+        raise ValueError("keypoint_format must be 'native' or 'coco17'.")
+    timings = Timings()
+    with timings.stage("load"):
+        net = models.load(name)
+    if name == BUNDLED or spec.meta.get("engine") == "blazepose":
+        seg = _blazepose_instances(rgb, net, name, min_score, timings, keypoint_format=keypoint_format,
+                                   inside=inside, tiles=tiles, with_masks=with_masks)
+    else:
+        seg = _rcnn_instances(rgb, net, name, min_score, timings, inside=inside, min_size=min_size)
+    if timings.get("load", 0.0) < 0.5:
+        timings.pop("load", None)
+    ids = tracker.update(seg.boxes, seg.class_ids) if tracker is not None else spatial_ids(seg.boxes)
+    return Segmentation(
+        masks=seg.masks, class_ids=seg.class_ids, labels=seg.labels, task="instance", model=name,
+        scores=seg.scores, is_thing=np.ones(len(seg), bool), boxes=seg.boxes, keypoints=seg.keypoints,
+        keypoint_names=seg.keypoint_names, skeleton=seg.skeleton, segment_ids=ids,
+        timings_ms=timings, extras=seg.extras,
+    )
+
+
+def _blazepose_instances(rgb, net, name, min_score, timings, *, keypoint_format, inside, tiles,
+                         with_masks) -> Segmentation:
+    from core import blazepose as bp
+
+    h, w = rgb.shape[:2]
+    with timings.stage("detect"):
+        dets = bp.detect_people_tiled(rgb, net.detector, min_score, tiles=tiles)
+    with timings.stage("landmarks"):
+        found = bp.people(rgb, min_score, detections=dets, detector=net.detector,
+                          landmarker=net.landmarker, keep_crops=inside, with_masks=with_masks)
+    with timings.stage("postprocess"):
+        n = len(found)
+        if n and with_masks:
+            probs = np.stack([p.mask for p in found])
+            owner = probs.argmax(axis=0)
+            masks = (probs > MASK_THRESHOLD) & (owner[None] == np.arange(n)[:, None, None])
+        else:
+            masks = np.zeros((n, h, w), bool)
+        boxes = np.array([p.box for p in found], np.float32).reshape(n, 4)
+        for i in range(n):  # boxes around the masks each person kept
+            ys = np.flatnonzero(masks[i].any(axis=1))
+            xs = np.flatnonzero(masks[i].any(axis=0))
+            if len(xs):
+                boxes[i] = (xs[0], ys[0], xs[-1] + 1, ys[-1] + 1)
+        kps = np.array([p.keypoints for p in found], np.float32).reshape(n, bp.NUM_LANDMARKS, 3)
+        names, skeleton = bp.BLAZEPOSE_KEYPOINT_NAMES, bp.BLAZEPOSE_SKELETON
+        if keypoint_format == "coco17":
+            kps = kps[:, list(bp.BLAZEPOSE_TO_COCO17)]
+            names, skeleton = bp.COCO17_KEYPOINT_NAMES, bp.COCO17_SKELETON
+        extras: dict = {
+            "has_masks": bool(with_masks),
+            "keypoint_format": "blazepose33" if keypoint_format == "native" else "coco17",
+            "presence": [round(p.presence, 4) for p in found],
+            "rois": [p.roi.as_tuple() for p in found],
+        }
+        if inside:
+            extras["detector"] = {
+                "boxes": dets.boxes, "scores": dets.scores, "alignment": dets.keypoints,
+                "from_tile": dets.tile_flags, "alignment_names": bp.ALIGNMENT_POINT_NAMES,
+                "tiles": bp.tile_origins(h, w) if tiles is None else
+                (bp.tile_origins(h, w, 1.0) if tiles else []),
+            }
+            extras["crops"] = (np.stack([p.crop for p in found]) if n
+                               else np.zeros((0, bp.LANDMARK_SIZE, bp.LANDMARK_SIZE, 3), np.uint8))
+            extras["crop_keypoints"] = [_to_crop(p.keypoints, p.roi) for p in found]
+    return Segmentation(
+        masks=masks, class_ids=np.ones(n, np.int64), labels=PERSON_LABELS, task="instance", model=name,
+        scores=np.array([p.score for p in found], np.float32), boxes=boxes, keypoints=kps,
+        keypoint_names=names, skeleton=skeleton, extras=extras,
+    )
+
+
+def _to_crop(keypoints: np.ndarray, roi) -> np.ndarray:
+    m = roi.image_to_crop()
+    xy = keypoints[:, :2] @ m[:, :2].T + m[:, 2]
+    return np.concatenate([xy, keypoints[:, 2:3]], axis=1).astype(np.float32)
+
+
+def _rcnn_instances(rgb, net, name, min_score, timings, *, inside, min_size) -> Segmentation:
+    h, w = rgb.shape[:2]
+    with timings.stage("model"):
+        out = net(rgb, min_score, inside=inside, min_size=min_size)
+    with timings.stage("postprocess"):
+        n = len(out.scores)
+        if out.mask_probs is not None:
+            masks = out.mask_probs > MASK_THRESHOLD
+        else:
+            masks = np.zeros((n, h, w), bool)
+        # drop ids the label list marks as unused ("N/A")
+        valid = np.array([net.labels[c] != "N/A" for c in out.class_ids], bool).reshape(n)
+        extras: dict = {"has_masks": out.mask_probs is not None,
+                        "keypoint_format": "coco17" if out.keypoints is not None else None}
+        if inside:
+            extras.update({k: v for k, v in out.inside.items()})
+            for key in ("mask_probs", "keypoint_heatmaps"):
+                if key in extras:
+                    extras[key] = extras[key][valid]
+    seg = Segmentation(
+        masks=masks, class_ids=out.class_ids, labels=net.labels, task="instance", model=name,
+        scores=out.scores, boxes=out.boxes, keypoints=out.keypoints,
+        keypoint_names=net.keypoint_names if out.keypoints is not None else (),
+        skeleton=net.skeleton if out.keypoints is not None else (), extras=extras,
+    )
+    return seg.subset(valid) if not valid.all() else seg
+
+
+# --------------------------------------------------------------------------- table
+def instance_rows(seg: Segmentation, *, min_score: float = 0.0, classes=None) -> list[dict]:
+    """One row per shown instance: id, class, score, area (pixels and %), box, keypoints seen."""
+    rows = []
+    fractions = seg.area_fractions
+    areas = seg.areas
+    has_masks = seg.extras.get("has_masks", True)
+    for i in range(len(seg)):
+        score = None if seg.scores is None else float(seg.scores[i])
+        if score is not None and score < min_score:
+            continue
+        if classes is not None and int(seg.class_ids[i]) not in set(classes):
+            continue
+        box = seg.boxes[i] if seg.boxes is not None else seg.mask_boxes()[i]
+        row = {
+            "id": int(seg.segment_ids[i]) if seg.segment_ids is not None else i,
+            "class": seg.labels[seg.class_ids[i]],
+            "score": None if score is None else round(score, 3),
+            "area_px": int(areas[i]) if has_masks else int((box[2] - box[0]) * (box[3] - box[1])),
+            "area_%": round(100 * float(fractions[i]), 2) if has_masks else None,
+            "box": "[" + ", ".join(f"{v:.0f}" for v in box) + "]",
+        }
+        if seg.keypoints is not None:
+            row["keypoints_visible"] = f"{int((seg.keypoints[i, :, 2] >= 0.5).sum())}/{seg.keypoints.shape[1]}"
+        rows.append(row)
+    return rows
+
+
+# --------------------------------------------------------------------------- inside view
+def inside_panels(rgb: np.ndarray, seg: Segmentation, *, max_items: int = 8) -> list[tuple[np.ndarray, str]]:
+    """Captioned RGB images of the intermediates kept by ``instance(..., inside=True)``."""
+    if "crops" in seg.extras or "detector" in seg.extras:
+        return _inside_blazepose(rgb, seg, max_items)
+    if any(k in seg.extras for k in ("proposals", "mask_probs", "keypoint_heatmaps")):
+        return _inside_rcnn(rgb, seg, max_items)
+    return []
+
+
+def _colormap(prob: np.ndarray) -> np.ndarray:
+    """[0, 1] float (H, W) -> RGB uint8 (viridis-like via OpenCV's colour map)."""
+    import cv2
+
+    u8 = (np.clip(prob, 0, 1) * 255).astype(np.uint8)
+    return cv2.applyColorMap(u8, cv2.COLORMAP_VIRIDIS)[:, :, ::-1].copy()
+
+
+def _grid(tiles: list[np.ndarray], captions: list[str], cols: int = 4, pad: int = 6) -> np.ndarray:
+    from PIL import Image, ImageDraw
+
+    th = max(t.shape[0] for t in tiles)
+    tw = max(t.shape[1] for t in tiles)
+    rows = (len(tiles) + cols - 1) // cols
+    cols = min(cols, len(tiles))
+    text_h = 16
+    canvas = Image.new("RGB", (cols * (tw + pad) + pad, rows * (th + text_h + pad) + pad), (255, 255, 255))
+    draw = ImageDraw.Draw(canvas)
+    for k, (t, c) in enumerate(zip(tiles, captions)):
+        r, q = divmod(k, cols)
+        x, y = pad + q * (tw + pad), pad + r * (th + text_h + pad)
+        canvas.paste(Image.fromarray(t), (x, y + text_h))
+        draw.text((x, y + 2), c[:40], fill=(0, 0, 0))
+    return np.asarray(canvas)
+
+
+def _inside_blazepose(rgb, seg, max_items) -> list[tuple[np.ndarray, str]]:
+    import cv2
+
+    from core import render
+
+    panels = []
+    det = seg.extras.get("detector")
+    if det is not None:
+        img = rgb.copy()
+        lw = max(2, round(max(rgb.shape[:2]) / 300))
+        for (x0, y0, side) in det.get("tiles", []):
+            cv2.rectangle(img, (x0, y0), (x0 + side - 1, y0 + side - 1), (200, 200, 200), 1)
+        colors = [(255, 80, 80), (80, 200, 255), (255, 220, 0), (190, 120, 255)]
+        for k in range(len(det["scores"])):
+            box = det["boxes"][k].astype(int)
+            col = (255, 160, 0) if det["from_tile"][k] else (0, 255, 120)
+            cv2.rectangle(img, tuple(box[:2]), tuple(box[2:]), col, lw)
+            pts = det["alignment"][k]
+            cv2.line(img, tuple(pts[0].astype(int)), tuple(pts[1].astype(int)), (255, 255, 255), lw)
+            for j, p in enumerate(pts):
+                cv2.circle(img, tuple(p.astype(int)), lw * 2 + 1, colors[j], -1)
+            cv2.putText(img, f"{det['scores'][k]:.2f}", (int(box[0]), max(12, int(box[1]) - 4)),
+                        cv2.FONT_HERSHEY_SIMPLEX, 0.5, col, 1, cv2.LINE_AA)
+        for roi in seg.extras.get("rois", []):
+            from core.blazepose import Roi
+
+            corners = Roi(*roi).corners().astype(np.int32)
+            cv2.polylines(img, [corners], True, (255, 255, 255), max(1, lw // 2), cv2.LINE_AA)
+        panels.append((img, "1. Detector: head boxes (green; orange = found in a zoomed tile) with scores, "
+                            "and alignment points: red = hip centre, blue = body scale point, yellow = "
+                            "shoulders, purple = upper body. The white square is each person's crop."))
+    crops = seg.extras.get("crops")
+    if crops is not None and len(crops):
+        tiles, caps = [], []
+        for i in range(min(len(crops), max_items)):
+            crop = crops[i]
+            kp = seg.extras["crop_keypoints"][i]
+            from core.blazepose import BLAZEPOSE_SKELETON
+
+            col = render.instance_color(int(seg.segment_ids[i])) if seg.segment_ids is not None else (255, 0, 0)
+            tiles.append(render.draw_skeleton(crop, kp, BLAZEPOSE_SKELETON, col, 0.5))
+            caps.append(f"person {int(seg.segment_ids[i]) if seg.segment_ids is not None else i}"
+                        f"  flag {seg.extras['presence'][i]:.2f}")
+        panels.append((_grid(tiles, caps), "2. Each person's crop, rotated so the body points up and "
+                                            "resized to 256x256: the landmark model sees only this."))
+    return panels
+
+
+def _inside_rcnn(rgb, seg, max_items) -> list[tuple[np.ndarray, str]]:
+    import cv2
+
+    from core import render
+
+    panels = []
+    props = seg.extras.get("proposals")
+    if props is not None:
+        img = rgb.copy()
+        for b in props[:300][::-1]:
+            cv2.rectangle(img, (int(b[0]), int(b[1])), (int(b[2]), int(b[3])), (0, 255, 255), 1)
+        panels.append((img, f"1. Region proposals: the top {min(300, len(props))} of {len(props)} boxes the "
+                            "region proposal network thinks may hold an object, before classification."))
+    probs = seg.extras.get("mask_probs")
+    if probs is not None and len(probs):
+        order = np.argsort(-seg.scores)[:max_items * 2]
+        tiles = [cv2.resize(_colormap(probs[i]), (112, 112), interpolation=cv2.INTER_NEAREST) for i in order]
+        caps = [f"{seg.labels[seg.class_ids[i]]} {seg.scores[i]:.2f}" for i in order]
+        panels.append((_grid(tiles, caps), "2. Each instance's 28x28 mask probabilities (yellow = 1) "
+                                           "before they are stretched into its box and cut at 0.5."))
+    heat = seg.extras.get("keypoint_heatmaps")
+    if heat is not None and len(heat):
+        i = int(np.argmax(seg.scores))
+        maps = heat[i]
+        tiles = []
+        for k in range(maps.shape[0]):
+            m = maps[k] - maps[k].max()
+            p = np.exp(m)
+            p /= p.max() if p.max() > 0 else 1
+            tiles.append(cv2.resize(_colormap(p), (112, 112), interpolation=cv2.INTER_NEAREST))
+        names = list(seg.keypoint_names) or [str(k) for k in range(len(tiles))]
+        panels.append((_grid(tiles, names, cols=6), "3. Keypoint heatmaps (56x56 over the box) of the "
+                                                   "highest-scoring person: each joint is the peak."))
+        img = rgb.copy()
+        x0, y0, x1, y1 = seg.boxes[i].astype(int)
+        if x1 > x0 and y1 > y0:
+            m = maps.max(axis=0)
+            m = np.exp(m - m.max())
+            patch = cv2.resize(_colormap(m / max(m.max(), 1e-9)), (x1 - x0, y1 - y0))
+            region = img[y0:y1, x0:x1]
+            img[y0:y1, x0:x1] = (0.45 * region + 0.55 * patch[: region.shape[0], : region.shape[1]]).astype(np.uint8)
+        panels.append((render.draw_skeleton(img, seg.keypoints[i], seg.skeleton, (255, 255, 255), 0.5),
+                       "4. All heatmaps of that person pasted into its box, and the skeleton read from their peaks."))
+    return panels
