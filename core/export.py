@@ -111,8 +111,15 @@ def write_panoptic(seg: Segmentation, rgb: np.ndarray | None, out_dir: str | Pat
     return write(seg, Path(out_dir), seg.task)
 
 
+def write_instance(seg: Segmentation, rgb: np.ndarray | None, out_dir: str | Path) -> list[Path]:
+    """COCO-style instance JSON with RLE masks and keypoints (see ``core.coco``). [issue 4, additive]"""
+    from core.coco import write_coco
+
+    return [write_coco(seg, Path(out_dir) / f"{seg.model}_instances_coco.json")]
+
+
 Writer = Callable[[Segmentation, "np.ndarray | None", Path], list[Path]]
-WRITERS: dict[str, Writer] = {"semantic": write_semantic, "panoptic": write_panoptic}
+WRITERS: dict[str, Writer] = {"semantic": write_semantic, "panoptic": write_panoptic, "instance": write_instance}
 """Task -> writer; other tasks register theirs here (``WRITERS["panoptic"] = ...``)."""
 
 
