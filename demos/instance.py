@@ -1,0 +1,194 @@
+"""Instance tab: every object its own mask, box and score; people with their skeletons; live webcam."""
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import gradio as gr
+
+from core import coco, render
+from core.instance import BUNDLED, IouTracker, inside_panels, instance, instance_rows
+from core.types import Segmentation
+from demos.common import (ImageInput, example_photos, idea_box, legend_html, model_dropdown, read_upload,
+                          timings_table, user_errors)
+
+INTRO = """### Instance segmentation: every object its own mask
+Semantic segmentation paints all people one colour; **instance** segmentation tells them apart.
+Mask R-CNN's idea: first **detect** a box around each object, then **segment inside each box** (a small
+28x28 mask per object, stretched back into its box). Add a keypoint head and the same network finds the
+joints of each person's **skeleton**. The bundled model here works the same way for people: BlazePose
+finds each person, crops them, and a second network gives 33 keypoints and a mask per person.
+Colours follow each instance's position (and, on the webcam, its track), not the order of detection."""
+
+INSIDE_TEXT = """**How the answer is built.** For Mask R-CNN: the region proposal network suggests about a
+thousand boxes; the best are classified, and for each kept box a 28x28 mask (and, for Keypoint R-CNN,
+one 56x56 heatmap per joint) is predicted, then pasted into the box at full resolution. For the bundled
+BlazePose pipeline: a detector finds each person's head and two alignment points (hips and a point
+above the head) that fix the body's centre, size and rotation; the image is cut into one upright crop
+per person, and the landmark network sees only that crop."""
+
+RUN_MIN_SCORE = 0.3
+"""The models keep instances scoring at least this; the score slider filters the cached result."""
+
+TABLE_HEADERS = ["id", "class", "score", "area px", "area %", "box", "keypoints seen"]
+LIVE_WIDTH, LIVE_HEIGHT = 640, 480
+
+
+# --------------------------------------------------------------------------- plain callbacks
+def _class_choices(seg: Segmentation) -> list[tuple[str, int]]:
+    present = sorted({int(c) for c in seg.class_ids})
+    return [(seg.labels[c], c) for c in present]
+
+
+def _table(seg: Segmentation, score: float, classes) -> list[list]:
+    rows = instance_rows(seg, min_score=score, classes=classes)
+    return [[r["id"], r["class"], r["score"], r["area_px"], r["area_%"], r["box"], r.get("keypoints_visible", "")]
+            for r in rows]
+
+
+def _legend(seg: Segmentation, score: float, classes) -> str:
+    shown = seg.filter(min_score=score, classes=set(classes) if classes is not None else None)
+    colors = render.segment_colors(shown)
+    rows = [{"label": f"{shown.labels[c]} #{sid}" + (f" {s:.2f}" if s is not None else ""),
+             "color_hex": render.to_hex(col)}
+            for c, sid, s, col in zip(shown.class_ids, shown.segment_ids, shown.scores, colors)]
+    return legend_html(rows)
+
+
+def render_view(state, score: float, kp_threshold: float, opacity: float, show_boxes: bool,
+                show_skeleton: bool, show_labels: bool, classes):
+    """Draw the cached result with the current look settings (no model run)."""
+    if not state:
+        raise gr.Error("Segment an image first.")
+    rgb, seg = state["rgb"], state["seg"]
+    classes = None if classes is None else [int(c) for c in classes]
+    image = render.overlay(rgb, seg, opacity=opacity, classes=classes, min_score=score, show_boxes=show_boxes,
+                           show_labels=show_labels, show_keypoints=show_skeleton,
+                           keypoint_threshold=kp_threshold)
+    shown = len(seg.filter(min_score=score, classes=set(classes) if classes is not None else None))
+    summary = f"**{shown} instance(s)** shown of {len(seg)} found by `{seg.model}`"
+    if not len(seg):
+        summary += " · nothing found: " + ("this model finds people only." if seg.model == BUNDLED
+                                           else "try a lower score threshold.")
+    elif not seg.extras.get("has_masks", True):
+        summary += " · this model has no mask head: boxes and skeletons only."
+    return image, _legend(seg, score, classes), _table(seg, score, classes), summary
+
+
+@user_errors
+def segment_instances(image, model: str, keypoint_format: str, score: float, kp_threshold: float,
+                      opacity: float, show_boxes: bool, show_skeleton: bool, show_labels: bool):
+    """Run the instance model once, cache its result (and its insides), and draw it."""
+    rgb = read_upload(image)
+    seg = instance(rgb, model=model or "auto", min_score=min(RUN_MIN_SCORE, score), inside=True,
+                   keypoint_format=keypoint_format)
+    state = {"rgb": rgb, "seg": seg}
+    choices = _class_choices(seg)
+    classes = [c for _, c in choices]
+    view = render_view(state, score, kp_threshold, opacity, show_boxes, show_skeleton, show_labels, classes)
+    panels = [(img, cap) for img, cap in inside_panels(rgb, seg)]
+    return (state, *view, timings_table(seg.timings_ms.rounded()),
+            gr.CheckboxGroup(choices=choices, value=classes), panels)
+
+
+@user_errors
+def export_coco(state, score: float, classes):
+    """COCO-style JSON (RLE masks, boxes, scores, keypoints) of what is shown."""
+    if not state:
+        raise gr.Error("Segment an image first.")
+    seg: Segmentation = state["seg"]
+    shown = seg.filter(min_score=score, classes=set(int(c) for c in classes) if classes is not None else None)
+    out = Path(tempfile.mkdtemp(prefix="cvlab_instance_")) / "instances_coco.json"
+    return str(coco.write_coco(shown, out, file_name="image.png"))
+
+
+def live_frame(frame, live, score: float, kp_threshold: float, show_boxes: bool, show_skeleton: bool):
+    """One webcam frame through the bundled pipeline; ids tracked across frames; fps measured."""
+    if frame is None:
+        return None, "", live
+    start = time.perf_counter()
+    live = live or {"tracker": IouTracker(), "arrivals": []}
+    try:
+        seg = instance(frame, model=BUNDLED, min_score=score, tracker=live["tracker"], tiles=False)
+    except Exception as exc:  # noqa: BLE001 - a bad frame must not end the stream
+        return frame, f"frame skipped ({type(exc).__name__})", live
+    image = render.overlay(frame, seg, show_boxes=show_boxes, show_keypoints=show_skeleton,
+                           keypoint_threshold=kp_threshold, opacity=0.45)
+    now = time.perf_counter()
+    arrivals = [t for t in live["arrivals"] if now - t < 3.0] + [now]
+    live["arrivals"] = arrivals
+    fps = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0]) if len(arrivals) > 1 else 0.0
+    h, w = frame.shape[:2]
+    text = (f"**{fps:.1f} fps** shown · this frame {1000 * (now - start):.0f} ms on the server "
+            f"({w}x{h}, {len(seg)} person(s))")
+    return image, text, live
+
+
+def reset_live():
+    return None, "", None
+
+
+# --------------------------------------------------------------------------- layout
+def build_instance_tab() -> None:
+    idea_box(INTRO)
+    state = gr.State(None)
+    with gr.Row():
+        with gr.Column(scale=1):
+            image = ImageInput(label="Photo", sources=["upload", "webcam", "clipboard"], type="numpy", height=340)
+            gr.Examples(example_photos("two_people.jpg", "astronaut.png", "chelsea.png", "coffee.png"),
+                        inputs=image, label="Examples")
+            model = model_dropdown("instance", label="Model")
+            keypoint_format = gr.Radio([("model's own (BlazePose 33 / COCO 17)", "native"), ("COCO 17", "coco17")],
+                                       value="native", label="Keypoints")
+            run = gr.Button("Find instances", variant="primary")
+            score = gr.Slider(RUN_MIN_SCORE, 0.95, value=0.5, step=0.05, label="Score threshold",
+                              info=f"instances scoring below {RUN_MIN_SCORE} are never kept")
+            kp_threshold = gr.Slider(0.05, 0.95, value=0.5, step=0.05, label="Keypoint visibility threshold")
+            opacity = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Mask opacity")
+            with gr.Row():
+                show_boxes = gr.Checkbox(True, label="Boxes")
+                show_skeleton = gr.Checkbox(True, label="Skeletons")
+                show_labels = gr.Checkbox(True, label="Labels")
+            classes = gr.CheckboxGroup(choices=[], value=[], label="Classes to show")
+        with gr.Column(scale=2):
+            overlay = gr.Image(label="Instances", type="numpy", interactive=False, height=440,
+                               elem_id="instance-overlay")
+            legend = gr.HTML()
+            summary = gr.Markdown(elem_id="instance-summary")
+            table = gr.Dataframe(headers=TABLE_HEADERS, label="Instances", interactive=False,
+                                 elem_id="instance-table")
+            timings = gr.Markdown()
+    with gr.Accordion("Inside: how the instances were found", open=False):
+        gr.Markdown(INSIDE_TEXT)
+        inside = gr.Gallery(label="Intermediate steps", columns=2, height=420, object_fit="contain")
+    with gr.Accordion("Export (COCO-style JSON with RLE masks and keypoints)", open=False):
+        export = gr.Button("Export what is shown")
+        export_file = gr.File(label="COCO JSON")
+    with gr.Accordion("Live webcam (bundled BlazePose pipeline)", open=False):
+        gr.Markdown("Allow the camera, then press **Record**: every frame goes through the bundled person "
+                    "pipeline; each person keeps their colour while they move (an IoU tracker).")
+        live = gr.State(None)
+        with gr.Row():
+            cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam",
+                           webcam_options=gr.WebcamOptions(
+                               constraints={"video": {"width": LIVE_WIDTH, "height": LIVE_HEIGHT}}))
+            live_out = gr.Image(label="Live instances", format="jpeg", interactive=False,
+                                elem_id="instance-live")
+        fps = gr.Markdown(elem_id="instance-fps")
+
+    look = [score, kp_threshold, opacity, show_boxes, show_skeleton, show_labels]
+    run.click(segment_instances, inputs=[image, model, keypoint_format, *look],
+              outputs=[state, overlay, legend, table, summary, timings, classes, inside],
+              api_name="segment_instance")
+    redraw = dict(fn=user_errors(render_view), inputs=[state, *look, classes],
+                  outputs=[overlay, legend, table, summary], show_progress="hidden", api_visibility="private")
+    for slider in (score, kp_threshold, opacity):
+        slider.release(**redraw)
+    for box in (show_boxes, show_skeleton, show_labels, classes):
+        box.input(**redraw)
+    export.click(export_coco, inputs=[state, score, classes], outputs=export_file, api_name="export_instance")
+    cam.stream(live_frame, inputs=[cam, live, score, kp_threshold, show_boxes, show_skeleton],
+               outputs=[live_out, fps, live], stream_every=0.05, time_limit=300, concurrency_limit=2,
+               show_progress="hidden", api_name="instance_live")
+    cam.clear(reset_live, outputs=[live_out, fps, live], api_visibility="private")
