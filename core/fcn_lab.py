@@ -305,9 +305,11 @@ def overlap_counts(in_shape: tuple[int, int], kernel: int, stride: int, padding:
 
 
 def checkerboard_strength(counts: np.ndarray, margin: int | None = None) -> float:
-    """max / min overlap count away from the borders (1.0 = even coverage, no checkerboard)."""
-    m = margin if margin is not None else 2
-    inner = counts[m:-m, m:-m] if min(counts.shape) > 2 * m else counts
+    """max / min overlap count away from the borders (1.0 = even coverage, no checkerboard).
+    ``margin`` defaults to 2 px (0 for maps of 8 px or less)."""
+    m = margin if margin is not None else (2 if min(counts.shape) > 8 else 0)
+    h, w = counts.shape
+    inner = counts[m:h - m, m:w - m] if min(h, w) > 2 * m else counts
     return float(inner.max() / max(inner.min(), 1e-6))
 
 
