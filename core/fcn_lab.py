@@ -304,13 +304,23 @@ def overlap_counts(in_shape: tuple[int, int], kernel: int, stride: int, padding:
     return transposed_conv(np.ones(in_shape, np.float32), np.ones((kernel, kernel), np.float32), stride, padding)
 
 
-def checkerboard_strength(counts: np.ndarray, margin: int | None = None) -> float:
-    """max / min overlap count away from the borders (1.0 = even coverage, no checkerboard).
-    ``margin`` defaults to 2 px (0 for maps of 8 px or less)."""
+def _inner(counts: np.ndarray, margin: int | None) -> np.ndarray:
     m = margin if margin is not None else (2 if min(counts.shape) > 8 else 0)
     h, w = counts.shape
-    inner = counts[m:h - m, m:w - m] if min(h, w) > 2 * m else counts
-    return float(inner.max() / max(inner.min(), 1e-6))
+    return counts[m:h - m, m:w - m] if min(h, w) > 2 * m else counts
+
+
+def overlap_range(counts: np.ndarray, margin: int | None = None) -> tuple[float, float]:
+    """(fewest, most) kernel copies on an output pixel away from the borders
+    (``margin`` defaults to 2 px, 0 for maps of 8 px or less)."""
+    inner = _inner(counts, margin)
+    return float(inner.min()), float(inner.max())
+
+
+def checkerboard_strength(counts: np.ndarray, margin: int | None = None) -> float:
+    """most / fewest kernel copies away from the borders (1.0 = even coverage, no checkerboard)."""
+    lo, hi = overlap_range(counts, margin)
+    return hi / max(lo, 1e-6)
 
 
 @dataclass(frozen=True, eq=False)
@@ -347,6 +357,10 @@ class SamplingResult:
     @property
     def checkerboard(self) -> float:
         return checkerboard_strength(self.overlap)
+
+    @property
+    def overlap_range(self) -> tuple[float, float]:
+        return overlap_range(self.overlap)
 
     def shapes(self) -> dict[str, list[int]]:
         names = ("feature", "pooled", "unpooled", "nearest", "nails", "bilinear", "transposed")
