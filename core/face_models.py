@@ -80,11 +80,12 @@ class YuNetDetector:
             self._local.size = (320, 320)
         return det
 
-    def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def detect(self, rgb: np.ndarray, max_side: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``max_side`` overrides the working resolution (e.g. 320 for webcam frames with big faces)."""
         import cv2
 
         h, w = rgb.shape[:2]
-        scale = min(1.0, self.max_side / max(h, w))
+        scale = min(1.0, (max_side or self.max_side) / max(h, w))
         img = rgb if scale >= 1.0 else cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))),
                                                   interpolation=cv2.INTER_AREA)
         bgr = np.ascontiguousarray(img[:, :, ::-1])
@@ -128,13 +129,13 @@ class MTCNNDetector:
         self.factor = factor
         self.max_side = max_side
 
-    def detect(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def detect(self, rgb: np.ndarray, max_side: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         import cv2
         import torch
         from facenet_pytorch.models.utils.detect_face import detect_face
 
         h, w = rgb.shape[:2]
-        scale = min(1.0, self.max_side / max(h, w))
+        scale = min(1.0, (max_side or self.max_side) / max(h, w))
         img = rgb if scale >= 1.0 else cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))),
                                                   interpolation=cv2.INTER_AREA)
         with self._lock:

@@ -55,6 +55,10 @@ MIN_FACE_SIDE = 40
 """Faces whose box is smaller than this (pixels, shorter side) are flagged as too small to
 recognise reliably; enrolment refuses them."""
 
+LIVE_DETECT_SIDE = 320
+"""Detector resolution for live webcam frames: faces in front of a webcam are large, and YuNet at
+320x240 is about 4x faster than at 640x480 (it still finds faces of about 20 px in the frame)."""
+
 MAX_FACES = 20
 """At most this many faces (the largest) are embedded per image."""
 
@@ -105,13 +109,16 @@ def _notes_for(boxes: np.ndarray, landmarks: np.ndarray, size: tuple[int, int]) 
     return notes
 
 
-def detect(rgb: np.ndarray, detector: str = DEFAULT_DETECTOR, *, min_score: float | None = None) -> Faces:
+def detect(rgb: np.ndarray, detector: str = DEFAULT_DETECTOR, *, min_score: float | None = None,
+           max_side: int | None = None) -> Faces:
     """Find faces: boxes, scores and 5 landmarks (no crops, no embeddings yet).
 
     Args:
         rgb: (H, W, 3) uint8 RGB.
         detector: "yunet" or "mtcnn".
         min_score: drop detections scoring below this (default: the detector's own cut).
+        max_side: the detector's working resolution (longest side, pixels; default its own, 640).
+            Boxes are always in ``rgb``'s pixels. Smaller is faster but misses small faces.
     Returns:
         :class:`Faces`, largest first; empty when there is no face.
     """
@@ -120,7 +127,7 @@ def detect(rgb: np.ndarray, detector: str = DEFAULT_DETECTOR, *, min_score: floa
     with timings.stage("load"):
         det = _detector(detector)
     with timings.stage("detect"):
-        boxes, scores, landmarks = det.detect(rgb)
+        boxes, scores, landmarks = det.detect(rgb, max_side)
     if min_score is not None and len(scores):
         keep = scores >= min_score
         boxes, scores, landmarks = boxes[keep], scores[keep], landmarks[keep]
@@ -153,9 +160,9 @@ def embed_faces(rgb: np.ndarray, faces: Faces, embedder: str = DEFAULT_EMBEDDER,
 
 
 def analyze(rgb: np.ndarray, detector: str = DEFAULT_DETECTOR, embedder: str = DEFAULT_EMBEDDER,
-            max_faces: int = MAX_FACES) -> Faces:
-    """detect + align + embed every face of an image."""
-    return embed_faces(rgb, detect(rgb, detector), embedder, max_faces)
+            max_faces: int = MAX_FACES, detect_side: int | None = None) -> Faces:
+    """detect + align + embed every face of an image (``detect_side``: see :func:`detect`)."""
+    return embed_faces(rgb, detect(rgb, detector, max_side=detect_side), embedder, max_faces)
 
 
 def pick_face(faces: Faces, index: int | None = None, what: str = "the photo") -> int:
@@ -223,16 +230,17 @@ def verify(rgb_a: np.ndarray, rgb_b: np.ndarray, *, embedder: str = DEFAULT_EMBE
 # --------------------------------------------------------------------------- recognition
 def recognize(rgb: np.ndarray, gallery: Gallery, *, embedder: str = DEFAULT_EMBEDDER,
               detector: str = DEFAULT_DETECTOR, threshold: float | None = None,
-              mode: str = "nearest", max_faces: int = MAX_FACES) -> Recognition:
+              mode: str = "nearest", max_faces: int = MAX_FACES, detect_side: int | None = None) -> Recognition:
     """Every face of ``rgb`` matched against ``gallery`` (nearest photo or per-person mean);
-    faces on the wrong side of the threshold are "unknown" (``Match.name is None``)."""
+    faces on the wrong side of the threshold are "unknown" (``Match.name is None``).
+    ``detect_side``: the detector's working resolution (see :func:`detect`; LIVE_DETECT_SIDE for webcams)."""
     if len(gallery) and gallery.model != embedder:
         raise GalleryError(f"The gallery holds '{gallery.model}' embeddings but '{embedder}' is selected; "
                            f"switch the model to '{gallery.model}' (or start a new gallery).")
     meta = embedder_meta(embedder)
     metric = meta["metric"]
     thr = float(meta["threshold"] if threshold is None else threshold)
-    faces = analyze(rgb, detector, embedder, max_faces)
+    faces = analyze(rgb, detector, embedder, max_faces, detect_side)
     timings = Timings(faces.timings_ms)
     with timings.stage("match"):
         found = identify(gallery, faces.embeddings, threshold=thr, metric=metric, mode=mode)  # type: ignore[arg-type]

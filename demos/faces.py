@@ -465,7 +465,8 @@ def live_frame(frame, doc: Any, detector: str, embedder: str, threshold: float |
             warn = f" · ⚠️ gallery holds `{gallery.model}` embeddings: select that model"
             gallery = Gallery.empty(embedder, embedder_dim(embedder))
         rec = F.recognize(rgb, gallery, embedder=embedder, detector=detector,
-                          threshold=_threshold(embedder, threshold), mode=mode, max_faces=8)
+                          threshold=_threshold(embedder, threshold), mode=mode, max_faces=8,
+                          detect_side=F.LIVE_DETECT_SIDE)
         out = F.draw_recognition(rgb, rec, gallery.names)
     except Exception as exc:  # noqa: BLE001 - keep the stream alive, say what happened
         return frame, f"⚠️ {type(exc).__name__}: {str(exc)[:160]}", clock
