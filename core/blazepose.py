@@ -88,11 +88,17 @@ COCO17_SKELETON: tuple[tuple[int, int], ...] = (
 
 
 def default_num_threads() -> int:
-    """Threads per interpreter: the cores we have, at most 4 (``CVLAB_TFLITE_THREADS`` overrides)."""
+    """Threads per interpreter: half the cores, 1 to 4 (``CVLAB_TFLITE_THREADS`` overrides).
+
+    The app serves two requests at once and each person needs two models in a row; on the 2-core
+    machine one thread per interpreter was as fast as two when the machine was busy (10.4 vs
+    11.8 ms for the detector, 15.1 vs 17.2 ms for the landmark model) and leaves a core to the
+    other request.
+    """
     env = os.environ.get("CVLAB_TFLITE_THREADS")
     if env:
         return max(1, int(env))
-    return max(1, min(4, os.cpu_count() or 1))
+    return max(1, min(4, (os.cpu_count() or 2) // 2))
 
 
 # --------------------------------------------------------------------------- model wrapper
@@ -210,6 +216,8 @@ class Person:
         presence: the landmark model's pose flag in [0, 1].
         detector_box: (4,) the detector's (head) box; alignment: (4, 2) the detector's points.
         crop: (256, 256, 3) uint8 the crop given to the landmark model (for teaching views).
+        next_roi: where to look for this person in the next video frame.
+        tracked: True when the crop came from the previous frame rather than the detector.
     """
 
     box: np.ndarray
@@ -221,6 +229,8 @@ class Person:
     detector_box: np.ndarray = field(default_factory=lambda: np.zeros(4, np.float32))
     alignment: np.ndarray = field(default_factory=lambda: np.zeros((4, 2), np.float32))
     crop: np.ndarray | None = None
+    next_roi: Roi | None = None
+    tracked: bool = False
 
     @property
     def coco_keypoints(self) -> np.ndarray:
@@ -417,17 +427,22 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 def landmark_person(rgb: np.ndarray, roi: Roi, model: TFLiteModel, *,
-                    with_mask: bool = True) -> tuple[np.ndarray, float, np.ndarray | None, np.ndarray]:
+                    with_mask: bool = True) -> tuple[np.ndarray, float, np.ndarray | None, np.ndarray, Roi]:
     """Run the landmark model on one ROI.
 
     Returns ``(keypoints (33, 3) image pixels + visibility, pose flag, mask (H, W) float32 or None,
-    crop (256, 256, 3) uint8)``.
+    crop (256, 256, 3) uint8, next ROI)``. The next ROI comes from the two auxiliary landmarks
+    (33 = hip centre, 34 = body scale point) by the detector's rule: MediaPipe's way to follow a
+    person in video without running the detector again.
     """
     crop = crop_roi(rgb, roi)
-    out = model.run((crop.astype(np.float32) / 255.0)[None])
-    lm = out["Identity"].reshape(-1, 5)[:NUM_LANDMARKS]
+    out = model.run((crop.astype(np.float32) * (1 / 255.0))[None])
+    all_lm = out["Identity"].reshape(-1, 5)
+    lm = all_lm[:NUM_LANDMARKS]
     flag = float(out["Identity_1"].reshape(-1)[0])
     m = roi.crop_to_image(LANDMARK_SIZE)
+    aux = all_lm[NUM_LANDMARKS:NUM_LANDMARKS + 2, :2] @ m[:, :2].T + m[:, 2]
+    next_roi = roi_from_alignment(aux.astype(np.float32))
     xy = lm[:, :2] @ m[:, :2].T + m[:, 2]
     vis = _sigmoid(lm[:, 3])  # MediaPipe's visibility (presence, lm[:, 4], is "inside the crop")
     kps = np.concatenate([xy, vis[:, None]], axis=1).astype(np.float32)
@@ -438,7 +453,7 @@ def landmark_person(rgb: np.ndarray, roi: Roi, model: TFLiteModel, *,
         h, w = rgb.shape[:2]
         mask = cv2.warpAffine(prob, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                               borderValue=0.0)
-    return kps, flag, mask, crop
+    return kps, flag, mask, crop, next_roi
 
 
 def _box_from(mask: np.ndarray | None, kps: np.ndarray, w: int, h: int) -> np.ndarray:
@@ -465,10 +480,29 @@ def _keypoint_overlap(a: np.ndarray, b: np.ndarray, scale: float) -> float:
     return float((d < 0.1 * scale).mean())
 
 
+@dataclass(frozen=True)
+class TrackedRoi:
+    """A person followed from the previous video frame: where to look, and their detector score."""
+
+    roi: Roi
+    score: float
+    detector_box: np.ndarray
+    alignment: np.ndarray
+
+
+def _roi_overlap(a: Roi, b: Roi) -> float:
+    """IoU of the axis-aligned squares around two ROIs' centres (rotation ignored)."""
+    ha, hb = a.size / 2, b.size / 2
+    box_a = np.array([a.cx - ha, a.cy - ha, a.cx + ha, a.cy + ha], np.float32)
+    box_b = np.array([[b.cx - hb, b.cy - hb, b.cx + hb, b.cy + hb]], np.float32)
+    return float(_iou_one_to_many(box_a, box_b)[0])
+
+
 def people(rgb: np.ndarray, min_score: float = 0.5, *, with_masks: bool = True,
            keep_crops: bool = False, tiles: bool | None = None,
            detector: TFLiteModel | None = None, landmarker: TFLiteModel | None = None,
-           max_people: int = 10, detections: PersonDetections | None = None) -> list[Person]:
+           max_people: int = 10, detections: PersonDetections | None = None,
+           tracked: list[TrackedRoi] | None = None) -> list[Person]:
     """Every person in an RGB uint8 (H, W, 3) image: box, score, 33 keypoints, mask, ROI.
 
     Detect (:func:`detect_people_tiled`; ``tiles`` as there), then run the landmark model on
@@ -476,30 +510,46 @@ def people(rgb: np.ndarray, min_score: float = 0.5, *, with_masks: bool = True,
     detections) are dropped, and a second detection of the same body (most jointly visible
     keypoints within 10% of the body scale) is dropped in favour of the better one. The order is
     by detector score. Pass ``detections`` to reuse a detector result.
+
+    Video: ``tracked`` ROIs (from the previous frame's :attr:`Person.next_roi`) are used for the
+    people that no detection in ``detections`` covers (a fresh detection resets a followed crop's
+    drift). With ``tracked`` given and ``detections`` None, the detector does not run at all.
     """
     from core import models
 
     detector = detector or models.load("blazepose-detector")
     landmarker = landmarker or models.load("blazepose-landmark")
     h, w = rgb.shape[:2]
-    dets = detections if detections is not None else detect_people_tiled(rgb, detector, min_score, tiles=tiles)
-    found: list[Person] = []
+    if detections is None and tracked is None:
+        detections = detect_people_tiled(rgb, detector, min_score, tiles=tiles)
+    dets = detections if detections is not None else PersonDetections.empty()
+    # candidates: (roi, score, detector box, alignment, minimum pose flag, tracked?)
+    cands = []
     tile_flags = dets.tile_flags
     for i in range(len(dets)):
+        cands.append((roi_from_alignment(dets.keypoints[i]), float(dets.scores[i]), dets.boxes[i],
+                      dets.keypoints[i], TILE_POSE_FLAG_MIN if tile_flags[i] else POSE_FLAG_MIN, False))
+    for t in tracked or []:
+        # a fresh detection of the same person wins (it resets any drift of the followed crop);
+        # a followed person the detector missed this frame is kept
+        if not any(_roi_overlap(t.roi, c[0]) > 0.3 for c in cands if not c[5]):
+            cands.append((t.roi, t.score, t.detector_box, t.alignment, POSE_FLAG_MIN, True))
+    found: list[Person] = []
+    for roi, score, det_box, alignment, flag_min, was_tracked in cands:
         if len(found) >= max_people:
             break
-        roi = roi_from_alignment(dets.keypoints[i])
-        kps, flag, mask, crop = landmark_person(rgb, roi, landmarker, with_mask=with_masks)
-        if flag < (TILE_POSE_FLAG_MIN if tile_flags[i] else POSE_FLAG_MIN):
+        kps, flag, mask, crop, next_roi = landmark_person(rgb, roi, landmarker, with_mask=with_masks)
+        if flag < flag_min:
             continue
         if any(_keypoint_overlap(kps, p.keypoints, p.roi.size / (2 * ROI_SCALE)) > 0.5 for p in found):
             continue
         found.append(Person(
-            box=_box_from(mask, kps, w, h), score=float(dets.scores[i]), keypoints=kps,
+            box=_box_from(mask, kps, w, h), score=float(score), keypoints=kps,
             mask=mask if mask is not None else np.zeros((h, w), np.float32), roi=roi, presence=flag,
-            detector_box=dets.boxes[i], alignment=dets.keypoints[i],
-            crop=crop if keep_crops else None,
+            detector_box=np.asarray(det_box, np.float32), alignment=np.asarray(alignment, np.float32),
+            crop=crop if keep_crops else None, next_roi=next_roi, tracked=was_tracked,
         ))
+    found.sort(key=lambda p: -p.score)
     return found
 
 

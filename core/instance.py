@@ -92,6 +92,10 @@ class IouTracker:
     State is a few plain lists, cheap to keep per user. ``update`` matches each new box to the
     unmatched track of the same class with the highest IoU (at least ``min_iou``); a track unseen
     for more than ``max_missed`` frames is forgotten; new instances take the lowest free id.
+
+    With the bundled BlazePose pipeline the tracker also keeps each person's crop for the next
+    frame (``pose_rois``, MediaPipe's trick): the detector then runs only every
+    ``redetect_every`` frames (to find people who walked in) or when nobody is followed.
     """
 
     min_iou: float = 0.3
@@ -100,6 +104,11 @@ class IouTracker:
     boxes: list[list[float]] = field(default_factory=list)
     class_ids: list[int] = field(default_factory=list)
     missed: list[int] = field(default_factory=list)
+    redetect_every: int = 4
+    pose_rois: list = field(default_factory=list)
+    since_detect: int = 0
+    detector_runs: int = 0
+    frames: int = 0
 
     def update(self, boxes: np.ndarray, class_ids: np.ndarray) -> np.ndarray:
         boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
@@ -141,7 +150,8 @@ class IouTracker:
         return out
 
     def reset(self) -> None:
-        self.ids, self.boxes, self.class_ids, self.missed = [], [], [], []
+        self.ids, self.boxes, self.class_ids, self.missed, self.pose_rois = [], [], [], [], []
+        self.since_detect = self.detector_runs = self.frames = 0
 
 
 # --------------------------------------------------------------------------- entry point
@@ -176,7 +186,7 @@ def instance(rgb: np.ndarray, model: str = "auto", min_score: float | None = Non
         net = models.load(name)
     if name == BUNDLED or spec.meta.get("engine") == "blazepose":
         seg = _blazepose_instances(rgb, net, name, min_score, timings, keypoint_format=keypoint_format,
-                                   inside=inside, tiles=tiles, with_masks=with_masks)
+                                   inside=inside, tiles=tiles, with_masks=with_masks, tracker=tracker)
     else:
         seg = _rcnn_instances(rgb, net, name, min_score, timings, inside=inside, min_size=min_size)
     if timings.get("load", 0.0) < 0.5:
@@ -191,15 +201,30 @@ def instance(rgb: np.ndarray, model: str = "auto", min_score: float | None = Non
 
 
 def _blazepose_instances(rgb, net, name, min_score, timings, *, keypoint_format, inside, tiles,
-                         with_masks) -> Segmentation:
+                         with_masks, tracker=None) -> Segmentation:
     from core import blazepose as bp
 
     h, w = rgb.shape[:2]
-    with timings.stage("detect"):
-        dets = bp.detect_people_tiled(rgb, net.detector, min_score, tiles=tiles)
+    tracked = None
+    run_detector = True
+    if tracker is not None:
+        tracker.frames += 1
+        tracked = [t for t in tracker.pose_rois if t.score >= min_score]
+        run_detector = not tracked or tracker.since_detect + 1 >= tracker.redetect_every
+        tracker.since_detect = 0 if run_detector else tracker.since_detect + 1
+    dets = None
+    if run_detector:
+        with timings.stage("detect"):
+            dets = bp.detect_people_tiled(rgb, net.detector, min_score, tiles=tiles)
+        if tracker is not None:
+            tracker.detector_runs += 1
     with timings.stage("landmarks"):
-        found = bp.people(rgb, min_score, detections=dets, detector=net.detector,
+        found = bp.people(rgb, min_score, detections=dets, tracked=tracked, detector=net.detector,
                           landmarker=net.landmarker, keep_crops=inside, with_masks=with_masks)
+    if tracker is not None:
+        tracker.pose_rois = [bp.TrackedRoi(p.next_roi, p.score, p.detector_box, p.alignment) for p in found]
+    if dets is None:
+        dets = bp.PersonDetections.empty()
     with timings.stage("postprocess"):
         n = len(found)
         if n and with_masks:

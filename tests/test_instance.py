@@ -318,3 +318,25 @@ def test_keypoint_rcnn_result_has_no_masks_but_skeletons(monkeypatch, small_rgb)
         assert rows and rows[0]["area_%"] is None
     finally:
         reg.unload(name)
+
+
+def test_video_follows_people_from_frame_to_frame_without_the_detector(photos):
+    """MediaPipe's trick: next frame's crop comes from this frame's landmarks; the detector runs
+    only every ``redetect_every`` frames, and the skeleton agrees with a fresh detection."""
+    from PIL import Image
+
+    frame = np.asarray(Image.open(photos / "astronaut.png").convert("RGB").resize((480, 480)))
+    frame = np.pad(frame, ((0, 0), (80, 80), (0, 0)), mode="edge")
+    t = IouTracker(redetect_every=4)
+    for k in range(8):
+        f = np.ascontiguousarray(np.roll(frame, 4 * k, axis=1))
+        seg = instance(f, tracker=t, tiles=False)
+        fresh = instance(f, tiles=False)
+        assert len(seg) == 1 and list(seg.segment_ids) == [0]
+        # the model itself wobbles by a few % on this upper-body shot as the frame shifts
+        gap = np.hypot(*(seg.keypoints[0, [0, 11, 12], :2] - fresh.keypoints[0, [0, 11, 12], :2]).T)
+        assert gap.mean() < 0.05 * 480 and gap.max() < 0.1 * 480
+        size, fresh_size = seg.extras["rois"][0][2], fresh.extras["rois"][0][2]
+        assert 0.75 < size / fresh_size < 1.33, "the followed crop must not drift away in scale"
+        assert ("detect" in seg.timings_ms) == (k % 4 == 0)
+    assert t.detector_runs == 2 and t.frames == 8
