@@ -137,6 +137,33 @@ def _check_rgb(rgb: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- bundled person models
+AUX_HIP, AUX_SCALE = 33, 34
+"""The landmark model's auxiliary points (after its 33 body landmarks): hip centre and the body
+scale/rotation point, from which MediaPipe derives the next frame's crop in tracking mode."""
+
+
+class PersonTrack:
+    """Per-stream state for ``mediapipe-person`` on video (MediaPipe's tracking mode).
+
+    After a frame, each person's crop for the NEXT frame comes from the landmark model's own
+    auxiliary points, so the detector runs only when a track is lost or every
+    ``redetect_every`` frames (to catch people who walk in, and to end a track on a scene cut:
+    the landmark model's pose flag alone stays high on some objects, e.g. coffee.png). Keep one
+    per webcam session (``gr.State``), never a global one.
+    """
+
+    def __init__(self, redetect_every: int = 5) -> None:
+        self.redetect_every = redetect_every
+        self.rois: list = []
+        self.since_detect = 0
+        self.detector_runs = 0
+        self.frames = 0
+
+    def reset(self) -> None:
+        self.rois = []
+        self.since_detect = 0
+
+
 class PersonSegmenter:
     """``mediapipe-person``: detector + landmark-model mask for each person, merged (max)."""
 
@@ -159,20 +186,61 @@ class PersonSegmenter:
             np.maximum(prob, p.mask, out=prob)
         return prob, found
 
+    def _track(self, rgb: np.ndarray, track: PersonTrack) -> tuple[np.ndarray | None, list]:
+        """Landmark model on last frame's crops; None when every track is lost."""
+        import cv2
+
+        from core.blazepose import LANDMARK_SIZE, POSE_FLAG_MIN, _sigmoid, crop_roi, roi_from_alignment
+
+        h, w = rgb.shape[:2]
+        prob = np.zeros((h, w), np.float32)
+        rois, boxes = [], []
+        for roi in track.rois:
+            out = self.landmarker.run((crop_roi(rgb, roi).astype(np.float32) / 255.0)[None])
+            if float(out["Identity_1"].reshape(-1)[0]) < POSE_FLAG_MIN:
+                continue
+            m = roi.crop_to_image(LANDMARK_SIZE)
+            lm = out["Identity"].reshape(-1, 5)
+            aux = lm[[AUX_HIP, AUX_SCALE], :2] @ m[:, :2].T + m[:, 2]
+            mask = cv2.warpAffine(_sigmoid(out["Identity_2"].reshape(LANDMARK_SIZE, LANDMARK_SIZE)).astype(np.float32),
+                                  m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+            np.maximum(prob, mask, out=prob)
+            rois.append(roi_from_alignment(aux))
+            on = mask > self.threshold
+            ys, xs = np.flatnonzero(on.any(axis=1)), np.flatnonzero(on.any(axis=0))
+            if len(xs):
+                boxes.append([xs[0], ys[0], xs[-1] + 1, ys[-1] + 1])
+        if not rois:
+            return None, []
+        track.rois = rois
+        return prob, boxes
+
     def predict(self, rgb: np.ndarray, timings: Timings, *, min_score: float | None = None,
-                threshold: float | None = None) -> tuple[np.ndarray, dict]:
+                threshold: float | None = None, track: PersonTrack | None = None) -> tuple[np.ndarray, dict]:
         with timings.stage("preprocess"):
             rgb = np.ascontiguousarray(rgb)
+        prob = None
         with timings.stage("model"):
-            prob, found = self.person_probability(rgb, min_score)
+            if track is not None:
+                track.frames += 1
+                if track.rois and track.since_detect < track.redetect_every:
+                    prob, boxes = self._track(rgb, track)
+                    track.since_detect += 1
+            if prob is not None:
+                extras = {"people": len(track.rois), "person_boxes": [[float(v) for v in b] for b in boxes],
+                          "tracked": True}
+            else:
+                prob, found = self.person_probability(rgb, min_score)
+                extras = {"people": len(found),
+                          "person_boxes": [[round(float(v), 1) for v in p.box] for p in found],
+                          "person_scores": [round(float(p.score), 3) for p in found]}
+                if track is not None:
+                    track.rois = [p.roi for p in found]
+                    track.since_detect = 0
+                    track.detector_runs += 1
         with timings.stage("postprocess"):
             label_map = (prob > (self.threshold if threshold is None else threshold)).astype(np.int32)
-        extras = {
-            "people": len(found),
-            "person_boxes": [[round(float(v), 1) for v in p.box] for p in found],
-            "person_scores": [round(float(p.score), 3) for p in found],
-            "method": "BlazePose detector + landmark-model mask per person",
-        }
+        extras["method"] = "BlazePose detector + landmark-model mask per person"
         return label_map, extras
 
     def probabilities(self, rgb: np.ndarray) -> np.ndarray:
@@ -224,7 +292,7 @@ class SelfieGatedSegmenter:
         return prob, dets
 
     def predict(self, rgb: np.ndarray, timings: Timings, *, min_score: float | None = None,
-                threshold: float | None = None) -> tuple[np.ndarray, dict]:
+                threshold: float | None = None, **_: Any) -> tuple[np.ndarray, dict]:
         with timings.stage("preprocess"):
             rgb = np.ascontiguousarray(rgb)
         with timings.stage("model"):

@@ -12,7 +12,7 @@ from core import fcn_lab, render
 from core.export import write_semantic
 from core.image import limit_side
 from core.models import registry
-from core.semantic import FAST_MODELS, semantic
+from core.semantic import FAST_MODELS, PersonTrack, semantic
 from core.types import Segmentation
 from demos.common import (READY, ImageInput, example_photos, idea_box, legend_html, model_dropdown, read_upload,
                           timings_table, user_errors)
@@ -117,9 +117,12 @@ def live_frame(frame, model: str, opacity: float, live):
     if frame is None:
         return None, "", live
     start = time.perf_counter()
-    live = live or {"arrivals": []}
+    model = model or FAST_MODELS[0]
+    if not live or live.get("model") != model:
+        live = {"arrivals": [], "model": model, "track": PersonTrack()}
     try:
-        seg = semantic(frame, model=model or FAST_MODELS[0])
+        options = {"track": live["track"]} if model == "mediapipe-person" else {}
+        seg = semantic(frame, model=model, **options)
         image = render.overlay(frame, seg, opacity=opacity, show_boxes=False, show_labels=False)
     except Exception as exc:  # noqa: BLE001 - a bad frame must not end the stream
         return frame, f"frame skipped ({type(exc).__name__}: {str(exc)[:80]})", live
@@ -247,20 +250,20 @@ def build_semantic_tab() -> None:
     with gr.Accordion("Export (label-index PNG + JSON with labels, palette and areas)", open=False):
         export = gr.Button("Export")
         export_files = gr.File(label="Files", file_count="multiple")
-    with gr.Accordion("Live webcam (fast models)", open=False):
+    with gr.Accordion("Live webcam (fast models)", open=False, elem_id="semantic-live-acc"):
         gr.Markdown("Allow the camera, then press **Record**: every frame is segmented on the server and "
                     "drawn; the frame rate is measured over the last 3 seconds.")
         choices = live_models()
         live_model = gr.Dropdown(choices=choices, value=choices[0][1] if choices else None, label="Live model")
         live = gr.State(None)
         with gr.Row():
-            cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam",
+            cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam", elem_id="semantic-live-cam",
                            webcam_options=gr.WebcamOptions(
                                constraints={"video": {"width": LIVE_WIDTH, "height": LIVE_HEIGHT}}))
             live_out = gr.Image(label="Live segmentation", format="jpeg", interactive=False,
                                 elem_id="semantic-live")
         fps = gr.Markdown(elem_id="semantic-fps")
-    with gr.Accordion("Lab: how fully convolutional networks work", open=False):
+    with gr.Accordion("Lab: how fully convolutional networks work", open=False, elem_id="semantic-lab"):
         with gr.Tabs():
             with gr.Tab("Sliding window vs one pass"):
                 gr.Markdown(SLIDING_TEXT)
