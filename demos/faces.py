@@ -661,19 +661,20 @@ def build_faces_tab() -> None:
                         "one embedding; more photos (angles, lighting) make recognition sturdier.")
             with gr.Row():
                 with gr.Column(scale=2):
-                    enrol_name = gr.Textbox(label="Name", placeholder="e.g. Ada Lovelace")
-                    enrol_files = gr.File(label="Photos", file_count="multiple", file_types=["image"])
+                    enrol_name = gr.Textbox(label="Name", placeholder="e.g. Ada Lovelace", elem_id="faces-enrol-name")
+                    enrol_files = gr.File(label="Photos", file_count="multiple", file_types=["image"],
+                                          elem_id="faces-enrol-files")
                     enrol_snap = gr.Image(label="…or a webcam snapshot", sources=["webcam"], type="numpy",
                                           height=240)
                     enrol_face = gr.Dropdown(FACE_CHOICES, value="largest",
                                              label="Face to enrol when a photo has several (1 = largest)")
                     with gr.Row():
-                        enrol_btn = gr.Button("Enrol", variant="primary")
+                        enrol_btn = gr.Button("Enrol", variant="primary", elem_id="faces-enrol-btn")
                         examples_btn = gr.Button("Load the example gallery")
-                    enrol_md = gr.Markdown()
+                    enrol_md = gr.Markdown(elem_id="faces-enrol-msg")
                     enrol_preview = gr.Image(label="Last photo: faces found", interactive=False, height=240)
                 with gr.Column(scale=3):
-                    summary_md = gr.Markdown(gallery_summary(gallery_of(None)))
+                    summary_md = gr.Markdown(gallery_summary(gallery_of(None)), elem_id="faces-gallery-summary")
                     table = gr.Dataframe(value=gallery_table(gallery_of(None)), interactive=False,
                                          label="Your gallery")
                     with gr.Accordion("Edit", open=True):
@@ -807,7 +808,7 @@ def build_faces_tab() -> None:
                   [rec_out, rec_table, rec_notes, rec_timings], api_name="faces_recognize")
     cam.stream(live_frame, [cam, gallery_state, detector, embedder, threshold, mode, clock],
                [live_out, fps_md, clock], api_name="faces_live", stream_every=0.05, time_limit=600,
-               concurrency_limit=2, show_progress="hidden", trigger_mode="always_last")
+               concurrency_limit=2, show_progress="hidden")
 
     cal_btn.click(calibrate_gallery, [gallery_state, embedder, threshold], [hist_html, roc_html, cal_md, cal_state],
                   api_name="faces_calibrate")
