@@ -267,3 +267,25 @@ def test_export_many_labels_uses_16_bits_and_marks_uncovered_pixels(tmp_path):
     assert json.loads(js.read_text())["ignore_index"] == 65535
     with pytest.raises(ValueError, match="image is"):
         write_semantic(seg, np.zeros((3, 3, 3), np.uint8), tmp_path)
+
+
+# --------------------------------------------------------------------------- tracking mode (live video)
+def test_tracking_follows_a_moving_person_and_redetects(rgbs):
+    from core.semantic import PersonTrack
+
+    frame = np.ascontiguousarray(rgbs["astronaut.png"][:, 16:496])  # 512x480
+    reference = semantic(frame, "mediapipe-person").label_map() == 1
+    track = PersonTrack(redetect_every=4)
+    tracked = 0
+    for i in range(10):
+        shift = 3 * i  # the person drifts right, as on a webcam
+        seg = semantic(np.ascontiguousarray(np.roll(frame, shift, axis=1)), "mediapipe-person", track=track)
+        got = seg.label_map() == 1
+        want = np.roll(reference, shift, axis=1)
+        assert (got & want).sum() / (got | want).sum() > 0.9
+        tracked += bool(seg.extras.get("tracked"))
+    assert track.frames == 10 and track.detector_runs == 2 and tracked == 8  # detect, 4 tracked, detect, ...
+    # a frame with nobody: the track is lost, the detector runs and finds no one
+    track.since_detect = track.redetect_every
+    seg = semantic(rgbs["chelsea.png"], "mediapipe-person", track=track)
+    assert seg.class_names == ["background"] and track.rois == []
