@@ -35,6 +35,8 @@ import numpy as np
 # --------------------------------------------------------------------------- 1. sliding window
 MAX_PASSES = 400
 """Refuse sliding-window runs that would need more forward passes than this."""
+MAX_SECONDS = 90.0
+"""... or that would take longer than this (estimated from the one-pass time)."""
 
 
 def window_starts(length: int, window: int, stride: int) -> list[int]:
@@ -141,12 +143,14 @@ def sliding_window(rgb: np.ndarray, model: str = "auto", *, window: int = 128, s
                    mode: str = "tile", max_passes: int = MAX_PASSES) -> SlidingWindowResult:
     """Label ``rgb`` (RGB uint8 (H, W, 3)) patch by patch and in one pass with a real model.
 
-    Each window is given to the model as if it were a whole photo (a person model therefore runs
-    its detector on the patch, a torchvision model its own resizing): the patch sees only its own
-    context, which is the point of the comparison.
+    Each window is given to the model as if it were a whole photo: the patch sees only its own
+    context, which is the point of the comparison. The bundled person pipeline runs its detector
+    on the patch; torch networks run at the image's own scale both times (no resizing to 520 px),
+    so one pass and the patches see the same pixels at the same size.
 
     Raises:
-        ValueError: a run that would need more than ``max_passes`` forward passes (say which).
+        ValueError: a run that would need more than ``max_passes`` forward passes, or more than
+            :data:`MAX_SECONDS` by the one-pass time (say which and what to change).
     """
     from core import models
     from core.semantic import resolve_model
@@ -164,10 +168,15 @@ def sliding_window(rgb: np.ndarray, model: str = "auto", *, window: int = 128, s
     net = models.load(name)
 
     t0 = time.perf_counter()
-    full = net.probabilities(rgb)
+    full = net.probabilities(rgb, native=True)
     time_full = (time.perf_counter() - t0) * 1000.0
     full_map = full.argmax(0).astype(np.int32)
     n_classes = full.shape[0]
+    share = min(1.0, min(window, h) * min(window, w) / float(h * w))
+    estimate = passes * time_full * max(share, 0.1) / 1000.0
+    if estimate > MAX_SECONDS:
+        raise ValueError(f"{passes} patches with {name} would take about {estimate:.0f} s here (one pass took "
+                         f"{time_full / 1000:.1f} s); use a larger stride or a faster model.")
 
     t0 = time.perf_counter()
     if mode == "tile":
@@ -175,14 +184,14 @@ def sliding_window(rgb: np.ndarray, model: str = "auto", *, window: int = 128, s
         acc = np.zeros((n_classes, h, w), np.float32)
         count = np.zeros((h, w), np.float32)
         for x0, y0, x1, y1 in boxes:
-            acc[:, y0:y1, x0:x1] += net.probabilities(rgb[y0:y1, x0:x1])
+            acc[:, y0:y1, x0:x1] += net.probabilities(rgb[y0:y1, x0:x1], native=True)
             count[y0:y1, x0:x1] += 1.0
         window_map = (acc / np.maximum(count, 1.0)).argmax(0).astype(np.int32)
     else:
         cells, boxes = centre_cells(h, w, window, stride)
         window_map = np.zeros((h, w), np.int32)
         for (cx0, cy0, cx1, cy1), (x0, y0, x1, y1) in zip(cells, boxes):
-            p = net.probabilities(rgb[y0:y1, x0:x1])
+            p = net.probabilities(rgb[y0:y1, x0:x1], native=True)
             cell = p[:, cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0]
             window_map[cy0:cy1, cx0:cx1] = int(cell.reshape(n_classes, -1).mean(1).argmax())
     time_window = (time.perf_counter() - t0) * 1000.0

@@ -243,7 +243,9 @@ class PersonSegmenter:
         extras["method"] = "BlazePose detector + landmark-model mask per person"
         return label_map, extras
 
-    def probabilities(self, rgb: np.ndarray) -> np.ndarray:
+    def probabilities(self, rgb: np.ndarray, native: bool = False) -> np.ndarray:
+        """(2, H, W) background / person probability (``native`` is meaningless here: the
+        pipeline always crops and resizes for its networks)."""
         prob, _ = self.person_probability(rgb)
         return np.stack([1.0 - prob, prob]).astype(np.float32)
 
@@ -307,7 +309,9 @@ class SelfieGatedSegmenter:
         }
         return label_map, extras
 
-    def probabilities(self, rgb: np.ndarray) -> np.ndarray:
+    def probabilities(self, rgb: np.ndarray, native: bool = False) -> np.ndarray:
+        """(2, H, W) background / person probability (``native`` is meaningless here: the
+        pipeline always crops and resizes for its networks)."""
         prob, _ = self.person_probability(rgb)
         return np.stack([1.0 - prob, prob]).astype(np.float32)
 
@@ -349,15 +353,20 @@ class TorchSegmenter:
         s = self.resize_short / min(h, w)
         return max(1, int(round(h * s))), max(1, int(round(w * s)))
 
-    def preprocess(self, rgb: np.ndarray):
+    def preprocess(self, rgb: np.ndarray, native: bool = False):
+        """RGB uint8 -> normalised (1, 3, h, w) at the network's input size (``native``: keep the
+        image's own size; a fully convolutional network takes any size)."""
         import torch
         import torch.nn.functional as F
 
         h, w = rgb.shape[:2]
-        x = torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device).permute(2, 0, 1)[None].float().div_(255.0)
-        size = self.input_size(h, w)
+        x = torch.from_numpy(np.array(rgb, dtype=np.uint8, copy=True)).to(self.device)
+        x = x.permute(2, 0, 1)[None].float().div_(255.0)
+        size = (h, w) if native else self.input_size(h, w)
         if size != (h, w):
-            x = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
+            # torchvision's transform antialiases; SegFormer's albumentations Resize (cv2 linear) does not
+            x = F.interpolate(x, size=size, mode="bilinear", align_corners=False,
+                              antialias=self.resize_short is not None)
         return (x - self.mean) / self.std
 
     def forward(self, x):
@@ -394,13 +403,23 @@ class TorchSegmenter:
             label_map = labels[0, 0].to("cpu").numpy().astype(np.int32)
         return label_map, {"input_size": list(x.shape[-2:])}
 
-    def probabilities(self, rgb: np.ndarray) -> np.ndarray:
+    def probabilities(self, rgb: np.ndarray, native: bool = False) -> np.ndarray:
+        """(C, H, W) softmax probabilities. ``native``: run at the image's own size (padded to a
+        multiple of 32 by reflection, then cropped back), as a fully convolutional network can."""
         import torch.nn.functional as F
 
         h, w = rgb.shape[:2]
-        logits = self.forward(self.preprocess(rgb))
-        up = F.interpolate(logits, size=(h, w), mode="bilinear", align_corners=False)
-        return up.softmax(1)[0].to("cpu").numpy().astype(np.float32)
+        x = self.preprocess(rgb, native=native)
+        if native:
+            ph, pw = (-h) % 32, (-w) % 32
+            if ph or pw:
+                mode = "reflect" if ph < h and pw < w else "replicate"
+                x = F.pad(x, (0, pw, 0, ph), mode=mode)
+            logits = self.forward(x)
+            logits = F.interpolate(logits, size=x.shape[-2:], mode="bilinear", align_corners=False)[:, :, :h, :w]
+        else:
+            logits = F.interpolate(self.forward(x), size=(h, w), mode="bilinear", align_corners=False)
+        return logits.softmax(1)[0].to("cpu").numpy().astype(np.float32)
 
 
 _TV_BUILDERS_LOCK = threading.Lock()

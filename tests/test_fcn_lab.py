@@ -170,3 +170,23 @@ def test_heatmap_is_rgb():
     assert img.shape == (64, 64, 3) and img.dtype == np.uint8
     assert (img[0, 0] != img[-1, -1]).any()
     assert L.heatmap(np.zeros((3, 3)), size=None).shape == (3, 3, 3)
+
+
+def test_sliding_window_with_a_fully_convolutional_torch_network(astronaut, monkeypatch):
+    """Random-weight LR-ASPP (plumbing only): one pass and the patches run at the image's own scale."""
+    import torch
+
+    from core import models
+    from core.semantic import make_torchvision_segmenter
+
+    torch.manual_seed(0)
+    net = make_torchvision_segmenter("lraspp_mobilenet_v3_large", None, name="lraspp-mobilenet-v3")
+    monkeypatch.setattr(models, "load", lambda name: net)
+    monkeypatch.setattr("core.semantic.resolve_model", lambda model="auto": "lraspp-mobilenet-v3")
+    rgb = np.ascontiguousarray(astronaut[:100, :150])  # not a multiple of 32: padded, then cropped
+    p = net.probabilities(rgb, native=True)
+    assert p.shape == (21, 100, 150)
+    r = L.sliding_window(rgb, "lraspp-mobilenet-v3", window=64, stride=32, mode="centre")
+    assert r.passes_window == 4 * 5 and r.window_map.shape == (100, 150) and r.labels[15] == "person"
+    # the centre mode gives one label per stride x stride cell
+    assert (r.window_map[:32, :32] == r.window_map[0, 0]).all()
