@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import io
 import statistics
+import sys
 import time
+from pathlib import Path
 
-import numpy as np
-
-ROOT_PHOTO = "assets/photos/astronaut.png"
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+PHOTOS = ROOT / "assets" / "photos"
 
 
 def _frame_jpeg() -> bytes:
@@ -27,7 +30,7 @@ def _frame_jpeg() -> bytes:
 
     from core.image import load_image
 
-    rgb = cv2.resize(load_image(ROOT_PHOTO), (480, 480), interpolation=cv2.INTER_AREA)
+    rgb = cv2.resize(load_image(PHOTOS / "astronaut.png"), (480, 480), interpolation=cv2.INTER_AREA)
     frame = cv2.copyMakeBorder(rgb, 0, 0, 80, 80, cv2.BORDER_REPLICATE)
     buf = io.BytesIO()
     Image.fromarray(frame).save(buf, format="JPEG", quality=85)
@@ -97,7 +100,7 @@ def model_latencies() -> list[dict]:
     from core.semantic import make_segformer, make_torchvision_segmenter, smp_segmenter
     from core.types import Timings
 
-    rgb = load_image("assets/photos/coffee.png")
+    rgb = load_image(PHOTOS / "coffee.png")
     rgb = cv2.resize(rgb, (780, 520), interpolation=cv2.INTER_AREA)  # shorter side 520, as torchvision resizes
 
     torch.manual_seed(0)
@@ -119,19 +122,10 @@ def model_latencies() -> list[dict]:
                     "notes": f"whole predict (resize, forward, upsample, argmax) of a 780x520 photo, network input "
                              f"{'512x512' if 'segformer' in name else '520x780'}, random weights; "
                              f"baseline = ResNet-50 classification at 224x224"})
-        del net
     return out
 
 
 def run() -> list[dict]:
-    import os
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
-    os.chdir(root)
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
     results = [stream_fps("mediapipe-person"), stream_fps("mediapipe-person", tracking=False),
                stream_fps("mediapipe-selfie-gated")]
     results += model_latencies()

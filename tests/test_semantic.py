@@ -19,7 +19,6 @@ from core.semantic import (
     make_torchvision_segmenter,
     resolve_model,
     semantic,
-    smp_segmenter,
 )
 from core.types import Segmentation, Timings
 
