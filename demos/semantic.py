@@ -288,7 +288,7 @@ def build_semantic_tab() -> None:
                     t_stride = gr.Slider(1, 4, value=2, step=1, label="Stride")
                     padding = gr.Slider(0, 3, value=0, step=1, label="Padding")
                 run_sp = gr.Button("Run", variant="primary")
-                sp_gallery = gr.Gallery(label="Down and back up", columns=4, height=560, object_fit="contain")
+                sp_gallery = gr.Gallery(label="Down and back up", columns=4, height=660, object_fit="contain")
                 sp_text = gr.Markdown()
 
     look = [opacity, classes, show_labels]
