@@ -50,6 +50,15 @@ def test_astronaut_is_a_person_of_plausible_size(rgbs):
     assert (seg.masks.sum(0) == 1).all()
 
 
+def test_two_people_are_both_person(photos):
+    rgb = load_image(photos / "two_people.jpg")  # 890x480, seam at x = 480
+    seg = semantic(rgb, "mediapipe-person")
+    assert seg.extras["people"] == 2
+    person = seg.label_map() == 1
+    assert 0.47 < person.mean() < 0.56  # measured 0.517
+    assert 0.3 < person[:, :480].mean() < 0.6 and 0.45 < person[:, 480:].mean() < 0.8
+
+
 def test_selfie_gated_variant_includes_the_helmet(rgbs):
     seg = semantic(rgbs["astronaut.png"], "mediapipe-selfie-gated")
     # measured 0.545: the portrait model also takes the helmet held in front of the body
