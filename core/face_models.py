@@ -10,8 +10,10 @@ Embedders turn those 5 points into an aligned crop (``align``: RGB uint8 S x S)
 and crops into L2-normalised float32 rows (``embed``).
 
 OpenCV's ``FaceDetectorYN`` keeps the input size as state and neither it nor
-``FaceRecognizerSF`` is documented thread-safe, so each thread gets its own
-instance (``threading.local``). MTCNN runs with one torch thread (it is several
+``FaceRecognizerSF`` is documented thread-safe, so a call borrows an instance from a
+small pool (:class:`InstancePool`, at most ``POOL_SIZE`` instances, created on demand):
+no instance is ever used by two threads at once, and a web server's many worker
+threads do not each load their own copy. MTCNN runs with one torch thread (it is several
 times faster so on 2 cores) and restores the previous setting afterwards; a lock
 keeps two requests from interleaving those settings.
 
@@ -19,6 +21,9 @@ Nothing here loads anything at import time; the registry calls the constructors.
 """
 from __future__ import annotations
 
+import contextlib
+import os
+import queue
 import threading
 from pathlib import Path
 
@@ -45,13 +50,55 @@ def similarity_align(rgb: np.ndarray, landmarks: np.ndarray, size: int) -> np.nd
     return cv2.warpAffine(rgb, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
 
 
+POOL_SIZE = max(2, min(4, os.cpu_count() or 2))
+"""Most OpenCV face-model instances kept per model (each call borrows one exclusively)."""
+
+
+class InstancePool:
+    """Hands out objects made by ``factory`` one caller at a time; makes at most ``size`` of them."""
+
+    def __init__(self, factory, size: int = POOL_SIZE) -> None:
+        self._factory = factory
+        self._size = size
+        self._free: queue.LifoQueue = queue.LifoQueue()
+        self._made = 0
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def borrow(self):
+        try:
+            item = self._free.get_nowait()
+        except queue.Empty:
+            with self._lock:
+                make = self._made < self._size
+                if make:
+                    self._made += 1
+            if make:
+                try:
+                    item = self._factory()
+                except BaseException:
+                    with self._lock:
+                        self._made -= 1
+                    raise
+            else:
+                item = self._free.get()
+        try:
+            yield item
+        finally:
+            self._free.put(item)
+
+    @property
+    def made(self) -> int:
+        return self._made
+
+
 def _empty() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros((0, 5, 2), np.float32)
 
 
 # --------------------------------------------------------------------------- detectors
 class YuNetDetector:
-    """OpenCV Zoo's YuNet through ``cv2.FaceDetectorYN`` (one instance per thread).
+    """OpenCV Zoo's YuNet through ``cv2.FaceDetectorYN`` (instances borrowed from a pool).
 
     The image is downscaled so its longest side is at most ``max_side`` before detection
     (YuNet is fully convolutional; a 640-pixel side keeps faces of about 10 px and up),
@@ -66,19 +113,15 @@ class YuNetDetector:
         self.score_threshold = score_threshold
         self.nms_threshold = nms_threshold
         self.max_side = max_side
-        self._local = threading.local()
-        self._instance()  # fail now (inside the registry's build) if the file is unusable
+        self._pool = InstancePool(self._make)
+        with self._pool.borrow():  # fail now (inside the registry's build) if the file is unusable
+            pass
 
-    def _instance(self):
-        det = getattr(self._local, "det", None)
-        if det is None:
-            import cv2
+    def _make(self):
+        import cv2
 
-            det = cv2.FaceDetectorYN.create(self.path, "", (320, 320), self.score_threshold,
-                                            self.nms_threshold, 5000)
-            self._local.det = det
-            self._local.size = (320, 320)
-        return det
+        det = cv2.FaceDetectorYN.create(self.path, "", (320, 320), self.score_threshold, self.nms_threshold, 5000)
+        return [det, (320, 320)]
 
     def detect(self, rgb: np.ndarray, max_side: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``max_side`` overrides the working resolution (e.g. 320 for webcam frames with big faces)."""
@@ -89,12 +132,13 @@ class YuNetDetector:
         img = rgb if scale >= 1.0 else cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))),
                                                   interpolation=cv2.INTER_AREA)
         bgr = np.ascontiguousarray(img[:, :, ::-1])
-        det = self._instance()
         size = (bgr.shape[1], bgr.shape[0])
-        if self._local.size != size:
-            det.setInputSize(size)
-            self._local.size = size
-        _, rows = det.detect(bgr)
+        with self._pool.borrow() as slot:
+            det, current = slot
+            if current != size:
+                det.setInputSize(size)
+                slot[1] = size
+            _, rows = det.detect(bgr)
         if rows is None or not len(rows):
             return _empty()
         rows = rows.astype(np.float32)
@@ -158,7 +202,7 @@ class MTCNNDetector:
 
 # --------------------------------------------------------------------------- embedders
 class SFaceEmbedder:
-    """OpenCV Zoo's SFace through ``cv2.FaceRecognizerSF`` (one instance per thread).
+    """OpenCV Zoo's SFace through ``cv2.FaceRecognizerSF`` (instances borrowed from a pool).
 
     ``align`` is OpenCV's ``alignCrop`` (similarity transform of the 5 landmarks onto the
     ArcFace template, 112 x 112). ``feature`` expects OpenCV's usual BGR order (it swaps
@@ -171,29 +215,27 @@ class SFaceEmbedder:
 
     def __init__(self, path: Path) -> None:
         self.path = str(path)
-        self._local = threading.local()
-        self._instance()
+        self._pool = InstancePool(self._make)
+        with self._pool.borrow():
+            pass
 
-    def _instance(self):
-        rec = getattr(self._local, "rec", None)
-        if rec is None:
-            import cv2
+    def _make(self):
+        import cv2
 
-            rec = cv2.FaceRecognizerSF.create(self.path, "")
-            self._local.rec = rec
-        return rec
+        return cv2.FaceRecognizerSF.create(self.path, "")
 
     def align(self, rgb: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
         x0, y0, x1, y1 = (float(v) for v in box)
         row = np.concatenate([[x0, y0, x1 - x0, y1 - y0], np.asarray(landmarks, np.float32).reshape(10), [1.0]])
-        crop = self._instance().alignCrop(rgb, row.astype(np.float32).reshape(1, 15))
+        with self._pool.borrow() as rec:
+            crop = rec.alignCrop(rgb, row.astype(np.float32).reshape(1, 15))
         return np.ascontiguousarray(crop)
 
     def embed(self, crops: np.ndarray) -> np.ndarray:
-        rec = self._instance()
         out = np.zeros((len(crops), self.dim), np.float32)
-        for i, crop in enumerate(crops):
-            out[i] = rec.feature(np.ascontiguousarray(crop[:, :, ::-1])).reshape(-1)
+        with self._pool.borrow() as rec:
+            for i, crop in enumerate(crops):
+                out[i] = rec.feature(np.ascontiguousarray(crop[:, :, ::-1])).reshape(-1)
         return l2_normalize(out)
 
 

@@ -15,7 +15,7 @@ FONT = 'font-family="system-ui, sans-serif" font-size="12"'
 
 def _wrap(body: str, width: int, height: int, title: str = "") -> str:
     t = f"<title>{html.escape(title)}</title>" if title else ""
-    return (f'<svg viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px" '
+    return (f'<svg viewBox="0 0 {width} {height}" width="100%" style="max-width:{round(width * 1.4)}px" '
             f'xmlns="http://www.w3.org/2000/svg" role="img">{t}{body}</svg>')
 
 

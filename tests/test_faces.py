@@ -325,12 +325,16 @@ def test_detector_is_safe_from_two_threads():
         except Exception as exc:  # noqa: BLE001
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=a) for a in ((rgb, ref_a), (small, ref_b))]
+    threads = [threading.Thread(target=work, args=a) for a in ((rgb, ref_a), (small, ref_b)) * 4]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert not errors
+    # 8 threads shared a bounded pool of OpenCV instances (no per-thread copies)
+    from core.face_models import POOL_SIZE
+
+    assert 1 <= models.load("yunet")._pool.made <= POOL_SIZE
 
 
 def test_cli_verify_and_identify(tmp_path):
