@@ -227,10 +227,15 @@ def _blazepose_instances(rgb, net, name, min_score, timings, *, keypoint_format,
         dets = bp.PersonDetections.empty()
     with timings.stage("postprocess"):
         n = len(found)
-        if n and with_masks:
+        if n == 1 and with_masks:
+            masks = (found[0].mask > MASK_THRESHOLD)[None]
+        elif n and with_masks:
             probs = np.stack([p.mask for p in found])
-            owner = probs.argmax(axis=0)
-            masks = (probs > MASK_THRESHOLD) & (owner[None] == np.arange(n)[:, None, None])
+            masks = probs > MASK_THRESHOLD
+            contested = masks.sum(axis=0) > 1  # pixels two people claim go to the more confident one
+            if contested.any():
+                owner = probs[:, contested].argmax(axis=0)
+                masks[:, contested] = owner[None, :] == np.arange(n)[:, None]
         else:
             masks = np.zeros((n, h, w), bool)
         boxes = np.array([p.box for p in found], np.float32).reshape(n, 4)

@@ -42,7 +42,7 @@ def _class_choices(seg: Segmentation) -> list[tuple[str, int]]:
 
 
 def _table(seg: Segmentation, score: float, classes) -> list[list]:
-    rows = instance_rows(seg, min_score=score, classes=classes)
+    rows = sorted(instance_rows(seg, min_score=score, classes=classes), key=lambda r: r["id"])
     return [[r["id"], r["class"], r["score"], r["area_px"], r["area_%"], r["box"], r.get("keypoints_visible", "")]
             for r in rows]
 
@@ -51,8 +51,9 @@ def _legend(seg: Segmentation, score: float, classes) -> str:
     shown = seg.filter(min_score=score, classes=set(classes) if classes is not None else None)
     colors = render.segment_colors(shown)
     rows = [{"label": f"{shown.labels[c]} #{sid}" + (f" {s:.2f}" if s is not None else ""),
-             "color_hex": render.to_hex(col)}
+             "color_hex": render.to_hex(col), "id": int(sid)}
             for c, sid, s, col in zip(shown.class_ids, shown.segment_ids, shown.scores, colors)]
+    rows.sort(key=lambda r: r["id"])
     return legend_html(rows)
 
 
@@ -110,7 +111,7 @@ def live_frame(frame, live, score: float, kp_threshold: float, show_boxes: bool,
     start = time.perf_counter()
     live = live or {"tracker": IouTracker(), "arrivals": []}
     try:
-        seg = instance(frame, model=BUNDLED, min_score=score, tracker=live["tracker"], tiles=False)
+        seg = instance(frame, model=BUNDLED, min_score=score, tracker=live["tracker"], tiles=True)
     except Exception as exc:  # noqa: BLE001 - a bad frame must not end the stream
         return frame, f"frame skipped ({type(exc).__name__})", live
     image = render.overlay(frame, seg, show_boxes=show_boxes, show_keypoints=show_skeleton,
@@ -135,42 +136,45 @@ def build_instance_tab() -> None:
     state = gr.State(None)
     with gr.Row():
         with gr.Column(scale=1):
-            image = ImageInput(label="Photo", sources=["upload", "webcam", "clipboard"], type="numpy", height=340)
+            image = ImageInput(label="Photo", sources=["upload", "webcam", "clipboard"], type="numpy", height=340,
+                               elem_id="instance-input")
             gr.Examples(example_photos("two_people.jpg", "astronaut.png", "chelsea.png", "coffee.png"),
                         inputs=image, label="Examples")
             model = model_dropdown("instance", label="Model")
             keypoint_format = gr.Radio([("model's own (BlazePose 33 / COCO 17)", "native"), ("COCO 17", "coco17")],
                                        value="native", label="Keypoints")
-            run = gr.Button("Find instances", variant="primary")
+            run = gr.Button("Find instances", variant="primary", elem_id="instance-run")
             score = gr.Slider(RUN_MIN_SCORE, 0.95, value=0.5, step=0.05, label="Score threshold",
                               info=f"instances scoring below {RUN_MIN_SCORE} are never kept")
             kp_threshold = gr.Slider(0.05, 0.95, value=0.5, step=0.05, label="Keypoint visibility threshold")
             opacity = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Mask opacity")
             with gr.Row():
                 show_boxes = gr.Checkbox(True, label="Boxes")
-                show_skeleton = gr.Checkbox(True, label="Skeletons")
+                show_skeleton = gr.Checkbox(True, label="Skeletons", elem_id="instance-skeletons")
                 show_labels = gr.Checkbox(True, label="Labels")
             classes = gr.CheckboxGroup(choices=[], value=[], label="Classes to show")
         with gr.Column(scale=2):
-            overlay = gr.Image(label="Instances", type="numpy", interactive=False, height=440,
+            overlay = gr.Image(label="Instances", show_label=False, type="numpy", interactive=False, height=440,
                                elem_id="instance-overlay")
-            legend = gr.HTML()
+            legend = gr.HTML(elem_id="instance-legend")
             summary = gr.Markdown(elem_id="instance-summary")
             table = gr.Dataframe(headers=TABLE_HEADERS, label="Instances", interactive=False,
                                  elem_id="instance-table")
-            timings = gr.Markdown()
-    with gr.Accordion("Inside: how the instances were found", open=False):
+            timings = gr.Markdown(elem_id="instance-timings")
+    with gr.Accordion("Inside: how the instances were found", open=False, elem_id="instance-inside-acc"):
         gr.Markdown(INSIDE_TEXT)
-        inside = gr.Gallery(label="Intermediate steps", columns=2, height=420, object_fit="contain")
-    with gr.Accordion("Export (COCO-style JSON with RLE masks and keypoints)", open=False):
-        export = gr.Button("Export what is shown")
-        export_file = gr.File(label="COCO JSON")
-    with gr.Accordion("Live webcam (bundled BlazePose pipeline)", open=False):
+        inside = gr.Gallery(label="Intermediate steps", columns=2, height=420, object_fit="contain",
+                            elem_id="instance-inside")
+    with gr.Accordion("Export (COCO-style JSON with RLE masks and keypoints)", open=False,
+                      elem_id="instance-export-acc"):
+        export = gr.Button("Export what is shown", elem_id="instance-export")
+        export_file = gr.File(label="COCO JSON", elem_id="instance-export-file")
+    with gr.Accordion("Live webcam (bundled BlazePose pipeline)", open=False, elem_id="instance-live-acc"):
         gr.Markdown("Allow the camera, then press **Record**: every frame goes through the bundled person "
                     "pipeline; each person keeps their colour while they move (an IoU tracker).")
         live = gr.State(None)
         with gr.Row():
-            cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam",
+            cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam", elem_id="instance-live-cam",
                            webcam_options=gr.WebcamOptions(
                                constraints={"video": {"width": LIVE_WIDTH, "height": LIVE_HEIGHT}}))
             live_out = gr.Image(label="Live instances", format="jpeg", interactive=False,

@@ -1,0 +1,133 @@
+"""Instance segmentation benchmarks.
+
+* ``instance.stream_fps``: the live webcam path per frame at 640x480 with one person: decode the
+  JPEG frame, the bundled BlazePose pipeline with its video tracker (the detector, on the frame and
+  two square tiles, every 4th frame, as in the tab), overlay with mask, box, label and skeleton, JPEG-encode the result. Goal >= 12 fps.
+  Baseline in the same run: the naive path that runs the whole still-image pipeline on every frame
+  (detector on every frame, no tracker), same decode, overlay and encode.
+* ``instance.stream_fps.two_people``: the same live path with two people in a 640x480 frame.
+* ``instance.latency.<model>``: one forward of Mask R-CNN v2 / v1 / Keypoint R-CNN at their default
+  size (shorter side 800) on a 640x480 photo, random weights (the same arithmetic as the real ones;
+  the mask/keypoint heads see fewer boxes than with real weights). Baseline in the same run: the
+  bundled BlazePose pipeline on the same photo.
+"""
+from __future__ import annotations
+
+import io
+import statistics
+import time
+
+import numpy as np
+
+PHOTO = "assets/photos/astronaut.png"
+TWO = "assets/photos/two_people.jpg"
+GOAL_FPS = 12.0
+
+
+def _jpeg(rgb: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=85)
+    return buf.getvalue()
+
+
+def _frame(path: str) -> np.ndarray:
+    """A 640x480 webcam-like frame: the photo scaled to 480 high, centred, edges replicated."""
+    import cv2
+
+    from core.image import load_image
+
+    rgb = load_image(path)
+    h, w = rgb.shape[:2]
+    nw = min(640, round(w * 480 / h))
+    rgb = cv2.resize(rgb, (nw, 480), interpolation=cv2.INTER_AREA)
+    left = (640 - nw) // 2
+    return cv2.copyMakeBorder(rgb, 0, 0, left, 640 - nw - left, cv2.BORDER_REPLICATE)
+
+
+def _fps(step, seconds: float = 4.0, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        step()
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        step()
+        n += 1
+    return n / (time.perf_counter() - start)
+
+
+def _live_step(jpeg: bytes, tracker):
+    from PIL import Image
+
+    from core import render
+    from core.image import load_image
+    from core.instance import instance
+
+    def step():
+        rgb = load_image(jpeg)
+        seg = instance(rgb, model="blazepose-multi", min_score=0.5, tracker=tracker, tiles=True)
+        out = render.overlay(rgb, seg, opacity=0.45)
+        Image.fromarray(out).save(io.BytesIO(), format="JPEG", quality=85)
+        return seg
+
+    return step
+
+
+def stream_fps(path: str, name: str) -> dict:
+    from core.instance import IouTracker
+
+    jpeg = _jpeg(_frame(path))
+    tracker = IouTracker()
+    seg = _live_step(jpeg, tracker)()
+    fps = _fps(_live_step(jpeg, tracker))
+    base = _fps(_live_step(jpeg, None), seconds=3.0)
+    return {"name": name, "value": round(fps, 1), "unit": "fps", "baseline": round(base, 1),
+            "ratio": round(fps / base, 3),
+            "notes": f"decode 640x480 JPEG + blazepose-multi (tracked, detector + 2 tiles every "
+                     f"{tracker.redetect_every}th frame) + overlay + JPEG encode; {len(seg)} person(s); baseline = same with the detector "
+                     f"on every frame; goal >= {GOAL_FPS:.0f} fps: {'met' if fps >= GOAL_FPS else 'NOT met'} "
+                     f"({fps / GOAL_FPS:.2f}x the goal)"}
+
+
+def _median_ms(fn, reps: int = 3, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000.0)
+    return statistics.median(times)
+
+
+def rcnn_latency() -> list[dict]:
+    from core.catalog.instance_hub import build_torchvision
+    from core.instance import instance
+
+    frame = _frame(PHOTO)
+    base = _median_ms(lambda: instance(frame, model="blazepose-multi"), reps=5)
+    out = []
+    for name in ("maskrcnn_resnet50_fpn_v2", "maskrcnn_resnet50_fpn", "keypointrcnn_resnet50_fpn"):
+        model = build_torchvision(name, None)  # random weights: timing only, never shown
+        ms = _median_ms(lambda: model(frame, 0.5), reps=1)
+        out.append({"name": f"instance.latency.{name}", "value": round(ms, 0), "unit": "ms",
+                    "baseline": round(base, 1), "ratio": round(ms / base, 1),
+                    "notes": "one forward at the default size (640x480 photo -> 1067x800), random weights, "
+                             "CPU; baseline = bundled blazepose-multi on the same photo"})
+        del model
+    return out
+
+
+def run() -> list[dict]:
+    return [stream_fps(PHOTO, "instance.stream_fps"),
+            stream_fps(TWO, "instance.stream_fps.two_people"),
+            *rcnn_latency()]
+
+
+if __name__ == "__main__":
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    for entry in run():
+        print(entry)

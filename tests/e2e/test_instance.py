@@ -1,0 +1,76 @@
+"""Instance tab in a real browser: an uploaded photo of two people gives two instances with skeletons
+(switching skeletons off changes the picture without re-running the model), the Inside view and the
+COCO export work, and the live webcam (Chromium's fake camera playing a photo) shows a person with fps."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from tests.e2e.conftest import open_tab, shoot
+from tests.e2e.y4m import photo_to_frame, write_y4m
+
+ROOT = Path(__file__).resolve().parents[2]
+TWO = ROOT / "assets" / "photos" / "two_people.jpg"
+ASTRONAUT = ROOT / "assets" / "photos" / "astronaut.png"
+
+
+def _overlay_src(page) -> str:
+    return page.locator("#instance-overlay img").first.get_attribute("src") or ""
+
+
+def test_upload_two_people_shows_instances_and_skeletons(page):
+    open_tab(page, "Instance")
+    page.locator("#instance-input input[type=file]").set_input_files(str(TWO))
+    page.locator("#instance-input img").first.wait_for(timeout=30_000)
+    page.locator("#instance-run").click()
+    page.locator("#instance-summary").get_by_text("2 instance(s)").first.wait_for(timeout=90_000)
+    table = page.locator("#instance-table").inner_text()
+    assert table.count("person") == 2, table
+    seen = [int(a) for a, b in re.findall(r"(\d+)/(33)", table)]
+    assert len(seen) == 2 and min(seen) >= 8, table  # each skeleton has visible joints
+    assert "#0" in page.locator("#instance-legend").inner_text()
+    assert "Timings" in page.locator("#instance-timings").inner_text()
+    with_skeleton = _overlay_src(page)
+    assert with_skeleton
+    shoot(page, "instance_two_people")
+
+    # skeletons off: a re-render of the cached result, a different picture
+    page.locator("#instance-skeletons input").uncheck()
+    page.wait_for_function(
+        "(old) => { const i = document.querySelector('#instance-overlay img');"
+        " return i && i.getAttribute('src') && i.getAttribute('src') !== old; }", arg=with_skeleton,
+        timeout=30_000)
+    assert "2 instance(s)" in page.locator("#instance-summary").inner_text()
+
+    # the Inside view shows the detector step and the crops
+    page.locator("#instance-inside-acc").get_by_text("Inside").first.click()
+    page.locator("#instance-inside img").first.wait_for(timeout=30_000)
+    assert page.locator("#instance-inside img").count() >= 2
+
+    # export: a COCO JSON with two annotations
+    page.locator("#instance-export-acc").get_by_text("Export").first.click()
+    with page.expect_download(timeout=30_000) as dl:
+        page.locator("#instance-export").click()
+        page.locator("#instance-export-file a").first.click()
+    data = json.loads(Path(dl.value.path()).read_text())
+    assert len(data["annotations"]) == 2 and all("segmentation" in a for a in data["annotations"])
+
+
+def test_live_webcam_finds_a_person_with_fps(camera_page, tmp_path):
+    video = write_y4m([photo_to_frame(ASTRONAUT)] * 20, tmp_path / "astronaut.y4m")
+    page = camera_page(str(video))
+    open_tab(page, "Instance")
+    page.locator("#instance-live-acc").get_by_text("Live webcam").first.click()
+    cam = page.locator("#instance-live-cam")
+    cam.get_by_text(re.compile("access webcam", re.I)).first.click()
+    record = cam.locator("button:visible", has_text=re.compile("record", re.I)).first
+    record.wait_for(timeout=30_000)
+    record.click()
+    page.wait_for_function(
+        "() => { const m = document.querySelector('#instance-fps')?.innerText.match(/([0-9.]+) fps/);"
+        " return m && parseFloat(m[1]) > 0; }", timeout=90_000)
+    text = page.locator("#instance-fps").inner_text()
+    assert "1 person" in text and "640x480" in text, text
+    assert page.locator("#instance-live img").count() >= 1
+    shoot(page, "instance_live")
