@@ -239,7 +239,7 @@ class PersonSegmenter:
                     track.since_detect = 0
                     track.detector_runs += 1
         with timings.stage("postprocess"):
-            label_map = (prob > (self.threshold if threshold is None else threshold)).astype(np.int32)
+            label_map = (prob > (self.threshold if threshold is None else threshold)).astype(np.uint8)
         extras["method"] = "BlazePose detector + landmark-model mask per person"
         return label_map, extras
 
@@ -300,7 +300,7 @@ class SelfieGatedSegmenter:
         with timings.stage("model"):
             prob, dets = self.person_probability(rgb, min_score)
         with timings.stage("postprocess"):
-            label_map = (prob > (self.threshold if threshold is None else threshold)).astype(np.int32)
+            label_map = (prob > (self.threshold if threshold is None else threshold)).astype(np.uint8)
         extras = {
             "people": len(dets),
             "detector_boxes": [[round(float(v), 1) for v in b] for b in dets.boxes],
@@ -400,7 +400,8 @@ class TorchSegmenter:
             labels = up.argmax(1, keepdim=True)
             if labels.shape[-2:] != (h, w):
                 labels = F.interpolate(labels.float(), size=(h, w), mode="nearest").long()
-            label_map = labels[0, 0].to("cpu").numpy().astype(np.int32)
+            dtype = np.uint8 if len(self.labels) <= 256 else np.int32  # uint8: faster np.unique downstream
+            label_map = labels[0, 0].to("cpu").numpy().astype(dtype)
         return label_map, {"input_size": list(x.shape[-2:])}
 
     def probabilities(self, rgb: np.ndarray, native: bool = False) -> np.ndarray:

@@ -144,7 +144,7 @@ def test_torchvision_architectures_shapes_and_labels(arch):
     rgb = (np.random.default_rng(0).random((60, 90, 3)) * 255).astype(np.uint8)
     t = Timings()
     label_map, extras = net.predict(rgb, t)
-    assert label_map.shape == (60, 90) and label_map.dtype == np.int32
+    assert label_map.shape == (60, 90) and label_map.dtype == np.uint8
     assert 0 <= label_map.min() and label_map.max() < 21
     assert extras["input_size"] == [96, 144]  # shorter side to 96, aspect kept
     assert len(net.labels) == 21 and net.labels[0] == "background" and net.labels[15] == "person"
