@@ -463,12 +463,12 @@ class Triplet:
 
     def explain(self) -> str:
         if self.kind == "easy":
-            return ("easy: the negative is already farther than the positive by more than the margin, "
+            return ("the negative is already farther than the positive by more than the margin, "
                     "so the loss is 0 and this triplet teaches nothing.")
         if self.kind == "semi-hard":
-            return ("semi-hard: the negative is farther than the positive, but by less than the margin; "
+            return ("the negative is farther than the positive, but by less than the margin; "
                     "the loss is small and positive. FaceNet trains on these.")
-        return ("hard: the negative is at least as close as the positive; the loss is large. "
+        return ("the negative is at least as close as the positive; the loss is large. "
                 "Too many of these early in training can make it collapse.")
 
 

@@ -67,7 +67,7 @@ def histograms(same: np.ndarray, diff: np.ndarray, threshold: float, suggested: 
     """Same-person (green) and different-person (red) pair scores, the current threshold (solid)
     and the suggested one (dashed), in the model's own measure."""
     lo, hi = axis_range(metric)
-    w, h, pad, top = 640, 230, 36, 24
+    w, h, pad, top = 640, 250, 36, 46
     edges = np.linspace(lo, hi, bins + 1)
     cs, _ = np.histogram(np.clip(same, lo, hi), edges)
     cd, _ = np.histogram(np.clip(diff, lo, hi), edges)
@@ -94,9 +94,9 @@ def histograms(same: np.ndarray, diff: np.ndarray, threshold: float, suggested: 
                  f'stroke-width="2"/><text x="{x(threshold):.1f}" y="{h - 4}" text-anchor="middle" fill="#222" '
                  f'{FONT}>threshold {threshold:.3f}</text>')
     name = "cosine similarity" if metric == "cosine" else "distance"
-    parts.append(f'<text x="{w - pad}" y="{top + 8}" text-anchor="end" {FONT}><tspan fill="{GREEN}">■ same person '
+    parts.append(f'<text x="{w - pad}" y="14" text-anchor="end" {FONT}><tspan fill="{GREEN}">■ same person '
                  f'({len(same)} pairs)</tspan>  <tspan fill="{RED}">■ different people ({len(diff)} pairs)</tspan></text>')
-    parts.append(f'<text x="{pad}" y="{top + 8}" fill="#444" {FONT}>share of pairs per {name} bin</text>')
+    parts.append(f'<text x="{pad}" y="14" fill="#444" {FONT}>share of pairs per {name} bin</text>')
     return _wrap("".join(parts), w, h, "pair score histograms")
 
 

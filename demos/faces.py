@@ -379,6 +379,18 @@ def restore_from_browser(saved: Any, doc: Any):
     return doc_of(gallery), f"Restored {len(gallery)} people, {gallery.n_photos} photos from this browser."
 
 
+def auto_restore(saved: Any):
+    """On page load: bring back a gallery this browser kept (and keep the box ticked)."""
+    if not saved:
+        return gr.skip(), gr.skip(), gr.skip()
+    try:
+        gallery = Gallery.from_dict(saved)
+    except GalleryError:
+        return gr.skip(), gr.skip(), gr.skip()
+    return (doc_of(gallery), True,
+            f"Restored {len(gallery)} people, {gallery.n_photos} photos kept in this browser.")
+
+
 def refresh_views(doc: Any):
     """Everything that lists the gallery: table, summary and the pickers of every sub-tab."""
     try:
@@ -802,6 +814,10 @@ def build_faces_tab() -> None:
                      [gallery_state, manage_md], api_name="faces_import")
     restore_btn.click(restore_from_browser, [browser_saved, gallery_state], [gallery_state, manage_md],
                       api_name=False)
+    root = gr.context.Context.root_block
+    if root is not None:  # bring back a gallery the visitor chose to keep in their browser
+        root.load(auto_restore, [browser_saved], [gallery_state, keep_box, manage_md], api_name=False,
+                  show_progress="hidden")
 
     rec_btn.click(recognize_photo, [rec_in, gallery_state, detector, embedder, threshold, mode],
                   [rec_out, rec_table, rec_notes, rec_timings], api_name="faces_recognize")
