@@ -19,15 +19,16 @@ from pathlib import Path
 
 import numpy as np
 
-from core.types import Segmentation, Timings
+from core.types import BACKGROUND_NAMES, Segmentation, Timings
 
 VOID_ID = 0
 """Segment id of unlabelled pixels in the panoptic id map (COCO panoptic convention)."""
 
 
 def stuff_classes(semantic_labels: tuple[str, ...], thing_labels: tuple[str, ...]) -> set[int]:
-    """Semantic class ids that are stuff: those the instance model does not know as a thing."""
-    things = {t.strip().lower() for t in thing_labels if t}
+    """Semantic class ids that are stuff: those the instance model does not know as a thing
+    (an instance model's "background" label is not a thing)."""
+    things = {t.strip().lower() for t in thing_labels if t} - BACKGROUND_NAMES
     return {i for i, name in enumerate(semantic_labels) if name.strip().lower() not in things}
 
 
@@ -216,12 +217,12 @@ def coco_panoptic(seg: Segmentation, file_name: str) -> tuple[np.ndarray, dict]:
 
 
 def write_panoptic(seg: Segmentation, out_dir: Path, stem: str) -> list[Path]:
-    """Write ``STEM_panoptic.png`` and ``STEM_panoptic.json`` (COCO panoptic) into out_dir."""
+    """Write ``STEM.png`` (segment ids) and ``STEM.json`` (COCO panoptic annotation) into out_dir."""
     from PIL import Image
 
-    png, annotation = coco_panoptic(seg, f"{stem}_panoptic.png")
-    png_path = Path(out_dir) / f"{stem}_panoptic.png"
-    json_path = Path(out_dir) / f"{stem}_panoptic.json"
+    png, annotation = coco_panoptic(seg, f"{stem}.png")
+    png_path = Path(out_dir) / f"{stem}.png"
+    json_path = Path(out_dir) / f"{stem}.json"
     Image.fromarray(png).save(png_path)
     json_path.write_text(json.dumps(annotation, indent=2))
     return [png_path, json_path]

@@ -18,6 +18,9 @@ import numpy as np
 
 Task = Literal["semantic", "instance", "panoptic"]
 
+BACKGROUND_NAMES = frozenset({"background", "__background__", "void", "unlabeled"})
+"""Label names that mean "no object" (not a thing; drawn grey or not at all)."""
+
 
 class Timings(dict):
     """Per-stage wall times in milliseconds, in the order the stages ran.

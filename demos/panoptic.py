@@ -12,8 +12,8 @@ from core import panoptic as pan
 from core import render
 from core.models import registry
 from core.types import Segmentation
-from demos.common import (READY, ImageInput, example_photos, idea_box, legend_html, read_upload, timings_table,
-                          user_errors)
+from demos.common import (READY, ImageInput, example_photos, idea_box, legend_html, read_upload,
+                          timings_table, user_errors)
 
 INTRO = """### Panoptic segmentation: every pixel labelled *and* every object told apart
 **Semantic** segmentation gives every pixel a class but merges two people into one "person" region.
@@ -110,7 +110,7 @@ def export_panoptic(state, score: float, overlap: float, min_area: float):
     result = pan.merge(state["things"], state["stuff"], score_threshold=score, overlap=overlap,
                        min_stuff_area=int(min_area), stuff_ids=state["stuff_ids"])
     out = Path(tempfile.mkdtemp(prefix="cvlab_panoptic_"))
-    return [str(p) for p in pan.write_panoptic(result, out, "image")]
+    return [str(p) for p in pan.write_panoptic(result, out, "panoptic")]
 
 
 def build_panoptic_tab() -> None:
@@ -119,23 +119,26 @@ def build_panoptic_tab() -> None:
     with gr.Row():
         with gr.Column(scale=1):
             image = ImageInput(label="Photo", sources=["upload", "webcam", "clipboard"], type="numpy",
-                             height=360)
+                               height=360, elem_id="panoptic-input")
             gr.Examples(example_photos("two_people.jpg", "astronaut.png", "coffee.png"), inputs=image)
             model = gr.Dropdown(choices=model_pairs(), value="auto", label="Models (instance + semantic)")
-            run = gr.Button("Segment", variant="primary")
+            run = gr.Button("Segment", variant="primary", elem_id="panoptic-run")
             score = gr.Slider(0.05, 0.95, value=0.5, step=0.05, label="Instance score threshold")
             overlap = gr.Slider(0.0, 1.0, value=0.5, step=0.05,
                                 label="Overlap: share of an instance that must still be free")
-            min_area = gr.Slider(0, 20000, value=4096, step=64, label="Minimum stuff area (pixels)")
+            min_area = gr.Slider(0, 20000, value=4096, step=64, label="Minimum stuff area (pixels)",
+                                 elem_id="panoptic-min-area")
             opacity = gr.Slider(0.0, 1.0, value=0.55, step=0.05, label="Opacity")
         with gr.Column(scale=2):
-            overlay = gr.Image(label="Panoptic result", type="numpy", interactive=False, height=420)
-            legend = gr.HTML()
-            summary = gr.Markdown()
-            table = gr.Dataframe(headers=TABLE_HEADERS, label="Segments", interactive=False)
+            overlay = gr.Image(label="Panoptic result", type="numpy", interactive=False, height=420,
+                               elem_id="panoptic-overlay")
+            legend = gr.HTML(elem_id="panoptic-legend")
+            summary = gr.Markdown(elem_id="panoptic-summary")
+            table = gr.Dataframe(headers=TABLE_HEADERS, label="Segments", interactive=False,
+                                 elem_id="panoptic-table")
             timings = gr.Markdown()
     with gr.Accordion("Compare: semantic vs instance vs panoptic", open=True):
-        sentence = gr.Markdown()
+        sentence = gr.Markdown(elem_id="panoptic-sentence")
         with gr.Row():
             sem_view = gr.Image(label="Semantic: classes, not objects", interactive=False, height=260)
             inst_view = gr.Image(label="Instance: objects, not the rest", interactive=False, height=260)

@@ -8,7 +8,7 @@ from core.panoptic import coco_panoptic, id_map, merge, stuff_classes
 from core.types import Segmentation
 
 H, W = 100, 100
-INST_LABELS = ("__background__", "person", "dog")
+INST_LABELS = ("background", "person", "dog")
 SEM_LABELS = ("background", "person", "sky")
 
 

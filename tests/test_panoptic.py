@@ -1,0 +1,46 @@
+"""Panoptic segmentation end to end with the bundled models on real photos."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from core.image import load_image
+from core.panoptic import coco_panoptic, panoptic
+
+
+@pytest.fixture(scope="module")
+def two_people(photos):
+    rgb = load_image(photos / "two_people.jpg")
+    return rgb, panoptic(rgb)
+
+
+def test_two_people_are_two_things_and_background_is_stuff(two_people):
+    rgb, pan = two_people
+    things = [n for n, t in zip(pan.class_names, pan.is_thing) if t]
+    stuff = [n for n, t in zip(pan.class_names, pan.is_thing) if not t]
+    assert things == ["person", "person"]
+    assert stuff == ["background"]
+    # each person is a real share of the photo, and the two are apart
+    fr = pan.area_fractions[pan.is_thing]
+    assert (fr > 0.1).all() and (fr < 0.45).all(), fr
+    assert (pan.masks.sum(axis=0) <= 1).all()
+    # stuff + things cover nearly everything; the rest is void; all sums to one
+    void = pan.extras["void_fraction"]
+    assert void < 0.05
+    assert pan.area_fractions.sum() + void == pytest.approx(1.0, abs=1e-6)
+
+
+def test_no_person_means_only_stuff(photos):
+    pan = panoptic(load_image(photos / "coffee.png"))
+    assert not pan.is_thing.any() and pan.class_names == ["background"]
+
+
+def test_export_is_coco_panoptic(two_people):
+    _, pan = two_people
+    png, ann = coco_panoptic(pan, "two_people.png")
+    ids = png.astype(np.int64) @ np.array([1, 256, 65536])
+    assert set(np.unique(ids)) <= {0} | {s["id"] for s in ann["segments_info"]}
+    json.dumps(ann)  # serialisable
+    assert {c["name"] for c in ann["categories"]} == {"person", "background"}
