@@ -13,10 +13,13 @@ lock, and caches it for every later caller.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import os
+import re
 import threading
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Literal, Protocol
@@ -101,13 +104,42 @@ class DownloadFile:
             return Path(override) / self.filename
         return self.cache_path if self.cache_path.is_file() else None
 
-    def fetch(self, progress: bool = True) -> Path:
-        """Download atomically (temp file + rename: an interrupted download leaves nothing)."""
-        import torch.hub
+    @property
+    def hash_prefix(self) -> str | None:
+        """SHA-256 prefix torchvision puts in its file names (``name-<hex>.pth``), if any."""
+        if "download.pytorch.org" not in self.url:
+            return None
+        match = re.search(r"-([a-f0-9]{6,})\.", self.filename)
+        return match.group(1) if match else None
 
+    def fetch(self, progress: bool = True) -> Path:
+        """Download into the cache with a progress bar; verify the length (and torchvision's hash
+        prefix); only a complete, verified file is moved into place, so an interrupted download
+        leaves nothing behind."""
         dst = self.cache_path
         dst.parent.mkdir(parents=True, exist_ok=True)
-        torch.hub.download_url_to_file(self.url, str(dst), progress=progress)
+        tmp = dst.with_name(f"{dst.name}.part-{os.getpid()}-{threading.get_ident()}")
+        try:
+            sha, size, expected = hashlib.sha256(), 0, None
+            request = urllib.request.Request(self.url, headers={"User-Agent": "cvlab"})
+            with urllib.request.urlopen(request, timeout=60) as response, open(tmp, "wb") as out:
+                expected = int(response.headers.get("Content-Length") or 0) or None
+                from tqdm.auto import tqdm
+
+                with tqdm(total=expected, unit="B", unit_scale=True, desc=self.filename,
+                          disable=not progress) as bar:
+                    while chunk := response.read(1 << 20):
+                        out.write(chunk)
+                        sha.update(chunk)
+                        size += len(chunk)
+                        bar.update(len(chunk))
+            if expected is not None and size != expected:
+                raise OSError(f"download incomplete: got {size} of {expected} bytes")
+            if self.hash_prefix and not sha.hexdigest().startswith(self.hash_prefix):
+                raise OSError(f"checksum mismatch (expected sha256 {self.hash_prefix}...)")
+            os.replace(tmp, dst)
+        finally:
+            tmp.unlink(missing_ok=True)
         return dst
 
     def describe(self) -> str:
