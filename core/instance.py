@@ -40,6 +40,7 @@ AUTO_ORDER = ("maskrcnn_resnet50_fpn_v2", "maskrcnn_resnet50_fpn", BUNDLED)
 """Models "auto" tries, best first (Keypoint R-CNN has no masks, so it is never picked alone)."""
 
 PERSON_LABELS = ("background", "person")
+BLAZEPOSE_SCORE_FLOOR = 0.3
 MASK_THRESHOLD = 0.5
 
 
@@ -157,13 +158,15 @@ class IouTracker:
 # --------------------------------------------------------------------------- entry point
 def instance(rgb: np.ndarray, model: str = "auto", min_score: float | None = None, *,
              keypoint_format: str = "native", inside: bool = False, tracker: IouTracker | None = None,
-             tiles: bool | None = None, min_size: int | None = None, with_masks: bool = True,
-             **_ignored) -> Segmentation:
+             tiles: bool | None = None, min_size: int | None = None,
+             with_masks: bool = True) -> Segmentation:
     """Instance segmentation of an RGB uint8 (H, W, 3) image.
 
     Args:
         model: registry name or "auto".
-        min_score: drop instances scoring below this (default: the model's, 0.5).
+        min_score: drop instances scoring below this (default: the model's, 0.5). The bundled
+            pipeline never looks at detector candidates below ``BLAZEPOSE_SCORE_FLOOR`` (0.3):
+            below that they are background clutter, and each would cost a landmark run.
         keypoint_format: "native" (BlazePose-33 / COCO-17 as the model gives) or "coco17"
             (BlazePose's 33 mapped to COCO's 17).
         inside: keep the teaching intermediates in ``extras`` (see module docstring).
@@ -205,6 +208,7 @@ def _blazepose_instances(rgb, net, name, min_score, timings, *, keypoint_format,
     from core import blazepose as bp
 
     h, w = rgb.shape[:2]
+    min_score = max(float(min_score), BLAZEPOSE_SCORE_FLOOR)
     tracked = None
     run_detector = True
     if tracker is not None:

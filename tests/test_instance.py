@@ -82,6 +82,8 @@ def test_no_person_gives_an_empty_result(photos, name):
     assert len(seg) == 0 and seg.masks.shape == (0, *rgb.shape[:2])
     assert seg.keypoints.shape == (0, 33, 3) and seg.segment_ids.shape == (0,)
     assert instance_rows(seg) == [] and coco.to_coco(seg)["annotations"] == []
+    # even when asked for everything (the panoptic tab asks for min_score=0), no background "person"
+    assert len(instance(rgb, model="blazepose-multi", min_score=0.0)) == 0
 
 
 def test_inside_data_for_the_bundled_pipeline(two_people, two_seg):
