@@ -379,9 +379,10 @@ def restore_from_browser(saved: Any, doc: Any):
     return doc_of(gallery), f"Restored {len(gallery)} people, {gallery.n_photos} photos from this browser."
 
 
-def auto_restore(saved: Any):
-    """On page load: bring back a gallery this browser kept (and keep the box ticked)."""
-    if not saved:
+def auto_restore(saved: Any, doc: Any):
+    """When the browser's kept copy appears (page load): bring it back if the session's gallery is
+    empty, and keep the box ticked. Never overwrites a gallery the session already has."""
+    if not saved or doc:
         return gr.skip(), gr.skip(), gr.skip()
     try:
         gallery = Gallery.from_dict(saved)
@@ -814,10 +815,10 @@ def build_faces_tab() -> None:
                      [gallery_state, manage_md], api_name="faces_import")
     restore_btn.click(restore_from_browser, [browser_saved, gallery_state], [gallery_state, manage_md],
                       api_name=False)
-    root = gr.context.Context.root_block
-    if root is not None:  # bring back a gallery the visitor chose to keep in their browser
-        root.load(auto_restore, [browser_saved], [gallery_state, keep_box, manage_md], api_name=False,
-                  show_progress="hidden")
+    # The kept copy arrives when the browser reads its storage (not at page load: the Faces tab may
+    # mount later, and a load event would read the empty value first).
+    browser_saved.change(auto_restore, [browser_saved, gallery_state], [gallery_state, keep_box, manage_md],
+                         api_name=False, show_progress="hidden")
 
     rec_btn.click(recognize_photo, [rec_in, gallery_state, detector, embedder, threshold, mode],
                   [rec_out, rec_table, rec_notes, rec_timings], api_name="faces_recognize")

@@ -161,6 +161,11 @@ def test_browser_copy_only_when_asked(example_doc):
     assert D.gallery_of(doc).names == D.gallery_of(example_doc).names
     doc, msg = D.restore_from_browser({"format": "x"}, None)
     assert doc is None and "cannot be used" in msg
+    # automatic restore: only into an empty session, never over a gallery it already has
+    doc, keep, _ = D.auto_restore(example_doc, None)
+    assert D.gallery_of(doc).names == D.gallery_of(example_doc).names and keep is True
+    skipped = D.auto_restore(example_doc, example_doc)
+    assert all(isinstance(v, dict) and v.get("__type__") == "update" for v in skipped)
 
 
 def test_two_sessions_never_share_a_gallery(tmp_path):

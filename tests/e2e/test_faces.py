@@ -46,3 +46,19 @@ def test_enrol_then_live_webcam_shows_the_name(camera_page, tmp_path):
     text = fps.inner_text()
     assert NAME in text and "fps" in text
     shoot(page, "faces_live")
+
+
+def test_gallery_kept_in_this_browser_survives_a_reload(page):
+    open_tab(page, "Faces")
+    _subtab(page, "Gallery")
+    page.get_by_label("Keep my gallery in this browser (local storage)").check()
+    page.get_by_role("button", name="Load the example gallery").click()
+    summary = page.locator("#faces-gallery-summary")
+    summary.get_by_text("3 people, 4 photos").wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)  # let the BrowserState write reach localStorage
+    page.reload()
+    page.wait_for_selector("button[role=tab]")
+    open_tab(page, "Faces")
+    _subtab(page, "Gallery")
+    page.locator("#faces-gallery-summary").get_by_text("3 people, 4 photos").wait_for(timeout=30_000)
+    assert page.get_by_label("Keep my gallery in this browser (local storage)").is_checked()
