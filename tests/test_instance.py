@@ -302,6 +302,7 @@ def test_torchvision_through_registry_and_instance(tmp_path, monkeypatch, small_
         assert all("segmentation" in a for a in data["annotations"])
     finally:
         reg.unload(name)
+        (tmp_path / spec.files[0].filename).unlink(missing_ok=True)  # 170 MB of random weights
 
 
 def test_keypoint_rcnn_result_has_no_masks_but_skeletons(monkeypatch, small_rgb):
