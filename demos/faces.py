@@ -260,7 +260,7 @@ def enrol(name: str, files: list | None, snapshot, face_choice: str, doc: Any, d
     lines, preview = [], None
     for source, value in items:
         try:
-            rgb = read_upload(value) if not isinstance(value, str) else read_upload(value)
+            rgb = read_upload(value)
         except gr.Error as exc:
             lines.append(f"⚠️ {source}: {exc.message if hasattr(exc, 'message') else exc}")
             continue
@@ -724,12 +724,15 @@ def build_faces_tab() -> None:
                 gr.Examples([[str(FACES_DIR / "obama_and_biden.jpg")], [str(PEOPLE_DIR / "Barack_Obama/3.jpg")],
                              [str(PEOPLE_DIR / "Grace_Hopper/1.jpg")]], inputs=[rec_in],
                             label="Try (load the example gallery first)")
-                rec_table = gr.Dataframe(interactive=False, label="Faces")
+                rec_table = gr.Dataframe(value=pd.DataFrame(columns=["face", "name", "closest", "similarity", "box",
+                                                                     "note"]), interactive=False, label="Faces")
                 rec_notes = gr.Markdown()
                 rec_timings = gr.Markdown()
             with gr.Tab("Live webcam"):
                 gr.Markdown("Click the camera, allow access, then press **Record**: every frame is detected, "
-                            "aligned, embedded and matched against your gallery on the server.")
+                            "aligned, embedded and matched against your gallery on the server. For speed the "
+                            "detector looks at the frame at 320 px wide, so stay within a metre or two of the "
+                            "camera (faces under about 40 px across may be missed).")
                 with gr.Row():
                     cam = gr.Image(label="Webcam", sources=["webcam"], streaming=True, type="numpy",
                                    webcam_options=gr.WebcamOptions(constraints={"video": {"width": 640,
