@@ -125,7 +125,8 @@ def specs() -> list[ModelSpec]:
                   "threshold_url": _DEEPFACE_THRESHOLDS},
             reference="https://github.com/timesler/facenet-pytorch (weights converted from "
                       "https://github.com/davidsandberg/facenet, 20180402-114759)",
-            description="FaceNet trained on VGGFace2 (3.3 M photos of 9131 people); 512 numbers per face.",
+            description="FaceNet trained on VGGFace2 (3.3 M photos of 9131 people); 512 numbers per face. "
+                        "The code and weights are MIT; the training set's own terms are for research use.",
         ),
         ModelSpec(
             name="facenet-casia",
@@ -143,6 +144,7 @@ def specs() -> list[ModelSpec]:
                   "threshold_url": _DEEPFACE_THRESHOLDS},
             reference="https://github.com/timesler/facenet-pytorch (weights converted from "
                       "https://github.com/davidsandberg/facenet, 20180408-102900)",
-            description="FaceNet trained on CASIA-WebFace (0.5 M photos of 10575 people); 512 numbers per face.",
+            description="FaceNet trained on CASIA-WebFace (0.5 M photos of 10575 people); 512 numbers per face. "
+                        "The code and weights are MIT; the training set's own terms are for research use.",
         ),
     ]
