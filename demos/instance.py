@@ -79,11 +79,12 @@ def render_view(state, score: float, kp_threshold: float, opacity: float, show_b
 
 @user_errors
 def segment_instances(image, model: str, keypoint_format: str, score: float, kp_threshold: float,
-                      opacity: float, show_boxes: bool, show_skeleton: bool, show_labels: bool):
+                      opacity: float, show_boxes: bool, show_skeleton: bool, show_labels: bool,
+                      rcnn_size: int | None = 800):
     """Run the instance model once, cache its result (and its insides), and draw it."""
     rgb = read_upload(image)
     seg = instance(rgb, model=model or "auto", min_score=min(RUN_MIN_SCORE, score), inside=True,
-                   keypoint_format=keypoint_format)
+                   keypoint_format=keypoint_format, min_size=int(rcnn_size) if rcnn_size else None)
     state = {"rgb": rgb, "seg": seg}
     choices = _class_choices(seg)
     classes = [c for _, c in choices]
@@ -143,6 +144,9 @@ def build_instance_tab() -> None:
             model = model_dropdown("instance", label="Model")
             keypoint_format = gr.Radio([("model's own (BlazePose 33 / COCO 17)", "native"), ("COCO 17", "coco17")],
                                        value="native", label="Keypoints")
+            rcnn_size = gr.Radio([("800 (as trained)", 800), ("640", 640), ("512 (faster)", 512)], value=800,
+                                 label="Mask / Keypoint R-CNN input: shorter side in pixels",
+                                 info="a CPU needs several seconds per photo at 800")
             run = gr.Button("Find instances", variant="primary", elem_id="instance-run")
             score = gr.Slider(RUN_MIN_SCORE, 0.95, value=0.5, step=0.05, label="Score threshold",
                               info=f"instances scoring below {RUN_MIN_SCORE} are never kept")
@@ -182,7 +186,7 @@ def build_instance_tab() -> None:
         fps = gr.Markdown(elem_id="instance-fps")
 
     look = [score, kp_threshold, opacity, show_boxes, show_skeleton, show_labels]
-    run.click(segment_instances, inputs=[image, model, keypoint_format, *look],
+    run.click(segment_instances, inputs=[image, model, keypoint_format, *look, rcnn_size],
               outputs=[state, overlay, legend, table, summary, timings, classes, inside],
               api_name="segment_instance")
     redraw = dict(fn=user_errors(render_view), inputs=[state, *look, classes],

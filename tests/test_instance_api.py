@@ -19,7 +19,7 @@ def test_segment_instance_endpoint_two_clients_at_once(app_server, photos):
         client = Client(url, verbose=False)
         try:
             results[name] = client.predict(handle_file(str(photos / name)), "auto", "native", 0.5, 0.5, 0.5,
-                                           True, True, True, api_name="/segment_instance")
+                                           True, True, True, 800, api_name="/segment_instance")
         except Exception as exc:  # noqa: BLE001 - reported by the assertion below
             results[name] = exc
 
