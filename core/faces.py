@@ -254,6 +254,82 @@ def recognize(rgb: np.ndarray, gallery: Gallery, *, embedder: str = DEFAULT_EMBE
                        model=embedder, timings_ms=timings)
 
 
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def recognize_tracked(rgb: np.ndarray, gallery: Gallery, memory: dict | None = None, *,
+                      embedder: str = DEFAULT_EMBEDDER, detector: str = DEFAULT_DETECTOR,
+                      threshold: float | None = None, mode: str = "nearest", max_faces: int = 8,
+                      detect_side: int | None = LIVE_DETECT_SIDE, reembed_every: int = 3,
+                      min_iou: float = 0.5) -> tuple[Recognition, dict]:
+    """:func:`recognize` for consecutive video frames: every frame is detected, but a face whose box
+    overlaps the same face in the previous frame (IoU >= ``min_iou``) keeps its identity and is only
+    re-embedded every ``reembed_every`` frames. ``memory`` is the previous call's second return value
+    (plain data; keep one per viewer); any change of gallery, model, threshold or mode starts afresh.
+    ``reembed_every=1`` is exactly :func:`recognize`."""
+    meta = embedder_meta(embedder)
+    metric = meta["metric"]
+    thr = float(meta["threshold"] if threshold is None else threshold)
+    if len(gallery) and gallery.model != embedder:
+        raise GalleryError(f"The gallery holds '{gallery.model}' embeddings but '{embedder}' is selected.")
+    key = "|".join([embedder, detector, f"{thr:.6f}", mode, *gallery.matrix()[2]])
+    tracks = list((memory or {}).get("tracks", [])) if (memory or {}).get("key") == key else []
+    faces = detect(rgb, detector, max_side=detect_side)
+    timings = Timings(faces.timings_ms)
+    if len(faces) > max_faces:
+        faces = faces.subset(np.arange(max_faces))
+    reuse: list[dict | None] = []
+    taken: set[int] = set()
+    for box in faces.boxes:
+        best, best_iou = None, min_iou
+        for t_idx, t in enumerate(tracks):
+            if t_idx in taken:
+                continue
+            o = _iou(box, np.asarray(t["box"], np.float32))
+            if o >= best_iou:
+                best, best_iou = t_idx, o
+        if best is not None and tracks[best]["age"] + 1 < reembed_every:
+            taken.add(best)
+            reuse.append(tracks[best])
+        else:
+            reuse.append(None)
+    todo = [i for i, r in enumerate(reuse) if r is None]
+    found: dict[int, GalleryMatch] = {}
+    if todo:
+        model = _embedder(embedder)
+        with timings.stage("align"):
+            crops = np.stack([model.align(rgb, faces.boxes[i], faces.landmarks[i]) for i in todo])
+        with timings.stage("embed"):
+            emb = model.embed(crops)
+        with timings.stage("match"):
+            for i, m in zip(todo, identify(gallery, emb, threshold=thr, metric=metric, mode=mode)):  # type: ignore[arg-type]
+                found[i] = m
+    sides = faces.sides
+    matches, new_tracks = [], []
+    for i, box in enumerate(faces.boxes):
+        if reuse[i] is not None:
+            m = reuse[i]["match"]
+            gm = GalleryMatch(m["name"], m["best_name"], m["similarity"], m["scores"])
+            age = reuse[i]["age"] + 1
+        else:
+            gm, age = found[i], 0
+        matches.append(Match(box=tuple(float(v) for v in box), name=gm.name, best_name=gm.best_name,
+                             similarity=gm.similarity,
+                             distance=float(cosine_to_distance(gm.similarity)) if gm.best_name else float("nan"),
+                             scores=gm.scores, small=bool(sides[i] < MIN_FACE_SIDE)))
+        new_tracks.append({"box": [float(v) for v in box], "age": age,
+                           "match": {"name": gm.name, "best_name": gm.best_name, "similarity": gm.similarity,
+                                     "scores": gm.scores}})
+    rec = Recognition(faces=faces, matches=tuple(matches), threshold=thr, metric=metric, mode=mode,
+                      model=embedder, timings_ms=timings)
+    return rec, {"key": key, "tracks": new_tracks, "embedded": len(todo)}
+
+
 UNKNOWN_COLOR = (128, 128, 128)
 
 

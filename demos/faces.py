@@ -22,7 +22,7 @@ from core.face_gallery import Gallery, GalleryError, person_scores
 from core.image import load_image
 from core.render import side_by_side
 from demos import face_svg
-from demos.common import ASSETS, idea_box, read_upload, timings_table, user_errors
+from demos.common import ASSETS, ImageInput, idea_box, read_upload, timings_table, user_errors
 
 FACES_DIR = ASSETS / "faces"
 PEOPLE_DIR = FACES_DIR / "people"
@@ -474,9 +474,9 @@ def live_frame(frame, doc: Any, detector: str, embedder: str, threshold: float |
         if len(gallery) and gallery.model != embedder:
             warn = f" · ⚠️ gallery holds `{gallery.model}` embeddings: select that model"
             gallery = Gallery.empty(embedder, embedder_dim(embedder))
-        rec = F.recognize(rgb, gallery, embedder=embedder, detector=detector,
-                          threshold=_threshold(embedder, threshold), mode=mode, max_faces=8,
-                          detect_side=F.LIVE_DETECT_SIDE)
+        rec, memory = F.recognize_tracked(rgb, gallery, clock.get("memory"), embedder=embedder, detector=detector,
+                                          threshold=_threshold(embedder, threshold), mode=mode)
+        clock["memory"] = memory
         out = F.draw_recognition(rgb, rec, gallery.names)
     except Exception as exc:  # noqa: BLE001 - keep the stream alive, say what happened
         return frame, f"⚠️ {type(exc).__name__}: {str(exc)[:160]}", clock
@@ -484,9 +484,11 @@ def live_frame(frame, doc: Any, detector: str, embedder: str, threshold: float |
     fps = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) >= 3 else 0.0
     names = ", ".join(m.name or "unknown" for m in rec.matches) or "no face"
     empty = " · gallery empty: enrol someone first" if not len(gallery) and not warn else ""
+    reused = len(rec.matches) - clock["memory"]["embedded"]
+    track = f" · {reused} face(s) followed from the last frame" if reused else ""
     text = (f"**{fps:.1f} fps** · {proc:.0f} ms per frame on the server "
             f"({', '.join(f'{k} {v:.0f}' for k, v in rec.timings_ms.items() if k != 'load')} ms) · "
-            f"{rgb.shape[1]}x{rgb.shape[0]} · {names}{empty}{warn}")
+            f"{rgb.shape[1]}x{rgb.shape[0]} · {names}{empty}{warn}{track}")
     return out, text, clock
 
 
@@ -644,14 +646,14 @@ def build_faces_tab() -> None:
                         "recomputed, only the decision changes.")
             with gr.Row():
                 with gr.Column():
-                    img_a = gr.Image(label="Photo A", sources=["upload", "webcam", "clipboard"], type="numpy",
-                                     height=300)
+                    img_a = ImageInput(label="Photo A", sources=["upload", "webcam", "clipboard"], type="numpy",
+                                       height=300)
                     face_a = gr.Dropdown(choices=["largest"], value="largest", label="Face in A", interactive=False)
                 with gr.Column():
                     against = gr.Radio([("a second photo", "photo"), ("a person in my gallery", "gallery")],
                                        value="photo", label="Compare A with")
-                    img_b = gr.Image(label="Photo B", sources=["upload", "webcam", "clipboard"], type="numpy",
-                                     height=300)
+                    img_b = ImageInput(label="Photo B", sources=["upload", "webcam", "clipboard"], type="numpy",
+                                       height=300)
                     face_b = gr.Dropdown(choices=["largest"], value="largest", label="Face in B", interactive=False)
                     verify_person = gr.Dropdown(choices=[], label="Person in the gallery", visible=False)
             verify_btn = gr.Button("Compare", variant="primary")
@@ -676,8 +678,8 @@ def build_faces_tab() -> None:
                     enrol_name = gr.Textbox(label="Name", placeholder="e.g. Ada Lovelace", elem_id="faces-enrol-name")
                     enrol_files = gr.File(label="Photos", file_count="multiple", file_types=["image"],
                                           elem_id="faces-enrol-files")
-                    enrol_snap = gr.Image(label="…or a webcam snapshot", sources=["webcam"], type="numpy",
-                                          height=240)
+                    enrol_snap = ImageInput(label="…or a webcam snapshot", sources=["webcam"], type="numpy",
+                                            height=240)
                     enrol_face = gr.Dropdown(FACE_CHOICES, value="largest",
                                              label="Face to enrol when a photo has several (1 = largest)")
                     with gr.Row():
@@ -717,8 +719,8 @@ def build_faces_tab() -> None:
             mode = gr.Radio(MATCH_MODES, value="nearest", label="Match each face against")
             with gr.Tab("Photo"):
                 with gr.Row():
-                    rec_in = gr.Image(label="Photo", sources=["upload", "webcam", "clipboard"], type="numpy",
-                                      height=360)
+                    rec_in = ImageInput(label="Photo", sources=["upload", "webcam", "clipboard"], type="numpy",
+                                        height=360)
                     rec_out = gr.Image(label="Who is who", interactive=False, height=360)
                 rec_btn = gr.Button("Recognize", variant="primary")
                 gr.Examples([[str(FACES_DIR / "obama_and_biden.jpg")], [str(PEOPLE_DIR / "Barack_Obama/3.jpg")],
@@ -730,9 +732,9 @@ def build_faces_tab() -> None:
                 rec_timings = gr.Markdown()
             with gr.Tab("Live webcam"):
                 gr.Markdown("Click the camera, allow access, then press **Record**: every frame is detected, "
-                            "aligned, embedded and matched against your gallery on the server. For speed the "
-                            "detector looks at the frame at 320 px wide, so stay within a metre or two of the "
-                            "camera (faces under about 40 px across may be missed).")
+                            "matched against your gallery on the server. For speed the detector looks at the "
+                            "frame at 320 px wide (faces under about 40 px across may be missed), and a face that "
+                            "stays in place keeps its name and is re-embedded every third frame.")
                 with gr.Row():
                     cam = gr.Image(label="Webcam", sources=["webcam"], streaming=True, type="numpy",
                                    webcam_options=gr.WebcamOptions(constraints={"video": {"width": 640,

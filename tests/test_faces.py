@@ -388,3 +388,32 @@ def test_notes_for_turned_and_cut_faces():
     assert any("turned to the side" in n for n in _notes_for(box, profile, (480, 640)))
     cut = np.array([[-40, 10, 60, 130]], np.float32)
     assert any("cut off" in n for n in _notes_for(cut, frontal - [50, 0], (480, 640)))
+
+
+def test_tracked_recognition_reuses_identity_of_still_faces(gallery_without_obama3_and_hopper):
+    g = gallery_without_obama3_and_hopper
+    frame = load_image(FACES / "Barack_Obama" / "3.jpg")
+    full = F.recognize(frame, g, detect_side=F.LIVE_DETECT_SIDE)
+    memory, embedded, names = None, [], []
+    for _ in range(6):
+        rec, memory = F.recognize_tracked(frame, g, memory, reembed_every=3)
+        embedded.append(memory["embedded"])
+        names.append([m.name for m in rec.matches])
+        assert ("embed" in rec.timings_ms) == bool(memory["embedded"])
+    assert embedded == [1, 0, 0, 1, 0, 0]
+    assert names == [[m.name for m in full.matches]] * 6 == [["Barack Obama"]] * 6
+    # a new threshold (or gallery) starts afresh
+    rec, memory2 = F.recognize_tracked(frame, g, memory, threshold=0.99)
+    assert memory2["embedded"] == 1 and rec.matches[0].name is None
+    # a face that moved far is a new face: embedded again
+    h, w = frame.shape[:2]
+    wide = np.full((h, 2 * w, 3), 40, np.uint8)
+    wide[:, :w] = frame
+    _, memory_wide = F.recognize_tracked(wide, g, None)
+    moved = np.full_like(wide, 40)
+    moved[:, w:] = frame
+    _, memory3 = F.recognize_tracked(moved, g, memory_wide)
+    assert memory_wide["embedded"] == 1 and memory3["embedded"] == 1
+    # reembed_every=1 is plain recognition
+    rec1, m1 = F.recognize_tracked(frame, g, memory, reembed_every=1)
+    assert m1["embedded"] == 1 and rec1.matches[0].similarity == pytest.approx(full.matches[0].similarity, abs=1e-5)
