@@ -18,7 +18,7 @@ import pandas as pd
 
 from core import faces as F
 from core import models
-from core.face_gallery import Gallery, GalleryError, person_scores
+from core.face_gallery import Gallery, GalleryError, pair_probability, person_scores
 from core.image import load_image
 from core.render import side_by_side
 from demos import face_svg
@@ -588,8 +588,7 @@ def pair_probability(doc: Any, clf: dict | None, a: str | None, b: str | None):
     if clf.get("model") != gallery.model or len(clf["weights"]) != gallery.dim:
         return "_The gallery changed model; fit the classifier again._"
     ea, eb = _embedding(gallery, a, "first"), _embedding(gallery, b, "second")
-    x = np.abs(ea - eb).astype(np.float64)
-    p = float(1 / (1 + np.exp(-np.clip(x @ np.asarray(clf["weights"]) + clf["bias"], -40, 40))))
+    p = pair_probability(clf["weights"], clf["bias"], ea, eb)
     na, nb = gallery.find(a)[0], gallery.find(b)[0]
     truth = "same person" if na == nb else "different people"
     sim = float(ea @ eb)
