@@ -502,8 +502,13 @@ class PairClassifier:
     losses: tuple[float, ...]
 
     def proba(self, a: np.ndarray, b: np.ndarray) -> float:
-        x = np.abs(normalize(np.asarray(a, np.float32).ravel()) - normalize(np.asarray(b, np.float32).ravel()))
-        return float(_sigmoid(x.astype(np.float64) @ self.weights + self.bias))
+        return pair_probability(self.weights, self.bias, a, b)
+
+
+def pair_probability(weights, bias: float, a: np.ndarray, b: np.ndarray) -> float:
+    """p(same) = sigmoid(w . |a - b| + bias) for a classifier kept as plain numbers (e.g. in a session)."""
+    x = np.abs(normalize(np.asarray(a, np.float32).ravel()) - normalize(np.asarray(b, np.float32).ravel()))
+    return float(_sigmoid(x.astype(np.float64) @ np.asarray(weights, np.float64) + float(bias)))
 
 
 def _sigmoid(z):
