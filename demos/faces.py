@@ -18,7 +18,8 @@ import pandas as pd
 
 from core import faces as F
 from core import models
-from core.face_gallery import Gallery, GalleryError, pair_probability, person_scores
+from core.face_gallery import Gallery, GalleryError, person_scores
+from core.face_gallery import pair_probability as classifier_probability
 from core.image import load_image
 from core.render import side_by_side
 from demos import face_svg
@@ -588,7 +589,7 @@ def pair_probability(doc: Any, clf: dict | None, a: str | None, b: str | None):
     if clf.get("model") != gallery.model or len(clf["weights"]) != gallery.dim:
         return "_The gallery changed model; fit the classifier again._"
     ea, eb = _embedding(gallery, a, "first"), _embedding(gallery, b, "second")
-    p = pair_probability(clf["weights"], clf["bias"], ea, eb)
+    p = classifier_probability(clf["weights"], clf["bias"], ea, eb)
     na, nb = gallery.find(a)[0], gallery.find(b)[0]
     truth = "same person" if na == nb else "different people"
     sim = float(ea @ eb)
