@@ -17,6 +17,7 @@ from pathlib import Path
 import gradio as gr
 
 from core.config import configure
+from demos import gradio_fixes
 
 HERE = Path(__file__).resolve().parent
 
@@ -43,6 +44,7 @@ footer { display: none !important; }
 
 def build_app() -> gr.Blocks:
     """The whole UI as a gr.Blocks (not launched)."""
+    gradio_fixes.install()
     with gr.Blocks(title="CV Lab", analytics_enabled=False, delete_cache=(1800, 3600)) as demo:
         gr.Markdown(HEADER)
         with gr.Tabs():

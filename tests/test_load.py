@@ -1,0 +1,30 @@
+"""20 concurrent clients against the real app: every request answered, none failed, memory flat
+after warm-up. Bounded to well under a minute; bench/bench_load.py runs it longer for numbers."""
+from __future__ import annotations
+
+import psutil
+
+from tests import api_calls as api
+from tests.load import CALLS, hammer
+
+
+def _rss_mb(pid: int) -> float:
+    return psutil.Process(pid).memory_info().rss / 1e6
+
+
+def test_twenty_clients_all_answered_memory_flat(app_server):
+    url, proc = app_server
+    warm = api.client(url)
+    for _, call in CALLS:  # load every model once
+        call(warm)
+    first = hammer(url, clients=20, seconds=12)
+    rss_after_first = _rss_mb(proc.pid)
+    second = hammer(url, clients=20, seconds=12)
+    rss_after_second = _rss_mb(proc.pid)
+
+    for run in (first, second):
+        assert run.failures == [], run.failures[:5]
+        assert run.answered >= 20, run.answered  # every client got at least one answer per window
+    assert proc.poll() is None  # the server is still up
+    grown = rss_after_second - rss_after_first
+    assert grown < max(150.0, 0.1 * rss_after_first), (rss_after_first, rss_after_second)
