@@ -45,7 +45,8 @@ def download_model(name: str, progress=gr.Progress(track_tqdm=True)):
 
 def build_models_tab() -> None:
     idea_box(INTRO)
-    table = gr.Dataframe(value=models_table, interactive=False, wrap=True, label="Registry")
+    table = gr.Dataframe(value=models_table, interactive=False, wrap=True, label="Registry",
+                         elem_id="models-table")
     with gr.Row():
         choice = gr.Dropdown(choices=downloadable_names(), label="Downloadable model", scale=3)
         download = gr.Button("Download to cache", variant="primary", scale=1)

@@ -11,6 +11,8 @@ def test_all_tabs_present_and_models_table(page):
         assert page.get_by_role("tab", name=name, exact=True).count() >= 1, name
     open_tab(page, "Models")
     page.get_by_text("Models and their weights").wait_for()
-    page.get_by_text("bundled").first.wait_for()
+    table = page.locator("#models-table")
+    table.get_by_text("blazepose-multi").first.wait_for()
+    assert table.get_by_text("ready").count() >= 5
     shoot(page, "models_tab")
     assert "unavailable here" not in page.content()  # no tab failed to build
