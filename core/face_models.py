@@ -52,6 +52,8 @@ def similarity_align(rgb: np.ndarray, landmarks: np.ndarray, size: int) -> np.nd
 
 POOL_SIZE = max(2, min(4, os.cpu_count() or 2))
 """Most OpenCV face-model instances kept per model (each call borrows one exclusively)."""
+MIN_DETECT_SIDE = 16
+"""YuNet is not run on images narrower than this (pixels, after resizing): no face fits there."""
 
 
 class InstancePool:
@@ -133,6 +135,8 @@ class YuNetDetector:
                                                   interpolation=cv2.INTER_AREA)
         bgr = np.ascontiguousarray(img[:, :, ::-1])
         size = (bgr.shape[1], bgr.shape[0])
+        if min(size) < MIN_DETECT_SIDE:  # e.g. a 3000x12 strip: YuNet returns NaN/inf rows there
+            return _empty()
         with self._pool.borrow() as slot:
             det, current = slot
             if current != size:
@@ -142,6 +146,9 @@ class YuNetDetector:
         if rows is None or not len(rows):
             return _empty()
         rows = rows.astype(np.float32)
+        rows = rows[np.isfinite(rows).all(axis=1) & (rows[:, 2] >= 1) & (rows[:, 3] >= 1)]
+        if not len(rows):
+            return _empty()
         sx, sy = w / size[0], h / size[1]
         boxes = np.stack([rows[:, 0] * sx, rows[:, 1] * sy, (rows[:, 0] + rows[:, 2]) * sx,
                           (rows[:, 1] + rows[:, 3]) * sy], axis=1)

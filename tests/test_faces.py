@@ -417,3 +417,9 @@ def test_tracked_recognition_reuses_identity_of_still_faces(gallery_without_obam
     # reembed_every=1 is plain recognition
     rec1, m1 = F.recognize_tracked(frame, g, memory, reembed_every=1)
     assert m1["embedded"] == 1 and rec1.matches[0].similarity == pytest.approx(full.matches[0].similarity, abs=1e-5)
+
+
+def test_extreme_aspect_strip_finds_no_face_instead_of_crashing():
+    """A 3000x12 strip resizes to 640x3 for YuNet, which then returned NaN/inf boxes (OverflowError)."""
+    strip = np.full((12, 3000, 3), 128, np.uint8)
+    assert len(F.analyze(strip).boxes) == 0
