@@ -107,7 +107,7 @@ def rcnn_latency() -> list[dict]:
     frame = _frame(PHOTO)
     base = _median_ms(lambda: instance(frame, model="blazepose-multi"), reps=5)
     out = []
-    for name in ("maskrcnn_resnet50_fpn_v2", "maskrcnn_resnet50_fpn", "keypointrcnn_resnet50_fpn"):
+    for name in ("maskrcnn-resnet50-fpn-v2", "maskrcnn-resnet50-fpn", "keypointrcnn-resnet50-fpn"):
         model = build_torchvision(name, None)  # random weights: timing only, never shown
         ms = _median_ms(lambda: model(frame, 0.5), reps=1)
         out.append({"name": f"instance.latency.{name}", "value": round(ms, 0), "unit": "ms",

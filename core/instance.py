@@ -7,9 +7,9 @@ same H x W as the RGB uint8 input:
   one mask per person (a pixel claimed by two people's masks goes to the more confident one, so
   instances never overlap), the detector score, 33 keypoints (BlazePose order, or COCO-17 with
   ``keypoint_format="coco17"``).
-* ``maskrcnn_resnet50_fpn_v2`` / ``maskrcnn_resnet50_fpn`` (downloadable): 80 COCO classes
+* ``maskrcnn-resnet50-fpn-v2`` / ``maskrcnn-resnet50-fpn`` (downloadable): 80 COCO classes
   (class ids are torchvision's COCO ids, labels ``COCO91_LABELS``), masks thresholded at 0.5.
-* ``keypointrcnn_resnet50_fpn`` (downloadable): people with 17 COCO keypoints; it has no mask
+* ``keypointrcnn-resnet50-fpn`` (downloadable): people with 17 COCO keypoints; it has no mask
   head, so masks are empty and ``extras["has_masks"]`` is False (boxes and skeletons carry it).
 
 "auto" picks the best model that is ready here: Mask R-CNN v2, then v1, then the bundled
@@ -36,7 +36,7 @@ from core import models
 from core.types import Segmentation, Timings
 
 BUNDLED = "blazepose-multi"
-AUTO_ORDER = ("maskrcnn_resnet50_fpn_v2", "maskrcnn_resnet50_fpn", BUNDLED)
+AUTO_ORDER = ("maskrcnn-resnet50-fpn-v2", "maskrcnn-resnet50-fpn", BUNDLED)
 """Models "auto" tries, best first (Keypoint R-CNN has no masks, so it is never picked alone)."""
 
 PERSON_LABELS = ("background", "person")

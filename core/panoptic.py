@@ -126,21 +126,18 @@ def merge(
 
 
 def default_models(instance_model: str = "auto", semantic_model: str = "auto") -> tuple[str, str]:
-    """The (instance, semantic) pair to use: the given names, or for "auto" the bundled pair
-    unless downloadable COCO / semantic models are ready."""
-    from core.models import first_available, registry
+    """The (instance, semantic) pair to use. For "auto": the best instance model ready here; with
+    the bundled person pipeline the bundled person map, otherwise the best semantic model that knows
+    stuff classes (SegFormer ADE20K) before the VOC ones (whose only stuff is "background")."""
+    from core import instance, semantic
+    from core.models import first_available
 
-    reg = registry()
-    if instance_model == "auto":
-        instance_model = first_available(
-            [n for n in ("maskrcnn_resnet50_fpn_v2", "maskrcnn_resnet50_fpn") if n in reg.names()]
-            + ["blazepose-multi"])
-    if semantic_model == "auto":
-        bundled_pair = instance_model == "blazepose-multi"
-        candidates = [] if bundled_pair else [s.name for s in reg.specs("semantic") if s.source == "downloadable"]
-        semantic_model = first_available(candidates + [s.name for s in reg.specs("semantic")
-                                                       if s.source == "bundled"])
-    return instance_model, semantic_model
+    instance_model = instance.resolve_model(instance_model)
+    if semantic_model != "auto":
+        return instance_model, semantic.resolve_model(semantic_model)
+    if instance_model == instance.BUNDLED:
+        return instance_model, "mediapipe-person"
+    return instance_model, first_available(("segformer-b0-ade", *semantic.AUTO_ORDER))
 
 
 def declared_stuff_ids(semantic_model: str) -> set[int] | None:

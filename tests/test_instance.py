@@ -28,8 +28,8 @@ def two_seg(two_people):
 # --------------------------------------------------------------------------- bundled, real photos
 def test_auto_is_the_bundled_pipeline_offline():
     # no torchvision weights can be downloaded on the test machines
-    if models.registry().status("maskrcnn_resnet50_fpn_v2") not in ("cached", "loaded"):
-        assert resolve_model("auto") in ("maskrcnn_resnet50_fpn", "blazepose-multi")
+    if models.registry().status("maskrcnn-resnet50-fpn-v2") not in ("cached", "loaded"):
+        assert resolve_model("auto") in ("maskrcnn-resnet50-fpn", "blazepose-multi")
 
 
 def test_two_people_are_two_instances_with_disjoint_masks(two_people, two_seg):
@@ -235,8 +235,8 @@ def test_catalogue_labels_match_torchvision():
     assert instance_hub.KEYPOINT_LABELS == tuple(K.DEFAULT.meta["categories"])
     assert instance_hub.COCO17_KEYPOINT_NAMES == tuple(K.DEFAULT.meta["keypoint_names"])
     for spec in instance_hub.specs():
-        weights = {"maskrcnn_resnet50_fpn_v2": M2, "maskrcnn_resnet50_fpn": M,
-                   "keypointrcnn_resnet50_fpn": K}[spec.name].DEFAULT
+        weights = {"maskrcnn-resnet50-fpn-v2": M2, "maskrcnn-resnet50-fpn": M,
+                   "keypointrcnn-resnet50-fpn": K}[spec.name].DEFAULT
         assert spec.files[0].url == weights.url and spec.task == "instance"
         published = weights.meta["_metrics"]["COCO-val2017"]
         assert set(published.values()) == set(spec.metrics.values())
@@ -256,7 +256,7 @@ def small_rgb(photos):
     return np.asarray(Image.open(photos / "astronaut.png").convert("RGB").resize((128, 96)))
 
 
-@pytest.mark.parametrize("name", ["maskrcnn_resnet50_fpn_v2", "keypointrcnn_resnet50_fpn"])
+@pytest.mark.parametrize("name", ["maskrcnn-resnet50-fpn-v2", "keypointrcnn-resnet50-fpn"])
 def test_torchvision_shapes_with_random_weights(name, small_rgb):
     m = _random_model(name)
     out = m(small_rgb, 0.0, inside=True, min_size=96)
@@ -280,7 +280,7 @@ def test_torchvision_through_registry_and_instance(tmp_path, monkeypatch, small_
     """A state dict under the expected file name in CVLAB_WEIGHTS_DIR is found, loaded and used."""
     import torch
 
-    name = "maskrcnn_resnet50_fpn"
+    name = "maskrcnn-resnet50-fpn"
     spec = models.get(name)
     reg = models.registry()
     torch.save(instance_hub.build_torchvision(name, None).net.state_dict(), tmp_path / spec.files[0].filename)
@@ -288,7 +288,7 @@ def test_torchvision_through_registry_and_instance(tmp_path, monkeypatch, small_
     reg.unload(name)
     try:
         assert reg.status(name) == "cached"
-        assert resolve_model("auto") in ("maskrcnn_resnet50_fpn_v2", name)
+        assert resolve_model("auto") in ("maskrcnn-resnet50-fpn-v2", name)
         net = models.load(name)
         net.net.roi_heads.score_thresh = 0.0
         net.net.roi_heads.detections_per_img = 3
@@ -306,7 +306,7 @@ def test_torchvision_through_registry_and_instance(tmp_path, monkeypatch, small_
 
 
 def test_keypoint_rcnn_result_has_no_masks_but_skeletons(monkeypatch, small_rgb):
-    name = "keypointrcnn_resnet50_fpn"
+    name = "keypointrcnn-resnet50-fpn"
     reg = models.registry()
     reg._models[name] = _random_model(name)  # plumbing only: random weights never reach a user
     try:

@@ -44,3 +44,16 @@ def test_export_is_coco_panoptic(two_people):
     assert set(np.unique(ids)) <= {0} | {s["id"] for s in ann["segments_info"]}
     json.dumps(ann)  # serialisable
     assert {c["name"] for c in ann["categories"]} == {"person", "background"}
+
+
+def test_auto_pairs_bundled_offline_and_prefers_stuff_aware_semantic_when_cached(monkeypatch):
+    from core import models
+    from core.panoptic import default_models
+
+    assert default_models() == ("blazepose-multi", "mediapipe-person")
+    real_status = models.Registry.status
+    cached = {"maskrcnn-resnet50-fpn-v2", "deeplabv3-resnet50", "segformer-b0-ade"}
+    monkeypatch.setattr(models.Registry, "status",
+                        lambda self, name: "cached" if name in cached else real_status(self, name))
+    assert default_models() == ("maskrcnn-resnet50-fpn-v2", "segformer-b0-ade")
+    assert default_models("auto", "deeplabv3-resnet50") == ("maskrcnn-resnet50-fpn-v2", "deeplabv3-resnet50")

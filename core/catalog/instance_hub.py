@@ -48,7 +48,7 @@ _REF = "https://pytorch.org/vision/stable/models.html#object-detection-instance-
 
 _ARCHS = {
     # name: (torchvision builder, kind, url, size MB, metrics, title, description)
-    "maskrcnn_resnet50_fpn_v2": (
+    "maskrcnn-resnet50-fpn-v2": (
         "maskrcnn_resnet50_fpn_v2", "mask",
         "https://download.pytorch.org/models/maskrcnn_resnet50_fpn_v2_coco-73cbd019.pth", 177.2,
         {"COCO val2017 box AP": 47.4, "COCO val2017 mask AP": 41.8},
@@ -56,14 +56,14 @@ _ARCHS = {
         "Mask R-CNN with the improved training recipe (Li et al. 2021): 80 COCO object classes, a box, "
         "score and 28x28 mask per object. Several seconds per photo on a CPU.",
     ),
-    "maskrcnn_resnet50_fpn": (
+    "maskrcnn-resnet50-fpn": (
         "maskrcnn_resnet50_fpn", "mask",
         "https://download.pytorch.org/models/maskrcnn_resnet50_fpn_coco-bf2d0c1e.pth", 169.8,
         {"COCO val2017 box AP": 37.9, "COCO val2017 mask AP": 34.6},
         "Mask R-CNN ResNet-50 FPN (COCO)",
         "The original Mask R-CNN recipe (He et al. 2017): 80 COCO object classes with boxes and masks.",
     ),
-    "keypointrcnn_resnet50_fpn": (
+    "keypointrcnn-resnet50-fpn": (
         "keypointrcnn_resnet50_fpn", "keypoint",
         "https://download.pytorch.org/models/keypointrcnn_resnet50_fpn_coco-fc266e95.pth", 226.1,
         {"COCO val2017 box AP": 54.6, "COCO val2017 keypoint AP": 65.0},
