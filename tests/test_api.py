@@ -89,3 +89,25 @@ def test_upload_size_is_capped(client, tmp_path):
     with pytest.raises(Exception) as err:
         client.predict(handle_file(str(big)), "auto", 0.5, True, api_name="/segment_semantic")
     assert "size" in str(err.value).lower() or "large" in str(err.value).lower() or "413" in str(err.value)
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "app.py", "core/models.py", ".git/config"])
+def test_server_files_outside_assets_are_not_served(url, path):
+    import urllib.error
+    import urllib.request
+
+    from tests.app_server import ROOT
+
+    target = path if path.startswith("/") else str(ROOT / path)
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(f"{url}gradio_api/file={target}", timeout=10)
+    assert err.value.code in (403, 404)
+
+
+def test_example_assets_are_served(url):
+    import urllib.request
+
+    from tests.app_server import ROOT
+
+    with urllib.request.urlopen(f"{url}gradio_api/file={ROOT / 'assets/photos/coffee.png'}", timeout=10) as r:
+        assert r.status == 200 and r.read(8).startswith(b"\x89PNG")
