@@ -13,6 +13,6 @@ def test_all_tabs_present_and_models_table(page):
     page.get_by_text("Models and their weights").wait_for()
     table = page.locator("#models-table")
     table.get_by_text("blazepose-multi").first.wait_for()
-    assert table.get_by_text("ready").count() >= 5
+    assert table.get_by_text("ready").count() >= 1 and table.get_by_text("bundled").count() >= 1
     shoot(page, "models_tab")
     assert "unavailable here" not in page.content()  # no tab failed to build
