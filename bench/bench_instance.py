@@ -14,10 +14,11 @@
 from __future__ import annotations
 
 import io
-import statistics
 import time
 
 import numpy as np
+
+from bench.timing import median_ms
 
 PHOTO = "assets/photos/astronaut.png"
 TWO = "assets/photos/two_people.jpg"
@@ -89,27 +90,16 @@ def stream_fps(path: str, name: str) -> dict:
                      f"({fps / GOAL_FPS:.2f}x the goal)"}
 
 
-def _median_ms(fn, reps: int = 3, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000.0)
-    return statistics.median(times)
-
-
 def rcnn_latency() -> list[dict]:
     from core.catalog.instance_hub import build_torchvision
     from core.instance import instance
 
     frame = _frame(PHOTO)
-    base = _median_ms(lambda: instance(frame, model="blazepose-multi"), reps=5)
+    base = median_ms(lambda: instance(frame, model="blazepose-multi"), reps=5)
     out = []
     for name in ("maskrcnn-resnet50-fpn-v2", "maskrcnn-resnet50-fpn", "keypointrcnn-resnet50-fpn"):
         model = build_torchvision(name, None)  # random weights: timing only, never shown
-        ms = _median_ms(lambda: model(frame, 0.5), reps=1)
+        ms = median_ms(lambda m=model: m(frame, 0.5), reps=1)
         out.append({"name": f"instance.latency.{name}", "value": round(ms, 0), "unit": "ms",
                     "baseline": round(base, 1), "ratio": round(ms / base, 1),
                     "notes": "one forward at the default size (640x480 photo -> 1067x800), random weights, "

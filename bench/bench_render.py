@@ -2,12 +2,12 @@
 whole-frame numpy blend (the straightforward implementation), same masks, same run."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from bench.timing import median_ms
 from core import render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,22 +29,13 @@ def _numpy_blend(rgb, masks, colors, opacity):
     return ((rgb.astype(np.uint16) * (255 - a) + paint.astype(np.uint16) * a + 127) // 255).astype(np.uint8)
 
 
-def _median_ms(fn, repeats=40) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return float(np.median(times))
-
-
 def run() -> list[dict]:
     rgb = np.asarray(Image.open(ROOT / "assets/photos/astronaut.png").convert("RGB").resize((640, 480)))
     masks = np.zeros((1, 480, 640), bool)
     masks[0, 120:480, 180:460] = True  # one person, about a third of the frame
     colors = [(60, 180, 75)]
-    fast = _median_ms(lambda: render._blend_masks(rgb, masks, colors, [0], 0.5, True))
-    base = _median_ms(lambda: _numpy_blend(rgb, masks, colors, 0.5))
+    fast = median_ms(lambda: render._blend_masks(rgb, masks, colors, [0], 0.5, True), reps=40)
+    base = median_ms(lambda: _numpy_blend(rgb, masks, colors, 0.5), reps=40)
     return [{"name": "render.blend_640x480_ms", "value": round(fast, 2), "unit": "ms", "baseline": round(base, 2),
              "ratio": round(base / fast, 2),
              "notes": "mask fill + outline of one person-sized mask; baseline = whole-frame numpy blend; "

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import io
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -20,6 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench.timing import median_ms  # noqa: E402  (needs ROOT on sys.path when run directly)
 PHOTOS = ROOT / "assets" / "photos"
 
 
@@ -86,17 +87,6 @@ def stream_fps(model: str = "mediapipe-person", tracking: bool = True) -> dict:
                      f"best of 5 windows of 1.5 s; goal >= 20 fps; person share {share:.0f}%"}
 
 
-def _median_ms(fn, reps: int = 3, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000.0)
-    return statistics.median(times)
-
-
 def model_latencies() -> list[dict]:
     import cv2
     import torch
@@ -118,12 +108,12 @@ def model_latencies() -> list[dict]:
         with torch.inference_mode():
             ref(x)
 
-    base = _median_ms(reference, reps=5)
+    base = median_ms(reference, reps=5)
     out = []
     nets = [(m.name, make_torchvision_segmenter(m.arch, None, name=m.name)) for m in TORCHVISION_MODELS]
     nets.append(("segformer-b0-ade", smp_segmenter(make_segformer(), name="segformer-b0-ade", labels=ADE20K_LABELS)))
     for name, net in nets:
-        ms = _median_ms(lambda: net.predict(rgb, Timings()))
+        ms = median_ms(lambda: net.predict(rgb, Timings()))
         out.append({"name": f"semantic.latency.{name}", "value": round(ms, 1), "unit": "ms",
                     "baseline": round(base, 1), "ratio": round(ms / base, 2),
                     "notes": f"whole predict (resize, forward, upsample, argmax) of a 780x520 photo, network input "

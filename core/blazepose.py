@@ -35,6 +35,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from core.coco import COCO17_KEYPOINT_NAMES, COCO17_SKELETON  # noqa: F401  (re-exported)
+
 # --------------------------------------------------------------------------- constants
 DETECTOR_SIZE = 224
 DETECTOR_STRIDES = (8, 16, 32, 32, 32)
@@ -73,18 +75,6 @@ BLAZEPOSE_SKELETON: tuple[tuple[int, int], ...] = (
 
 BLAZEPOSE_TO_COCO17 = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
 """Index into the 33 BlazePose landmarks for each of COCO's 17 keypoints."""
-
-COCO17_KEYPOINT_NAMES = (
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
-    "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip",
-    "left_knee", "right_knee", "left_ankle", "right_ankle",
-)
-
-COCO17_SKELETON: tuple[tuple[int, int], ...] = (
-    (15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 12), (5, 6), (5, 7),
-    (6, 8), (7, 9), (8, 10), (1, 2), (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6),
-)
-"""COCO's person skeleton, 0-based (the 1-based list of the COCO annotations minus one)."""
 
 
 def default_num_threads() -> int:

@@ -24,6 +24,18 @@ import numpy as np
 
 from core.types import Segmentation
 
+COCO17_KEYPOINT_NAMES = (
+    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
+    "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip",
+    "left_knee", "right_knee", "left_ankle", "right_ankle",
+)
+
+COCO17_SKELETON: tuple[tuple[int, int], ...] = (
+    (15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 12), (5, 6), (5, 7),
+    (6, 8), (7, 9), (8, 10), (1, 2), (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6),
+)
+"""COCO's person skeleton, 0-based (the 1-based list of the COCO annotations minus one)."""
+
 SKIP_LABELS = frozenset({"__background__", "background", "N/A", "no person"})
 
 

@@ -6,7 +6,6 @@ import tempfile
 from pathlib import Path
 
 import gradio as gr
-import numpy as np
 
 from core import panoptic as pan
 from core import render

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.coco import COCO17_KEYPOINT_NAMES, COCO17_SKELETON
 from core.models import DownloadFile, ModelSpec
 
 COCO91_LABELS = (
@@ -30,17 +31,6 @@ COCO91_LABELS = (
 """torchvision's COCO category list: index = the model's class id (91 ids, "N/A" = unused id)."""
 
 KEYPOINT_LABELS = ("no person", "person")
-
-COCO17_KEYPOINT_NAMES = (
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
-    "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip",
-    "left_knee", "right_knee", "left_ankle", "right_ankle",
-)
-
-COCO17_SKELETON: tuple[tuple[int, int], ...] = (
-    (15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11), (6, 12), (5, 6), (5, 7),
-    (6, 8), (7, 9), (8, 10), (1, 2), (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6),
-)
 
 _LICENCE = ("BSD-3-Clause (torchvision code and weights); trained on COCO train2017 "
             "(annotations CC BY 4.0, images under their Flickr licences)")
