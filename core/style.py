@@ -550,8 +550,11 @@ class OnnxNet:
 
     ``run(rgb, weights)``: RGB uint8 (H, W, 3) and 26 non-negative weights summing
     to 1 -> stylised RGB uint8 (H, W, 3). H and W are reflect-padded to a multiple
-    of 4 (the network downsamples by 4) and cropped back.
+    of 4 (the network downsamples by 4), and to at least ``MIN_NET_SIDE``, then cropped back.
     """
+
+    MIN_NET_SIDE = 32
+    """Thinner inputs (e.g. a 3000x12 strip) are padded up to this many pixels."""
 
     def __init__(self, path: Path | str, device: str = "cpu") -> None:
         self.session = _onnx_session(path, device)
@@ -559,7 +562,9 @@ class OnnxNet:
     def run(self, rgb: np.ndarray, weights: np.ndarray) -> np.ndarray:
         h, w = rgb.shape[:2]
         x = rgb.astype(np.float32) * (1.0 / 255.0)
-        ph, pw = (-h) % 4, (-w) % 4
+        # multiple of 4, and at least MIN_NET_SIDE: the network's own reflect paddings fail on thin inputs
+        ph = max(h + (-h) % 4, self.MIN_NET_SIDE) - h
+        pw = max(w + (-w) % 4, self.MIN_NET_SIDE) - w
         if ph or pw:
             x = np.pad(x, ((0, ph), (0, pw), (0, 0)), mode="reflect")
         x = np.ascontiguousarray(x.transpose(2, 0, 1)[None])

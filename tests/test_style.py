@@ -337,3 +337,15 @@ def test_tab_live_frame_painting_and_builtin(astronaut):
     img2, note2 = D.live_frame(frame, "style 4", 0.5, True, 256)
     assert img2.shape == (192, 256, 3) and note2.startswith("style 4 · 256×192")
     assert D.live_frame(None, "style 4", 1.0, False, 256)[1] == D.gr.skip()
+
+
+def test_fast_styles_survive_a_thin_strip():
+    """A 3000x12 strip became a 4-pixel-high input, which the 26-style network's reflect padding refused."""
+    from core.style import FastParams, fast_stylize
+
+    strip = np.full((12, 3000, 3), 120, np.uint8)
+    strip[:, ::50] = 250
+    out = fast_stylize(strip, FastParams(style="style 3", size=256))
+    assert out.image.shape[0] >= 1 and out.image.shape[1] == 256
+    arbitrary = fast_stylize(strip, FastParams(size=256, style_image=True), style_image=strip)
+    assert arbitrary.image.shape[1] == 256
