@@ -171,7 +171,10 @@ def _layer_weights(*values) -> dict[str, float]:
 
 
 def _plot(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=PLOT_COLUMNS) if rows else pd.DataFrame(columns=PLOT_COLUMNS)
+    """Loss rows as a typed frame (an untyped empty frame would make the plot treat every axis as
+    categories, and the browser keeps that choice for later updates)."""
+    df = pd.DataFrame(rows, columns=PLOT_COLUMNS)
+    return df.astype({"step": "int64", "log10 weighted loss": "float64", "term": "string"})
 
 
 @user_errors
@@ -263,7 +266,7 @@ def build_style_tab() -> None:
                     f_files = gr.File(label="Download: PNG + JSON of every parameter", file_count="multiple",
                                       interactive=False)
             f_cache = gr.State(None)
-            with gr.Accordion("Live webcam", open=False):
+            with gr.Accordion("Live webcam", open=False, elem_id="style-live-acc"):
                 gr.Markdown("Click the camera, allow access, then press **Record**: each frame goes through a fast "
                             "network on the server, with the preset chosen above (uploaded style images are for "
                             "single photos).")
@@ -312,7 +315,8 @@ def build_style_tab() -> None:
             with gr.Row():
                 g_out = gr.Image(label="Result", interactive=False, height=420, elem_id="style-gatys-out")
                 with gr.Column():
-                    g_plot = gr.LinePlot(_plot([]), x="step", y="log10 weighted loss", color="term",
+                    # no initial data: the chart's colour domain is fixed from the first data it gets
+                    g_plot = gr.LinePlot(None, x="step", y="log10 weighted loss", color="term",
                                          title="Loss terms (weighted, log10)", height=300,
                                          elem_id="style-gatys-plot")
                     g_files = gr.File(label="Download: PNG + JSON of every parameter", file_count="multiple",

@@ -22,8 +22,8 @@ def _open_with_example(page):
 
 
 def _natural_size(page, selector: str) -> tuple[int, int]:
-    return page.evaluate(
-        f"() => {{ const i = document.querySelector('{selector} img'); return [i.naturalWidth, i.naturalHeight]; }}")
+    return tuple(page.evaluate(
+        f"() => {{ const i = document.querySelector('{selector} img'); return [i.naturalWidth, i.naturalHeight]; }}"))
 
 
 def _set_slider(page, elem_id: str, value: int) -> None:
@@ -35,7 +35,7 @@ def _set_slider(page, elem_id: str, value: int) -> None:
 def test_fast_preset_on_example(page):
     _open_with_example(page)
     # pick a built-in style by clicking its thumbnail (index 1 = the first built-in style after the painting)
-    page.locator("#style-gallery button, #style-gallery .thumbnail-item").nth(1).click()
+    page.locator("#style-gallery button.thumbnail-item").nth(1).click()
     page.wait_for_function(
         "() => document.querySelector('#style-choice input')?.value === 'style 0'", timeout=10_000)
     page.locator("#style-fast-run").click()
@@ -78,7 +78,7 @@ def test_live_webcam_is_stylised(camera_page, tmp_path):
     video = write_y4m([photo_to_frame(ASTRONAUT)] * 20, tmp_path / "astronaut.y4m")
     page = camera_page(str(video))
     open_tab(page, "Style")
-    page.get_by_text("Live webcam").first.click()
+    page.locator("#style-live-acc").get_by_text("Live webcam").first.click()
     cam = page.locator("#style-live-cam")
     cam.get_by_text(re.compile("access webcam", re.I)).first.click()
     record = cam.locator("button:visible", has_text=re.compile("record", re.I)).first
