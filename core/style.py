@@ -393,6 +393,39 @@ class GatysProgress:
         return self._finish(self._best, self._out_hw)
 
 
+MIN_WORK_SIDE = 32
+"""VGG19 pools 4 times before relu5_1: images thinner than this cannot be optimised."""
+
+
+def _feasible(schedule: list[tuple[float, int]], size: int, hw: tuple[int, int]) -> list[tuple[float, int]]:
+    """Drop coarse levels whose short side would be under MIN_WORK_SIDE (their steps move to the next)."""
+    short = min(hw) * size / max(hw)
+    if short < MIN_WORK_SIDE:
+        raise ValueError(f"The photo is too thin for this size: its short side would be {short:.0f} px; "
+                         f"Gatys needs at least {MIN_WORK_SIDE} (use a larger size or crop the photo).")
+    out: list[tuple[float, int]] = []
+    carry = 0
+    for scale, n in schedule:
+        if scale < 1.0 and short * scale < MIN_WORK_SIDE:
+            carry += n
+            continue
+        out.append((scale, n + carry))
+        carry = 0
+    return out
+
+
+def _at_least(rgb: np.ndarray, original: np.ndarray) -> np.ndarray:
+    """Enlarge a (style) image whose short side fell under MIN_WORK_SIDE (aspect kept)."""
+    h, w = rgb.shape[:2]
+    if min(h, w) >= MIN_WORK_SIDE:
+        return rgb
+    oh, ow = original.shape[:2]
+    scale = MIN_WORK_SIDE / min(oh, ow)
+    return np.asarray(Image.fromarray(original).resize((max(MIN_WORK_SIDE, round(ow * scale)),
+                                                        max(MIN_WORK_SIDE, round(oh * scale))),
+                                                       Image.Resampling.BICUBIC))
+
+
 def _to_uint8(x) -> np.ndarray:
     from core.vgg import tensor_to_rgb
 
@@ -437,7 +470,7 @@ def gatys(content: np.ndarray, style: np.ndarray, params: GatysParams | None = N
         rgb = _resize_to(rgb, hw) if rgb.shape[:2] != tuple(hw) else rgb
         return preserve_colours(rgb, out) if p.preserve_colours else rgb
 
-    schedule = p.schedule()
+    schedule = _feasible(p.schedule(), p.size, content.shape[:2])
     step = 0
     x = None
     gen = torch.Generator().manual_seed(int(p.seed))
@@ -447,7 +480,7 @@ def gatys(content: np.ndarray, style: np.ndarray, params: GatysParams | None = N
         side = max(32, int(round(p.size * scale)))
         with timings.stage("targets"):
             c_img = resize_longest(content_work, side)
-            s_img = resize_longest(style_rgb, max(32, int(round(side * p.style_scale))))
+            s_img = _at_least(resize_longest(style_rgb, max(32, int(round(side * p.style_scale)))), style_rgb)
             c_t = rgb_to_tensor(c_img)
             objective = StyleObjective(net, c_t, rgb_to_tensor(s_img), p)
         hw = c_img.shape[:2]
@@ -713,6 +746,10 @@ def fast_stylize(content: np.ndarray, params: FastParams | None = None, *,
             stylised = net.transform(photo, vec)
     else:
         model = "fast-26styles"
+        if not isinstance(p.style, Mapping):
+            p.style = FAST_STYLE_NAMES[style_index(p.style)]  # "7" / 7 -> "style 7" in the JSON
+        if p.mix_with not in (None, "", "none"):
+            p.mix_with = FAST_STYLE_NAMES[style_index(p.mix_with)]
         net26: OnnxNet = load(model)
         weights = style_weights(p.style, p.mix_with, p.mix)
         with t.stage("model"):

@@ -349,3 +349,41 @@ def test_fast_styles_survive_a_thin_strip():
     assert out.image.shape[0] >= 1 and out.image.shape[1] == 256
     arbitrary = fast_stylize(strip, FastParams(size=256, style_image=True), style_image=strip)
     assert arbitrary.image.shape[1] == 256
+
+
+def test_torchvision_vgg19_plumbing_with_random_weights(tmp_path, monkeypatch):
+    """The downloadable VGG19 path (file name, cache lookup, ImageNet normalisation, state-dict layout),
+    exercised with a random state dict saved under the expected file name (never shown as a result)."""
+    from core.catalog.style import TORCHVISION_FILE
+    from core.vgg import IMAGENET_MEAN, IMAGENET_STD, build_vgg19, make_features
+
+    torch.manual_seed(0)
+    state = {f"features.{k}": v for k, v in make_features().state_dict().items()}
+    state["classifier.0.weight"] = torch.zeros(2, 2)  # a full checkpoint also has the classifier
+    path = tmp_path / TORCHVISION_FILE.filename
+    torch.save(state, path)
+    monkeypatch.setenv("CVLAB_WEIGHTS_DIR", str(tmp_path))
+    assert TORCHVISION_FILE.locate() == path and path.name == "vgg19-dcbb9e9d.pth"
+    net = build_vgg19(path, "torchvision")
+    x = torch.full((1, 3, 8, 8), 0.5)
+    expected = (0.5 - torch.tensor(IMAGENET_MEAN)) / torch.tensor(IMAGENET_STD)
+    torch.testing.assert_close(net.normalize(x)[0, :, 0, 0], expected)
+    out = net(torch.rand(1, 3, 32, 32), ["relu2_1"])
+    assert out["relu2_1"].shape == (1, 128, 16, 16)
+    with pytest.raises(ValueError, match="do not match"):
+        from core.vgg import VGG19
+
+        VGG19({"features.0.weight": torch.zeros(64, 3, 3, 3)}, "torchvision")
+
+
+def test_gatys_thin_images(cat):
+    """A thin strip as content is refused with a sentence; as style it still works; coarse levels that
+    would be too small are skipped (their steps go to the next level)."""
+    strip = np.ascontiguousarray(cat[:12])  # 12 x 451
+    with pytest.raises(ValueError, match="too thin"):
+        next(S.gatys(strip, cat, S.GatysParams(size=256, steps=2)))
+    out = S.run_gatys(cat, strip, S.GatysParams(size=96, steps=2, scales=1))[0]
+    assert out.shape == S.resize_longest(cat, 96).shape
+    wide = np.ascontiguousarray(cat[100:160])  # 60 x 451: at 256 px the short side is 34, half of it 17
+    prog = list(S.gatys(wide, cat, S.GatysParams(size=256, steps=4, scales=2)))
+    assert [p.scale for p in prog] == [1.0] * 4
