@@ -43,7 +43,7 @@ def tutorial_model(content_img, style_img, params):
 
     Returns ``loss(x) -> total`` (runs the model; the loss modules hold their values).
     """
-    import torch.nn as nn
+    from torch import nn
 
     from core import models
     from core.style import gram
@@ -202,7 +202,13 @@ def bench_gatys(size: int = SIZE, base_steps: int = BASE_STEPS, max_steps: int =
 
     from core import models
     from core.image import load_image
-    from core.style import GatysParams, StyleObjective, _resize_to, resize_longest, resolve_precision
+    from core.style import (
+        GatysParams,
+        StyleObjective,
+        _resize_to,
+        resize_longest,
+        resolve_precision,
+    )
     from core.vgg import rgb_to_tensor
 
     torch.set_num_threads(2)

@@ -48,8 +48,15 @@ def cmd_style(args) -> dict[str, Any]:
 
     from core.config import SETTINGS
     from core.image import limit_side, load_image
-    from core.style import (FastParams, GatysParams, builtin_style_image, fast_stylize, gatys,
-                            params_to_json, resolve_style)
+    from core.style import (
+        FastParams,
+        GatysParams,
+        builtin_style_image,
+        fast_stylize,
+        gatys,
+        params_to_json,
+        resolve_style,
+    )
 
     t0 = time.perf_counter()
     content = limit_side(load_image(args.content), SETTINGS.max_side)

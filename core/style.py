@@ -44,9 +44,10 @@ import functools
 import json
 import threading
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Iterator, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from PIL import Image
@@ -54,16 +55,34 @@ from PIL import Image
 from core.catalog.style import FAST_STYLE_NAMES
 from core.types import Timings
 
+if TYPE_CHECKING:  # torch is imported lazily: importing this module stays cheap
+    import torch
+
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 CONTENT_LAYER = "relu4_2"
 NUM_FAST_STYLES = len(FAST_STYLE_NAMES)
 UPSAMPLE = "residual"
 
 __all__ = [
-    "GatysParams", "GatysProgress", "gatys", "run_gatys", "StyleObjective",
-    "FastParams", "FastResult", "fast_stylize", "blend", "preserve_colours",
-    "OnnxNet", "ArbitraryStyleNet", "FAST_STYLE_NAMES", "STYLE_LAYERS", "CONTENT_LAYER",
-    "resize_longest", "luminance", "params_to_json", "params_from_json",
+    "CONTENT_LAYER",
+    "FAST_STYLE_NAMES",
+    "STYLE_LAYERS",
+    "ArbitraryStyleNet",
+    "FastParams",
+    "FastResult",
+    "GatysParams",
+    "GatysProgress",
+    "OnnxNet",
+    "StyleObjective",
+    "blend",
+    "fast_stylize",
+    "gatys",
+    "luminance",
+    "params_from_json",
+    "params_to_json",
+    "preserve_colours",
+    "resize_longest",
+    "run_gatys",
 ]
 
 
@@ -174,7 +193,7 @@ class GatysParams:
     preview_every: int = 5
     precision: Literal["auto", "fp32", "bf16"] = "auto"
 
-    def validate(self) -> "GatysParams":
+    def validate(self) -> GatysParams:
         from core.vgg import LAYER_INDEX
 
         if self.steps < 1:
@@ -240,7 +259,7 @@ class FastParams:
     mix_with: Any = None
     mix: float = 0.0
 
-    def validate(self) -> "FastParams":
+    def validate(self) -> FastParams:
         if not 32 <= int(self.size) <= 2048:
             raise ValueError("size must be between 32 and 2048 pixels.")
         if not 0.0 <= float(self.strength) <= 1.0:
@@ -268,7 +287,7 @@ def params_from_json(text: str | Mapping[str, Any]) -> GatysParams | FastParams:
 
 
 # =========================================================================== Gatys
-def gram(f: "torch.Tensor") -> "torch.Tensor":
+def gram(f: torch.Tensor) -> torch.Tensor:
     """(1, C, H, W) -> (C, C) Gram matrix F F^T / (C H W)."""
     import torch
 
@@ -280,7 +299,7 @@ def gram(f: "torch.Tensor") -> "torch.Tensor":
     return (m @ m.t()).div(c * h * w)
 
 
-def tv_loss(x: "torch.Tensor") -> "torch.Tensor":
+def tv_loss(x: torch.Tensor) -> torch.Tensor:
     """Squared total variation of (1, 3, H, W) in [0, 1]: mean squared neighbour differences."""
     return (x[:, :, 1:, :] - x[:, :, :-1, :]).pow(2).mean() + (x[:, :, :, 1:] - x[:, :, :, :-1]).pow(2).mean()
 
@@ -330,7 +349,7 @@ class StyleObjective:
         self.gram_t = {k: g.clone() for k, g in grams.items()}
         self.w_sum = sum(self.style_w.values()) or 1.0
 
-    def losses(self, x) -> dict[str, "torch.Tensor"]:
+    def losses(self, x) -> dict[str, torch.Tensor]:
         """{"content", "style", "tv", "total"} scalar tensors (weighted total has grad)."""
         import torch
 
@@ -476,6 +495,7 @@ def gatys(content: np.ndarray, style: np.ndarray, params: GatysParams | None = N
     gen = torch.Generator().manual_seed(int(p.seed))
     last: GatysProgress | None = None
     stop = False
+    prev_c = None  # the previous level's content tensor (for the residual upsampling)
     for si, (scale, n_steps) in enumerate(schedule):
         side = max(32, int(round(p.size * scale)))
         with timings.stage("targets"):

