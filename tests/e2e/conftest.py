@@ -102,6 +102,22 @@ def open_tab(page, name: str) -> None:
     page.get_by_role("tab", name=name, exact=True).first.click()
 
 
+def upload_until_listed(page, selector: str, path: Path, attempts: int = 3) -> None:
+    """Set a gr.File's input to ``path`` and wait until its name is listed. On a cold first page load
+    the input can exist before the front end listens to it (seen once in a fresh-clone CI run), so
+    the upload is repeated a few times before giving up."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(attempts):
+        page.locator(f"{selector} input[type=file]").set_input_files(str(path))
+        try:
+            page.locator(selector).get_by_text(Path(path).name).first.wait_for(timeout=20_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
+
+
 def shoot(page, name: str) -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.e2e.conftest import open_tab, shoot
+from tests.e2e.conftest import open_tab, shoot, upload_until_listed
 from tests.e2e.y4m import photo_to_frame, write_y4m
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,8 +24,7 @@ def test_enrol_then_live_webcam_shows_the_name(camera_page, tmp_path):
     open_tab(page, "Faces")
     _subtab(page, "Gallery")
     page.locator("#faces-enrol-name textarea, #faces-enrol-name input").first.fill(NAME)
-    page.locator("#faces-enrol-files input[type=file]").set_input_files(str(PEOPLE / "Barack_Obama" / "1.jpg"))
-    page.locator("#faces-enrol-files").get_by_text("1.jpg").first.wait_for()
+    upload_until_listed(page, "#faces-enrol-files", PEOPLE / "Barack_Obama" / "1.jpg")
     page.locator("#faces-enrol-btn").click()
     page.locator("#faces-enrol-msg").get_by_text("enrolled").wait_for(timeout=60_000)
     page.locator("#faces-gallery-summary").get_by_text("1 people, 1 photos").wait_for()
