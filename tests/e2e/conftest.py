@@ -102,6 +102,18 @@ def open_tab(page, name: str) -> None:
     page.get_by_role("tab", name=name, exact=True).first.click()
 
 
+def start_recording(page, cam_selector: str) -> None:
+    """Open a streaming gr.Image's webcam ("Click to Access Webcam") and press its Record button."""
+    import re
+
+    cam = page.locator(cam_selector)
+    cam.get_by_text(re.compile("access webcam", re.I)).first.click()
+    # the streaming webcam's button shows "Record" (its aria-label says "capture photo")
+    record = cam.locator("button:visible", has_text=re.compile("record", re.I)).first
+    record.wait_for(timeout=30_000)
+    record.click()
+
+
 def upload_until_listed(page, selector: str, path: Path, attempts: int = 3) -> None:
     """Set a gr.File's input to ``path`` and wait until its name is listed. On a cold first page load
     the input can exist before the front end listens to it (seen once in a fresh-clone CI run), so

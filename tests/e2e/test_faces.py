@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.e2e.conftest import open_tab, shoot, upload_until_listed
+from tests.e2e.conftest import open_tab, shoot, start_recording, upload_until_listed
 from tests.e2e.y4m import photo_to_frame, write_y4m
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,11 +31,7 @@ def test_enrol_then_live_webcam_shows_the_name(camera_page, tmp_path):
 
     _subtab(page, "Recognize")
     _subtab(page, "Live webcam")
-    cam = page.locator("#faces-live-cam")
-    cam.get_by_text(re.compile("access webcam", re.I)).first.click()
-    record = cam.locator("button", has_text="Record").first  # Gradio's "start recording" button
-    record.wait_for(timeout=30_000)
-    record.click()
+    start_recording(page, "#faces-live-cam")
     fps = page.locator("#faces-live-fps")
     fps.get_by_text(NAME).first.wait_for(timeout=90_000)
     page.wait_for_function(

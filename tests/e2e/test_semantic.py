@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.e2e.conftest import open_tab, shoot
+from tests.e2e.conftest import open_tab, shoot, start_recording
 from tests.e2e.y4m import photo_to_frame, write_y4m
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,12 +44,7 @@ def test_live_webcam_segments_a_person_with_fps(camera_page, tmp_path):
     page = camera_page(str(video))
     open_tab(page, "Semantic")
     page.locator("#semantic-live-acc").get_by_text("Live webcam").first.click()
-    cam = page.locator("#semantic-live-cam")
-    cam.get_by_text(re.compile("access webcam", re.I)).first.click()
-    # the streaming webcam's button shows "Record" (its aria-label says "capture photo")
-    record = cam.locator("button:visible", has_text=re.compile("record", re.I)).first
-    record.wait_for(timeout=30_000)
-    record.click()
+    start_recording(page, "#semantic-live-cam")
     page.wait_for_function(
         "() => { const m = document.querySelector('#semantic-fps')?.innerText.match(/([0-9.]+) fps/);"
         " return m && parseFloat(m[1]) > 0; }", timeout=90_000)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.e2e.conftest import open_tab, shoot
+from tests.e2e.conftest import open_tab, shoot, start_recording
 from tests.e2e.y4m import photo_to_frame, write_y4m
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,11 +79,7 @@ def test_live_webcam_is_stylised(camera_page, tmp_path):
     page = camera_page(str(video))
     open_tab(page, "Style")
     page.locator("#style-live-acc").get_by_text("Live webcam").first.click()
-    cam = page.locator("#style-live-cam")
-    cam.get_by_text(re.compile("access webcam", re.IGNORECASE)).first.click()
-    record = cam.locator("button:visible", has_text=re.compile("record", re.IGNORECASE)).first
-    record.wait_for(timeout=30_000)
-    record.click()
+    start_recording(page, "#style-live-cam")
     page.wait_for_function(
         "() => /ms a frame/.test(document.querySelector('#style-live-info')?.innerText || '')", timeout=120_000)
     text = page.locator("#style-live-info").inner_text()
