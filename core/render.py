@@ -184,8 +184,8 @@ def overlay(
 def _blend_masks(rgb, masks, colors, idx, opacity, outline) -> np.ndarray:
     """Fill masks ``idx`` (painted in that order: later ones win) at ``opacity`` and draw their
     outlines nearly opaque. Only the box around all drawn masks is touched (a person fills a
-    fraction of a webcam frame) and the blend and erosion run in OpenCV: 1.85x faster than a
-    whole-frame numpy blend at 640x480 (bench/bench_render.py, measured on a loaded 2-core box)."""
+    fraction of a webcam frame) and the blend and erosion run in OpenCV: 1.4-1.85x faster than a
+    whole-frame numpy blend at 640x480 (bench/bench_render.py; quiet and loaded 2-core box)."""
     out = rgb.copy()
     if not idx:
         return out
