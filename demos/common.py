@@ -59,6 +59,18 @@ class ImageInput(gr.Image):
             raise gr.Error("The upload could not be read as an image.") from None
 
 
+LIVE_WIDTH, LIVE_HEIGHT = 640, 480
+"""Webcam frame size asked of the browser for live modes (Gradio's default sends 1920x1440)."""
+
+
+def webcam_stream(elem_id: str, **kwargs) -> gr.Image:
+    """A streaming webcam input (the visitor's own camera, not the server's) at 640x480, numpy RGB."""
+    return gr.Image(sources=["webcam"], streaming=True, type="numpy", label=kwargs.pop("label", "Webcam"),
+                    webcam_options=gr.WebcamOptions(
+                        constraints={"video": {"width": LIVE_WIDTH, "height": LIVE_HEIGHT}}),
+                    elem_id=elem_id, **kwargs)
+
+
 def read_upload(value: Any, *, what: str = "image", max_side: int | None = None) -> np.ndarray:
     """A Gradio image value (numpy, PIL, path, or None) -> RGB uint8 (H, W, 3), downscaled
     to ``max_side`` (default: the app's --max-side). Raises gr.Error with a plain sentence."""

@@ -23,7 +23,7 @@ from core.face_gallery import pair_probability as classifier_probability
 from core.image import load_image
 from core.render import side_by_side
 from demos import face_svg
-from demos.common import ASSETS, ImageInput, idea_box, read_upload, timings_table, user_errors
+from demos.common import ASSETS, ImageInput, idea_box, read_upload, timings_table, user_errors, webcam_stream
 
 FACES_DIR = ASSETS / "faces"
 PEOPLE_DIR = FACES_DIR / "people"
@@ -736,10 +736,7 @@ def build_faces_tab() -> None:
                             "frame at 320 px wide (faces under about 40 px across may be missed), and a face that "
                             "stays in place keeps its name and is re-embedded every third frame.")
                 with gr.Row():
-                    cam = gr.Image(label="Webcam", sources=["webcam"], streaming=True, type="numpy",
-                                   webcam_options=gr.WebcamOptions(constraints={"video": {"width": 640,
-                                                                                          "height": 480}}),
-                                   height=360, elem_id="faces-live-cam")
+                    cam = webcam_stream("faces-live-cam", height=360)
                     live_out = gr.Image(label="Recognized", interactive=False, format="jpeg", height=360,
                                         elem_id="faces-live-out")
                 fps_md = gr.Markdown(elem_id="faces-live-fps")

@@ -11,7 +11,7 @@ from core import coco, render
 from core.instance import BUNDLED, IouTracker, inside_panels, instance, instance_rows
 from core.types import Segmentation
 from demos.common import (ImageInput, example_photos, idea_box, legend_html, model_dropdown, read_upload,
-                          timings_table, user_errors)
+                          timings_table, user_errors, webcam_stream)
 
 INTRO = """### Instance segmentation: every object its own mask
 Semantic segmentation paints all people one colour; **instance** segmentation tells them apart.
@@ -32,7 +32,6 @@ RUN_MIN_SCORE = 0.3
 """The models keep instances scoring at least this; the score slider filters the cached result."""
 
 TABLE_HEADERS = ["id", "class", "score", "area px", "area %", "box", "keypoints seen"]
-LIVE_WIDTH, LIVE_HEIGHT = 640, 480
 
 
 # --------------------------------------------------------------------------- plain callbacks
@@ -178,9 +177,7 @@ def build_instance_tab() -> None:
                     "pipeline; each person keeps their colour while they move (an IoU tracker).")
         live = gr.State(None)
         with gr.Row():
-            cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam", elem_id="instance-live-cam",
-                           webcam_options=gr.WebcamOptions(
-                               constraints={"video": {"width": LIVE_WIDTH, "height": LIVE_HEIGHT}}))
+            cam = webcam_stream("instance-live-cam")
             live_out = gr.Image(label="Live instances", format="jpeg", interactive=False,
                                 elem_id="instance-live")
         fps = gr.Markdown(elem_id="instance-fps")

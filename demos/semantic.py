@@ -15,7 +15,7 @@ from core.models import registry
 from core.semantic import FAST_MODELS, PersonTrack, semantic
 from core.types import Segmentation
 from demos.common import (READY, ImageInput, example_photos, idea_box, legend_html, model_dropdown, read_upload,
-                          timings_table, user_errors)
+                          timings_table, user_errors, webcam_stream)
 
 INTRO = """### Semantic segmentation: a class for every pixel
 The network answers one question for **every pixel**: *which class is this?* Two people are both just
@@ -37,7 +37,6 @@ and a **transposed convolution** stamps a kernel per value: output side = (in âˆ
 kernel. With a uniform kernel whose size is not a multiple of the stride, some output pixels get more kernel
 copies than others: the **checkerboard** artefact (last panel: copies per pixel)."""
 
-LIVE_WIDTH, LIVE_HEIGHT = 640, 480
 LAB_MAX_SIDE = 384
 TABLE_HEADERS = ["class", "share %", "pixels"]
 VGG_LAYERS = ["relu1_1", "relu1_2", "relu2_1", "relu2_2", "relu3_1", "relu3_4", "relu4_1"]
@@ -262,9 +261,7 @@ def build_semantic_tab() -> None:
         live_model = gr.Dropdown(choices=choices, value=choices[0][1] if choices else None, label="Live model")
         live = gr.State(None)
         with gr.Row():
-            cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Webcam", elem_id="semantic-live-cam",
-                           webcam_options=gr.WebcamOptions(
-                               constraints={"video": {"width": LIVE_WIDTH, "height": LIVE_HEIGHT}}))
+            cam = webcam_stream("semantic-live-cam")
             live_out = gr.Image(label="Live segmentation", format="jpeg", interactive=False,
                                 elem_id="semantic-live")
         fps = gr.Markdown(elem_id="semantic-fps")

@@ -26,6 +26,7 @@ from demos.common import (
     read_upload,
     timings_table,
     user_errors,
+    webcam_stream,
 )
 
 IDEA = """**Style transfer** repaints a photo in the manner of a painting.
@@ -278,10 +279,7 @@ def build_style_tab() -> None:
                             "network on the server, with the preset chosen above (uploaded style images are for "
                             "single photos).")
                 with gr.Row():
-                    cam = gr.Image(label="Webcam", sources=["webcam"], streaming=True, type="numpy", height=320,
-                                   webcam_options=gr.WebcamOptions(constraints={"video": {"width": 640,
-                                                                                          "height": 480}}),
-                                   elem_id="style-live-cam")
+                    cam = webcam_stream("style-live-cam", height=320)
                     live_out = gr.Image(label="Stylised live", interactive=False, format="jpeg", height=320,
                                         elem_id="style-live-out")
                 with gr.Row():
