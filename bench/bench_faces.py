@@ -35,7 +35,7 @@ def webcam_frame(path: Path, size: tuple[int, int] = (640, 480)) -> bytes:
 def ten_person_gallery(seed: int = 0):
     """The 4 real people of assets/faces (their real embeddings) + 6 more (random unit vectors), 3 photos each."""
     from core import faces as F
-    from core.face_gallery import Gallery, normalize
+    from core.faces.gallery import Gallery, normalize
     from core.image import load_image
 
     rng = np.random.default_rng(seed)
@@ -72,7 +72,7 @@ def measure_all(jpeg: bytes, gallery, rounds: int = 30) -> dict[str, dict]:
     """Per-frame times of every variant, interleaved round by round so that a busy shared machine slows
     them all alike; fps = 1000 / median ms per frame (robust to bursts of load from other processes)."""
     from core import faces as F
-    from core.faces import LIVE_DETECT_SIDE
+    from core.faces.pipeline import LIVE_DETECT_SIDE
     from core.image import load_image
 
     variants = {"live": ("yunet", LIVE_DETECT_SIDE), "yunet640": ("yunet", None), "mtcnn": ("mtcnn", None)}
@@ -108,7 +108,7 @@ def measure_all(jpeg: bytes, gallery, rounds: int = 30) -> dict[str, dict]:
 
 
 def run(rounds: int = 30) -> list[dict]:
-    from core.faces import LIVE_DETECT_SIDE
+    from core.faces.pipeline import LIVE_DETECT_SIDE
 
     jpeg = webcam_frame(PEOPLE / "Barack_Obama" / "3.jpg")
     gallery = ten_person_gallery()

@@ -62,7 +62,7 @@ def _live_step(jpeg: bytes, tracker):
 
     from core import render
     from core.image import load_image
-    from core.instance import instance
+    from core.segmentation.instance import instance
 
     def step():
         rgb = load_image(jpeg)
@@ -75,7 +75,7 @@ def _live_step(jpeg: bytes, tracker):
 
 
 def stream_fps(path: str, name: str) -> dict:
-    from core.instance import IouTracker
+    from core.segmentation.instance import IouTracker
 
     jpeg = _jpeg(_frame(path))
     tracker = IouTracker()
@@ -91,8 +91,8 @@ def stream_fps(path: str, name: str) -> dict:
 
 
 def rcnn_latency() -> list[dict]:
-    from core.catalog.instance_hub import build_torchvision
-    from core.instance import instance
+    from core.segmentation.catalog.instance import build_torchvision
+    from core.segmentation.instance import instance
 
     frame = _frame(PHOTO)
     base = median_ms(lambda: instance(frame, model="blazepose-multi"), reps=5)

@@ -58,7 +58,7 @@ def stream_fps(model: str = "mediapipe-person", tracking: bool = True) -> dict:
     each person from frame to frame (detector every 5th frame), as the live tab runs it."""
     from core import render
     from core.image import load_image
-    from core.semantic import PersonTrack, semantic
+    from core.segmentation.semantic import PersonTrack, semantic
     from demos.semantic import live_style  # draw exactly as the live tab does
 
     jpeg = _frame_jpeg()
@@ -92,9 +92,9 @@ def model_latencies() -> list[dict]:
     import torch
     import torchvision
 
-    from core.catalog.semantic_hub import ADE20K_LABELS, TORCHVISION_MODELS
+    from core.segmentation.catalog.semantic import ADE20K_LABELS, TORCHVISION_MODELS
     from core.image import load_image
-    from core.semantic import make_segformer, make_torchvision_segmenter, smp_segmenter
+    from core.segmentation.semantic import make_segformer, make_torchvision_segmenter, smp_segmenter
     from core.types import Timings
 
     rgb = load_image(PHOTOS / "coffee.png")

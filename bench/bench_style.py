@@ -47,7 +47,7 @@ def tutorial_model(content_img, style_img, params):
 
     from core import models
     from core.style import gram
-    from core.vgg import LAYER_NAMES
+    from core.style.vgg import LAYER_NAMES
 
     vgg = models.load(params.model)
 
@@ -116,7 +116,7 @@ def tutorial_steps(content_rgb: np.ndarray, style_rgb: np.ndarray, params):
     """
     import torch
 
-    from core.vgg import rgb_to_tensor
+    from core.style.vgg import rgb_to_tensor
 
     content_img = rgb_to_tensor(content_rgb)
     loss_fn = tutorial_model(content_img, rgb_to_tensor(style_rgb), params)
@@ -209,7 +209,7 @@ def bench_gatys(size: int = SIZE, base_steps: int = BASE_STEPS, max_steps: int =
         resize_longest,
         resolve_precision,
     )
-    from core.vgg import rgb_to_tensor
+    from core.style.vgg import rgb_to_tensor
 
     torch.set_num_threads(2)
     content = load_image(CONTENT)

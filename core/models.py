@@ -2,7 +2,7 @@
 
 A :class:`ModelSpec` carries everything needed to use a model: its weight files,
 labels, licence, published metrics, task metadata (e.g. a face model's decision
-threshold) and a ``build`` function. Specs are declared in ``core/catalog/*.py``
+threshold) and a ``build`` function. Specs are declared in each area's catalogue (``core/<area>/catalog``)
 and registered when the catalogue is first needed; nothing is loaded at import.
 
 Weights resolve in a fixed order: explicit path (``CVLAB_WEIGHTS_DIR``) ->
@@ -30,11 +30,11 @@ Source = Literal["bundled", "downloadable"]
 Status = Literal["loaded", "ready", "cached", "downloadable", "unavailable"]
 
 CATALOG_MODULES = (
-    "core.catalog.people",        # bundled MediaPipe person models (semantic, instance)
-    "core.catalog.semantic_hub",  # downloadable torchvision / smp-hub semantic models
-    "core.catalog.instance_hub",  # downloadable torchvision Mask / Keypoint R-CNN
-    "core.catalog.faces",
-    "core.catalog.style",
+    "core.segmentation.catalog.people",        # bundled MediaPipe person models (semantic, instance)
+    "core.segmentation.catalog.semantic",  # downloadable torchvision / smp-hub semantic models
+    "core.segmentation.catalog.instance",  # downloadable torchvision Mask / Keypoint R-CNN
+    "core.faces.catalog",
+    "core.style.catalog",
 )
 """Modules whose import registers specs; imported lazily by :func:`registry`."""
 

@@ -18,8 +18,8 @@ import pandas as pd
 
 from core import faces as F
 from core import models
-from core.face_gallery import Gallery, GalleryError, person_scores
-from core.face_gallery import pair_probability as classifier_probability
+from core.faces.gallery import Gallery, GalleryError, person_scores
+from core.faces.gallery import pair_probability as classifier_probability
 from core.image import load_image
 from core.render import side_by_side
 from demos import face_svg

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from core import coco, render
-from core.instance import BUNDLED, IouTracker, inside_panels, instance, instance_rows
+from core.segmentation import coco
+from core import render
+from core.segmentation.instance import BUNDLED, IouTracker, inside_panels, instance, instance_rows
 from core.types import Segmentation
 from demos.common import (ImageInput, example_photos, idea_box, legend_html, model_dropdown, read_upload,
                           timings_table, user_errors, webcam_stream)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from core import panoptic as pan
+from core.segmentation import panoptic as pan
 from core import render
 from core.models import registry
 from core.types import Segmentation

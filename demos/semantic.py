@@ -8,11 +8,12 @@ from pathlib import Path
 import gradio as gr
 from PIL import Image
 
-from core import fcn_lab, render
-from core.export import write_semantic
+from core.segmentation import fcn_lab
+from core import render
+from core.segmentation.export import write_semantic
 from core.image import limit_side
 from core.models import registry
-from core.semantic import FAST_MODELS, PersonTrack, semantic
+from core.segmentation.semantic import FAST_MODELS, PersonTrack, semantic
 from core.types import Segmentation
 from demos.common import (READY, ImageInput, example_photos, idea_box, legend_html, model_dropdown, read_upload,
                           timings_table, user_errors, webcam_stream)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import blazepose as bp
+from core.segmentation import blazepose as bp
 from core.image import load_image
 
 NOSE, L_SH, R_SH, L_HIP, R_HIP = 0, 11, 12, 23, 24

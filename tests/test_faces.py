@@ -16,7 +16,7 @@ import pytest
 
 from core import faces as F
 from core import models
-from core.face_gallery import Gallery, GalleryError
+from core.faces.gallery import Gallery, GalleryError
 from core.image import load_image
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -332,7 +332,7 @@ def test_detector_is_safe_from_two_threads():
         t.join()
     assert not errors
     # 8 threads shared a bounded pool of OpenCV instances (no per-thread copies)
-    from core.face_models import POOL_SIZE
+    from core.faces.engines import POOL_SIZE
 
     assert 1 <= models.load("yunet")._pool.made <= POOL_SIZE
 
@@ -379,7 +379,7 @@ def test_cli_verify_and_identify(tmp_path):
 
 
 def test_notes_for_turned_and_cut_faces():
-    from core.faces import _notes_for
+    from core.faces.pipeline import _notes_for
 
     box = np.array([[10, 10, 110, 130]], np.float32)
     frontal = np.array([[[40, 50], [80, 50], [60, 75], [45, 100], [75, 100]]], np.float32)

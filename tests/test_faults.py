@@ -52,7 +52,7 @@ def test_interrupted_download_leaves_no_file(dropping_server, tmp_path, monkeypa
 
 def test_corrupt_bundled_weights_disable_only_that_model(tmp_path):
     """A real loader (LiteRT) given a damaged .tflite: a message, and the next model still loads."""
-    from core.blazepose import build_tflite
+    from core.segmentation.blazepose import build_tflite
     from core.models import package_file
 
     good = package_file("mediapipe", "modules/selfie_segmentation/selfie_segmentation.tflite")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import fcn_lab as L
+from core.segmentation import fcn_lab as L
 
 X = np.array([[1, 2, 5, 6],
               [3, 4, 8, 7],
@@ -177,12 +177,12 @@ def test_sliding_window_with_a_fully_convolutional_torch_network(astronaut, monk
     import torch
 
     from core import models
-    from core.semantic import make_torchvision_segmenter
+    from core.segmentation.semantic import make_torchvision_segmenter
 
     torch.manual_seed(0)
     net = make_torchvision_segmenter("lraspp_mobilenet_v3_large", None, name="lraspp-mobilenet-v3")
     monkeypatch.setattr(models, "load", lambda name: net)
-    monkeypatch.setattr("core.semantic.resolve_model", lambda model="auto": "lraspp-mobilenet-v3")
+    monkeypatch.setattr("core.segmentation.semantic.resolve_model", lambda model="auto": "lraspp-mobilenet-v3")
     rgb = np.ascontiguousarray(astronaut[:100, :150])  # not a multiple of 32: padded, then cropped
     p = net.probabilities(rgb, native=True)
     assert p.shape == (21, 100, 150)

@@ -7,10 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from core import coco, models
-from core.catalog import instance_hub
+from core.segmentation import coco
+from core import models
+from core.segmentation.catalog import instance as instance_hub
 from core.image import load_image
-from core.instance import IouTracker, inside_panels, instance, instance_rows, resolve_model, spatial_ids
+from core.segmentation.instance import IouTracker, inside_panels, instance, instance_rows, resolve_model, spatial_ids
 
 NOSE, L_SH, R_SH = 0, 11, 12
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from core.image import load_image
-from core.panoptic import coco_panoptic, panoptic
+from core.segmentation.panoptic import coco_panoptic, panoptic
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def test_export_is_coco_panoptic(two_people):
 
 def test_auto_pairs_bundled_offline_and_prefers_stuff_aware_semantic_when_cached(monkeypatch):
     from core import models
-    from core.panoptic import default_models
+    from core.segmentation.panoptic import default_models
 
     assert default_models() == ("blazepose-multi", "mediapipe-person")
     real_status = models.Registry.status

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.panoptic import coco_panoptic, id_map, merge, stuff_classes
+from core.segmentation.panoptic import coco_panoptic, id_map, merge, stuff_classes
 from core.types import Segmentation
 
 H, W = 100, 100

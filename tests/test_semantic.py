@@ -10,9 +10,9 @@ import torch
 
 from core import models
 from core.config import SETTINGS
-from core.export import read_label_png, write_result, write_semantic
+from core.segmentation.export import read_label_png, write_result, write_semantic
 from core.image import load_image
-from core.semantic import (
+from core.segmentation.semantic import (
     AUTO_ORDER,
     class_probabilities,
     make_segformer,
@@ -158,7 +158,7 @@ def test_torchvision_checkpoint_through_the_registry(monkeypatch, tmp_path, rgbs
     makes the model 'cached', lets auto choose it, and runs end to end."""
     import torchvision.models.segmentation as tvs
 
-    from core.catalog.semantic_hub import TORCHVISION_MODELS
+    from core.segmentation.catalog.semantic import TORCHVISION_MODELS
 
     entry = next(m for m in TORCHVISION_MODELS if m.name == "lraspp-mobilenet-v3")
     torch.manual_seed(0)
@@ -187,8 +187,8 @@ def test_aux_checkpoint_loads_strictly_and_drops_the_aux_head():
 
 
 def test_segformer_saved_and_reloaded_from_a_folder(tmp_path):
-    from core.catalog.semantic_hub import ADE20K_LABELS
-    from core.semantic import load_smp_segmenter
+    from core.segmentation.labels import ADE20K_LABELS
+    from core.segmentation.semantic import load_smp_segmenter
 
     torch.manual_seed(0)
     make_segformer().save_pretrained(tmp_path)  # random weights in the hub's file layout
@@ -231,7 +231,7 @@ def test_segformer_failed_download_is_a_model_error(monkeypatch, tmp_path, rgbs)
 def test_segformer_found_in_the_hf_cache(monkeypatch, tmp_path):
     import huggingface_hub.constants as hfc
 
-    from core.catalog.semantic_hub import SEGFORMER_REPO
+    from core.segmentation.catalog.semantic import SEGFORMER_REPO
 
     snap = tmp_path / ("models--" + SEGFORMER_REPO.replace("/", "--")) / "snapshots" / "abc123"
     make_segformer().save_pretrained(snap)
@@ -279,7 +279,7 @@ def test_export_many_labels_uses_16_bits_and_marks_uncovered_pixels(tmp_path):
 
 # --------------------------------------------------------------------------- tracking mode (live video)
 def test_tracking_follows_a_moving_person_and_redetects(rgbs):
-    from core.semantic import PersonTrack
+    from core.segmentation.semantic import PersonTrack
 
     frame = np.ascontiguousarray(rgbs["astronaut.png"][:, 16:496])  # 512x480
     reference = semantic(frame, "mediapipe-person").label_map() == 1

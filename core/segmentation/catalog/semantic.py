@@ -1,6 +1,6 @@
 """Semantic segmentation models: the bundled person models and the downloadable multi-class ones.
 
-Bundled (no download, built on the MediaPipe files declared in ``core.catalog.people``):
+Bundled (no download, built on the MediaPipe files declared in ``core.segmentation.catalog.people``):
 
 * ``mediapipe-person``: every person found by the BlazePose detector, masked by the BlazePose
   landmark model on that person's own crop; the union of the masks is "person". The default.
@@ -24,35 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.models import DownloadFile, ModelSpec, ModelUnavailable
+from core.segmentation.labels import ADE20K_LABELS, VOC_LABELS
 
 # --------------------------------------------------------------------------- label sets
-VOC_LABELS = (
-    "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair",
-    "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa",
-    "train", "tvmonitor",
-)
-"""torchvision's ``Weights.meta["categories"]`` for the VOC-label models ("__background__" renamed)."""
 
-ADE20K_LABELS = (
-    "wall", "building", "sky", "floor", "tree", "ceiling", "road", "bed", "windowpane", "grass",
-    "cabinet", "sidewalk", "person", "earth", "door", "table", "mountain", "plant", "curtain", "chair",
-    "car", "water", "painting", "sofa", "shelf", "house", "sea", "mirror", "rug", "field", "armchair",
-    "seat", "fence", "desk", "rock", "wardrobe", "lamp", "bathtub", "railing", "cushion", "base",
-    "box", "column", "signboard", "chest of drawers", "counter", "sand", "sink", "skyscraper",
-    "fireplace", "refrigerator", "grandstand", "path", "stairs", "runway", "case", "pool table",
-    "pillow", "screen door", "stairway", "river", "bridge", "bookcase", "blind", "coffee table",
-    "toilet", "flower", "book", "hill", "bench", "countertop", "stove", "palm", "kitchen island",
-    "computer", "swivel chair", "boat", "bar", "arcade machine", "hovel", "bus", "towel", "light",
-    "truck", "tower", "chandelier", "awning", "streetlight", "booth", "television receiver",
-    "airplane", "dirt track", "apparel", "pole", "land", "bannister", "escalator", "ottoman",
-    "bottle", "buffet", "poster", "stage", "van", "ship", "fountain", "conveyer belt", "canopy",
-    "washer", "plaything", "swimming pool", "stool", "barrel", "basket", "waterfall", "tent", "bag",
-    "minibike", "cradle", "oven", "ball", "food", "step", "tank", "trade name", "microwave", "pot",
-    "animal", "bicycle", "lake", "dishwasher", "screen", "blanket", "sculpture", "hood", "sconce",
-    "vase", "traffic light", "tray", "ashcan", "fan", "pier", "crt screen", "plate", "monitor",
-    "bulletin board", "shower", "radiator", "glass", "clock", "flag",
-)
-"""The 150 ADE20K SceneParsing classes in model output order (index 0 = wall; no background)."""
 
 ADE20K_STUFF_IDS = (
     0, 1, 2, 3, 4, 5, 6, 9, 11, 13, 16, 17, 21, 25, 26, 28, 29, 34, 40, 46, 48, 51, 52, 54, 59, 60,
@@ -153,14 +128,14 @@ def _hub_fetch(progress: bool = True) -> None:
 # --------------------------------------------------------------------------- builders
 def _build_person(paths: list[Path], device: str):
     from core import models
-    from core.semantic import PersonSegmenter
+    from core.segmentation.semantic import PersonSegmenter
 
     return PersonSegmenter(models.load("blazepose-detector"), models.load("blazepose-landmark"))
 
 
 def _build_selfie_gated(paths: list[Path], device: str):
     from core import models
-    from core.semantic import SelfieGatedSegmenter
+    from core.segmentation.semantic import SelfieGatedSegmenter
 
     return SelfieGatedSegmenter(models.load("blazepose-detector"), models.load("mediapipe-selfie"))
 
@@ -169,7 +144,7 @@ def _torchvision_builder(arch: str, name: str):
     def build(paths: list[Path], device: str):
         import torch
 
-        from core.semantic import make_torchvision_segmenter
+        from core.segmentation.semantic import make_torchvision_segmenter
 
         state = torch.load(str(paths[0]), map_location="cpu", weights_only=True)
         return make_torchvision_segmenter(arch, state, name=name, device=device)
@@ -178,7 +153,7 @@ def _torchvision_builder(arch: str, name: str):
 
 
 def _build_segformer(paths: list[Path], device: str):
-    from core.semantic import load_smp_segmenter
+    from core.segmentation.semantic import load_smp_segmenter
 
     config = next(p for p in paths if p.name == "config.json")
     return load_smp_segmenter(config.parent, name="segformer-b0-ade", device=device)
@@ -186,7 +161,11 @@ def _build_segformer(paths: list[Path], device: str):
 
 # --------------------------------------------------------------------------- specs
 def specs() -> list[ModelSpec]:
-    from core.catalog.people import DETECTOR_FILE, LANDMARK_FILE, SELFIE_FILE
+    from core.segmentation.catalog.people import (
+        DETECTOR_FILE,
+        LANDMARK_FILE,
+        SELFIE_FILE,
+    )
 
     out = [
         ModelSpec(

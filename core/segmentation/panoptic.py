@@ -129,8 +129,8 @@ def default_models(instance_model: str = "auto", semantic_model: str = "auto") -
     """The (instance, semantic) pair to use. For "auto": the best instance model ready here; with
     the bundled person pipeline the bundled person map, otherwise the best semantic model that knows
     stuff classes (SegFormer ADE20K) before the VOC ones (whose only stuff is "background")."""
-    from core import instance, semantic
     from core.models import first_available
+    from core.segmentation import instance, semantic
 
     instance_model = instance.resolve_model(instance_model)
     if semantic_model != "auto":
@@ -150,8 +150,8 @@ def declared_stuff_ids(semantic_model: str) -> set[int] | None:
 
 def run_models(rgb: np.ndarray, model: str = "auto") -> tuple[Segmentation, Segmentation]:
     """Run the instance and the semantic model once; ``model`` is "auto" or "INSTANCE+SEMANTIC"."""
-    from core.instance import instance
-    from core.semantic import semantic
+    from core.segmentation.instance import instance
+    from core.segmentation.semantic import semantic
 
     if model != "auto" and "+" not in model:
         raise ValueError(f"A panoptic model is 'auto' or 'INSTANCE+SEMANTIC' (got '{model}').")

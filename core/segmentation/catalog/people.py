@@ -20,7 +20,7 @@ SELFIE_FILE = PackageFile("mediapipe", "modules/selfie_segmentation/selfie_segme
 
 
 def _build_tflite(paths: list[Path], device: str):
-    from core.blazepose import build_tflite
+    from core.segmentation.blazepose import build_tflite
 
     return build_tflite(paths, device)
 
@@ -33,7 +33,7 @@ class BlazePoseMulti:
         self.landmarker = landmarker
 
     def __call__(self, rgb, min_score: float = 0.5, **kwargs):
-        from core.blazepose import people
+        from core.segmentation.blazepose import people
 
         return people(rgb, min_score, detector=self.detector, landmarker=self.landmarker, **kwargs)
 
@@ -45,7 +45,7 @@ def _build_multi(paths: list[Path], device: str) -> BlazePoseMulti:
 
 
 def specs() -> list[ModelSpec]:
-    from core.blazepose import BLAZEPOSE_KEYPOINT_NAMES, BLAZEPOSE_SKELETON
+    from core.segmentation.blazepose import BLAZEPOSE_KEYPOINT_NAMES, BLAZEPOSE_SKELETON
 
     kp_meta = {"keypoint_names": BLAZEPOSE_KEYPOINT_NAMES, "skeleton": BLAZEPOSE_SKELETON}
     return [

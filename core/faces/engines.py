@@ -1,4 +1,4 @@
-"""The face models behind ``core.faces``: detectors and embedders, built by the registry.
+"""The face models behind ``core.faces.pipeline``: detectors and embedders, built by the registry.
 
 Detectors return, for an RGB uint8 (H, W, 3) image, ``boxes`` (N, 4) float32
 [x0, y0, x1, y1] pixels, ``scores`` (N,) float32 and ``landmarks`` (N, 5, 2)

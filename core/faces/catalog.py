@@ -34,26 +34,26 @@ _DEEPFACE_THRESHOLDS = "https://github.com/serengil/deepface/blob/master/deepfac
 
 
 def _build_yunet(paths: list[Path], device: str):
-    from core.face_models import YuNetDetector
+    from core.faces.engines import YuNetDetector
 
     return YuNetDetector(paths[0])
 
 
 def _build_mtcnn(paths: list[Path], device: str):
-    from core.face_models import MTCNNDetector
+    from core.faces.engines import MTCNNDetector
 
     return MTCNNDetector(paths, device)
 
 
 def _build_sface(paths: list[Path], device: str):
-    from core.face_models import SFaceEmbedder
+    from core.faces.engines import SFaceEmbedder
 
     return SFaceEmbedder(paths[0])
 
 
 def _facenet_builder(name: str):
     def build(paths: list[Path], device: str):
-        from core.face_models import FaceNetEmbedder
+        from core.faces.engines import FaceNetEmbedder
 
         return FaceNetEmbedder(paths[0], device, name=name)
 

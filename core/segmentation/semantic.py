@@ -177,7 +177,7 @@ class PersonSegmenter:
 
     def person_probability(self, rgb: np.ndarray, min_score: float | None = None):
         """(H, W) float32 probability that a pixel belongs to some person, and the people found."""
-        from core.blazepose import people
+        from core.segmentation.blazepose import people
 
         found = people(rgb, self.min_score if min_score is None else min_score,
                        detector=self.detector, landmarker=self.landmarker, with_masks=True)
@@ -190,7 +190,13 @@ class PersonSegmenter:
         """Landmark model on last frame's crops; None when every track is lost."""
         import cv2
 
-        from core.blazepose import LANDMARK_SIZE, POSE_FLAG_MIN, _sigmoid, crop_roi, roi_from_alignment
+        from core.segmentation.blazepose import (
+            LANDMARK_SIZE,
+            POSE_FLAG_MIN,
+            _sigmoid,
+            crop_roi,
+            roi_from_alignment,
+        )
 
         h, w = rgb.shape[:2]
         prob = np.zeros((h, w), np.float32)
@@ -264,7 +270,7 @@ class SelfieGatedSegmenter:
     def _selfie_letterboxed(self, rgb: np.ndarray) -> np.ndarray:
         import cv2
 
-        from core.blazepose import SELFIE_SIZE, letterbox
+        from core.segmentation.blazepose import SELFIE_SIZE, letterbox
 
         h, w = rgb.shape[:2]
         square, scale, px, py = letterbox(rgb, SELFIE_SIZE)
@@ -280,7 +286,7 @@ class SelfieGatedSegmenter:
     def person_probability(self, rgb: np.ndarray, min_score: float | None = None):
         import cv2
 
-        from core.blazepose import detect_people, roi_from_alignment
+        from core.segmentation.blazepose import detect_people, roi_from_alignment
 
         dets = detect_people(rgb, self.detector, self.min_score if min_score is None else min_score)
         h, w = rgb.shape[:2]
@@ -436,7 +442,7 @@ def make_torchvision_segmenter(arch: str, state: dict | None = None, *, name: st
     """
     import torchvision.models.segmentation as tvs
 
-    from core.catalog.semantic_hub import VOC_LABELS
+    from core.segmentation.labels import VOC_LABELS
 
     builder = getattr(tvs, arch)
     kwargs: dict[str, Any] = {"weights": None, "weights_backbone": None, "num_classes": len(VOC_LABELS)}
@@ -466,7 +472,7 @@ def load_smp_segmenter(directory: str | Path, *, name: str = "segformer-b0-ade",
     (the HF cache snapshot): no network access."""
     import segmentation_models_pytorch as smp
 
-    from core.catalog.semantic_hub import ADE20K_LABELS
+    from core.segmentation.labels import ADE20K_LABELS
 
     net = smp.from_pretrained(str(directory))
     return smp_segmenter(net, name=name, device=device, size=size, labels=ADE20K_LABELS)

@@ -105,15 +105,15 @@ def read_label_png(path: str | Path) -> np.ndarray:
 
 
 def write_panoptic(seg: Segmentation, rgb: np.ndarray | None, out_dir: str | Path) -> list[Path]:
-    """COCO panoptic PNG + segments_info JSON (see ``core.panoptic.write_panoptic``)."""
-    from core.panoptic import write_panoptic as write
+    """COCO panoptic PNG + segments_info JSON (see ``core.segmentation.panoptic.write_panoptic``)."""
+    from core.segmentation.panoptic import write_panoptic as write
 
     return write(seg, Path(out_dir), seg.task)
 
 
 def write_instance(seg: Segmentation, rgb: np.ndarray | None, out_dir: str | Path) -> list[Path]:
-    """COCO-style instance JSON with RLE masks and keypoints (see ``core.coco``). [issue 4, additive]"""
-    from core.coco import write_coco
+    """COCO-style instance JSON with RLE masks and keypoints (see ``core.segmentation.coco``). [issue 4, additive]"""
+    from core.segmentation.coco import write_coco
 
     return [write_coco(seg, Path(out_dir) / f"{seg.model}_instances_coco.json")]
 

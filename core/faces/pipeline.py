@@ -1,4 +1,4 @@
-"""Faces: detect, align, embed, verify, identify; the gallery maths lives in ``core.face_gallery``.
+"""Faces: detect, align, embed, verify, identify; the gallery maths lives in ``core.faces.gallery``.
 
 Pipeline for an RGB uint8 (H, W, 3) image:
 
@@ -24,25 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from core import models
-from core.face_gallery import (  # noqa: F401 - re-exported for callers of core.faces
-    Calibration,
-    Gallery,
-    GalleryError,
-    GalleryMatch,
-    PairClassifier,
-    Triplet,
-    accepts,
-    calibrate,
-    cosine_to_distance,
-    distance_to_cosine,
-    fit_gallery_classifier,
-    identify,
-    pca_2d,
-    roc,
-    threshold_as_similarity,
-    to_measure,
-    triplet,
-)
+from core.faces.gallery import Gallery, GalleryError, GalleryMatch, accepts, cosine_to_distance, identify
 from core.image import load_image
 from core.types import Faces, Match, Recognition, Timings, Verification
 

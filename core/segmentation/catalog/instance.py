@@ -12,23 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.coco import COCO17_KEYPOINT_NAMES, COCO17_SKELETON
 from core.models import DownloadFile, ModelSpec
-
-COCO91_LABELS = (
-    "__background__", "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck",
-    "boat", "traffic light", "fire hydrant", "N/A", "stop sign", "parking meter", "bench", "bird",
-    "cat", "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe", "N/A", "backpack",
-    "umbrella", "N/A", "N/A", "handbag", "tie", "suitcase", "frisbee", "skis", "snowboard",
-    "sports ball", "kite", "baseball bat", "baseball glove", "skateboard", "surfboard",
-    "tennis racket", "bottle", "N/A", "wine glass", "cup", "fork", "knife", "spoon", "bowl",
-    "banana", "apple", "sandwich", "orange", "broccoli", "carrot", "hot dog", "pizza", "donut",
-    "cake", "chair", "couch", "potted plant", "bed", "N/A", "dining table", "N/A", "N/A", "toilet",
-    "N/A", "tv", "laptop", "mouse", "remote", "keyboard", "cell phone", "microwave", "oven",
-    "toaster", "sink", "refrigerator", "N/A", "book", "clock", "vase", "scissors", "teddy bear",
-    "hair drier", "toothbrush",
-)
-"""torchvision's COCO category list: index = the model's class id (91 ids, "N/A" = unused id)."""
+from core.segmentation.coco import COCO17_KEYPOINT_NAMES, COCO17_SKELETON
+from core.segmentation.labels import COCO91_LABELS
 
 KEYPOINT_LABELS = ("no person", "person")
 
@@ -70,7 +56,7 @@ def build_torchvision(name: str, state_dict_path: Path | None, device: str = "cp
     import torch
     from torchvision.models import detection
 
-    from core.rcnn import RCNNModel
+    from core.segmentation.rcnn import RCNNModel
 
     builder, kind = _ARCHS[name][0], _ARCHS[name][1]
     num_classes = len(KEYPOINT_LABELS) if kind == "keypoint" else len(COCO91_LABELS)

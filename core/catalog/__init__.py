@@ -1,1 +1,0 @@
-"""Model catalogue: one module per area; each exposes ``specs() -> list[ModelSpec]``."""

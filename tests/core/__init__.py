@@ -1,0 +1,1 @@
+"""Tests of core/: the shared pieces here, one folder per area."""
