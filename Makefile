@@ -10,12 +10,14 @@ ARGS   ?=
 setup: $(STAMP)
 
 # Idempotent: re-runs only when a requirements file changes.
-$(STAMP): requirements.txt requirements-nodeps.txt
+$(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install -r requirements.txt
 	# pinned packages whose own pins (numpy<2, torch<2.3, ...) must be ignored
 	$(BIN)/python -m pip install --no-deps -r requirements-nodeps.txt
+	# this project, editable: the `cvlab` command (= python -m core) from any folder
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 run: setup

@@ -19,7 +19,7 @@ from core import models
 from core.faces.gallery import Gallery, GalleryError
 from core.image import load_image
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FACES = ROOT / "assets" / "faces" / "people"
 PHOTOS = ROOT / "assets" / "photos"
 

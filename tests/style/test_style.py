@@ -26,7 +26,7 @@ from core.style.vgg import (
     vgg19_features,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PHOTOS = ROOT / "assets" / "photos"
 STARRY = ROOT / "assets" / "styles" / "starry_night.jpg"
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
@@ -53,3 +53,19 @@ def test_prefetch_offline_names_the_file():
         return
     out = cli("--offline", "prefetch", missing[0])
     assert out.returncode == 2 and "offline" in out.stderr.lower() and "prefetch" in out.stderr
+
+
+def test_cvlab_command_runs_from_any_folder(tmp_path):
+    """`pip install -e .` (make setup) puts a `cvlab` console command next to the venv's python; it and
+    `python -m core` work outside the repository."""
+    import shutil
+    import subprocess
+    import sys
+
+    cvlab = Path(sys.executable).with_name("cvlab")
+    assert cvlab.exists() or shutil.which("cvlab"), "the cvlab command is not installed (make setup)"
+    for cmd in ([str(cvlab), "models", "--json"], [sys.executable, "-m", "core", "models", "--json"]):
+        out = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        names = {row["name"] for row in json.loads(out.stdout)}
+        assert "blazepose-multi" in names and "sface" in names

@@ -9,9 +9,14 @@ import numpy as np
 import pytest
 
 from core.image import load_image
-from demos import faces as D
+from demos.faces import calibrate as calibrate_tab
+from demos.faces import gallery as gallery_tab
+from demos.faces import learn as learn_tab
+from demos.faces import recognize as recognize_tab
+from demos.faces import shared
+from demos.faces import verify as verify_tab
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PEOPLE = ROOT / "assets" / "faces" / "people"
 CAT = ROOT / "assets" / "photos" / "chelsea.png"
 TWO = ROOT / "assets" / "faces" / "obama_and_biden.jpg"
@@ -20,53 +25,53 @@ ARGS = ("yunet", "sface")
 
 @pytest.fixture(scope="module")
 def example_doc():
-    return D.example_gallery_doc()
+    return gallery_tab.example_gallery_doc()
 
 
 def test_example_gallery_leaves_test_photos_out(example_doc):
-    g = D.gallery_of(example_doc)
+    g = shared.gallery_of(example_doc)
     assert g.names == ["Barack Obama", "Eileen Collins", "Joe Biden"]
     assert len(g.people["Barack Obama"]) == 2
 
 
 def test_enrol_reports_each_photo_and_never_errors_on_faceless_ones():
     files = [str(PEOPLE / "Joe_Biden" / "1.jpg"), str(CAT)]
-    doc, msg, preview = D.enrol("  Joe   Biden ", files, None, "largest", None, *ARGS)
-    g = D.gallery_of(doc)
+    doc, msg, preview = gallery_tab.enrol("  Joe   Biden ", files, None, "largest", None, *ARGS)
+    g = shared.gallery_of(doc)
     assert g.names == ["Joe Biden"] and g.n_photos == 1
     assert "1.jpg: enrolled" in msg and "chelsea.png: no face found" in msg
-    doc2, msg2, _ = D.enrol("Pair", [str(TWO)], None, "2", doc, *ARGS)
-    assert "face 2 of 2" in msg2 and D.gallery_of(doc2).n_photos == 2
-    assert D.gallery_of(doc).n_photos == 1  # the old state value is untouched
+    doc2, msg2, _ = gallery_tab.enrol("Pair", [str(TWO)], None, "2", doc, *ARGS)
+    assert "face 2 of 2" in msg2 and shared.gallery_of(doc2).n_photos == 2
+    assert shared.gallery_of(doc).n_photos == 1  # the old state value is untouched
     with pytest.raises(gr.Error, match="name"):
-        D.enrol("", files, None, "largest", None, *ARGS)
+        gallery_tab.enrol("", files, None, "largest", None, *ARGS)
     with pytest.raises(gr.Error, match="photos"):
-        D.enrol("X", [], None, "largest", None, *ARGS)
+        gallery_tab.enrol("X", [], None, "largest", None, *ARGS)
 
 
 def test_verify_two_photos_and_against_gallery(example_doc):
     a = load_image(PEOPLE / "Barack_Obama" / "3.jpg")
     b = load_image(PEOPLE / "Barack_Obama" / "1.jpg")
-    out = D.verify_photos(a, b, "photo", None, "largest", "largest", None, *ARGS, 0.363)
+    out = verify_tab.verify_photos(a, b, "photo", None, "largest", "largest", None, *ARGS, 0.363)
     ann_a, ann_b, crops, axis, verdict, cache, *_ = out
     assert "Same person" in verdict and "<svg" in axis and "threshold 0.363" in axis
     assert crops.shape[0] == 112 and crops.shape[1] > 224
     # the slider only re-renders the cached comparison
-    axis2, verdict2 = D.render_verification(cache, 0.95)
+    axis2, verdict2 = verify_tab.render_verification(cache, 0.95)
     assert "Different people" in verdict2
-    out = D.verify_photos(a, None, "gallery", "Barack Obama", "largest", "largest", example_doc, *ARGS, 0.363)
+    out = verify_tab.verify_photos(a, None, "gallery", "Barack Obama", "largest", "largest", example_doc, *ARGS, 0.363)
     assert "Same person" in out[4] and "Grey dots" in out[4]
-    out = D.verify_photos(a, None, "gallery", "Joe Biden", "largest", "largest", example_doc, *ARGS, 0.363)
+    out = verify_tab.verify_photos(a, None, "gallery", "Joe Biden", "largest", "largest", example_doc, *ARGS, 0.363)
     assert "Different people" in out[4]
 
 
 def test_verify_no_face_and_several_faces_are_messages():
     cat = load_image(CAT)
-    out = D.verify_photos(cat, load_image(PEOPLE / "Joe_Biden" / "1.jpg"), "photo", None, "largest", "largest",
+    out = verify_tab.verify_photos(cat, load_image(PEOPLE / "Joe_Biden" / "1.jpg"), "photo", None, "largest", "largest",
                           None, *ARGS, 0.363)
     assert "No face found in photo A" in out[4]
     two = load_image(TWO)
-    out = D.verify_photos(two, load_image(PEOPLE / "Joe_Biden" / "1.jpg"), "photo", None, "2", "largest",
+    out = verify_tab.verify_photos(two, load_image(PEOPLE / "Joe_Biden" / "1.jpg"), "photo", None, "2", "largest",
                           None, *ARGS, 0.363)
     assert "2 faces; face 2 is used" in out[4]
     picker = out[6]
@@ -74,12 +79,12 @@ def test_verify_no_face_and_several_faces_are_messages():
 
 
 def test_recognize_photo_names_and_unknowns(example_doc):
-    drawn, table, notes, _ = D.recognize_photo(load_image(TWO), example_doc, *ARGS, 0.363, "nearest")
+    drawn, table, notes, _ = recognize_tab.recognize_photo(load_image(TWO), example_doc, *ARGS, 0.363, "nearest")
     assert sorted(table["name"]) == ["Barack Obama", "Joe Biden"]
-    _, table, _, _ = D.recognize_photo(load_image(PEOPLE / "Grace_Hopper" / "1.jpg"), example_doc, *ARGS, 0.363,
+    _, table, _, _ = recognize_tab.recognize_photo(load_image(PEOPLE / "Grace_Hopper" / "1.jpg"), example_doc, *ARGS, 0.363,
                                        "mean")
     assert list(table["name"]) == ["unknown"]
-    _, table, notes, _ = D.recognize_photo(load_image(CAT), example_doc, *ARGS, 0.363, "nearest")
+    _, table, notes, _ = recognize_tab.recognize_photo(load_image(CAT), example_doc, *ARGS, 0.363, "nearest")
     assert len(table) == 0 and "No face found" in notes
 
 
@@ -87,84 +92,84 @@ def test_live_frame_keeps_going_and_reports_fps(example_doc):
     frame = load_image(PEOPLE / "Barack_Obama" / "3.jpg")
     clock = None
     for _ in range(4):
-        out, text, clock = D.live_frame(frame, example_doc, *ARGS, 0.363, "nearest", clock)
+        out, text, clock = recognize_tab.live_frame(frame, example_doc, *ARGS, 0.363, "nearest", clock)
     assert out.shape == frame.shape and "fps" in text and "Barack Obama" in text
     assert len(clock["stamps"]) == 4
-    out, text, _ = D.live_frame(np.zeros((480, 640, 3), np.uint8), example_doc, *ARGS, 0.363, "nearest", clock)
+    out, text, _ = recognize_tab.live_frame(np.zeros((480, 640, 3), np.uint8), example_doc, *ARGS, 0.363, "nearest", clock)
     assert "no face" in text
     # a gallery of another model: a warning in the text, never an exception
     other = dict(example_doc, model="facenet-vggface2")
-    _, text, _ = D.live_frame(frame, other, *ARGS, 0.363, "nearest", None)
+    _, text, _ = recognize_tab.live_frame(frame, other, *ARGS, 0.363, "nearest", None)
     assert "facenet-vggface2" in text
 
 
 def test_calibrate_learn_and_project(example_doc):
-    hist, roc, md, cal = D.calibrate_gallery(example_doc, "sface", 0.363)
+    hist, roc, md, cal = calibrate_tab.calibrate_gallery(example_doc, "sface", 0.363)
     assert "<svg" in hist and "<svg" in roc and "Equal-error rate" in md and "1 same-person" in md
     assert cal["suggested"] > 0.3
-    assert D.use_suggested(cal, "sface", 0.363) == round(cal["suggested"], 3)
-    empty = D.calibrate_gallery(None, "sface", 0.363)
+    assert calibrate_tab.use_suggested(cal, "sface", 0.363) == round(cal["suggested"], 3)
+    empty = calibrate_tab.calibrate_gallery(None, "sface", 0.363)
     assert empty[3] is None and "empty" in empty[2]
 
-    g = D.gallery_of(example_doc)
-    a, p, n = D._default_triplet(g)
-    svg, md = D.triplet_view(example_doc, a, p, n, 0.2)
+    g = shared.gallery_of(example_doc)
+    a, p, n = learn_tab.default_triplet(g)
+    svg, md = learn_tab.triplet_view(example_doc, a, p, n, 0.2)
     assert "easy" in md and "loss" in md and "<svg" in svg
-    svg, md = D.triplet_view(example_doc, a, p, n, 1.5)
+    svg, md = learn_tab.triplet_view(example_doc, a, p, n, 1.5)
     assert "semi-hard" in md or "hard" in md
 
-    md, clf = D.fit_pairs(example_doc, 1.0)
+    md, clf = learn_tab.fit_pairs(example_doc, 1.0)
     assert "training accuracy" in md and len(clf["weights"]) == 128
     ids = [e.id for _, e in g.entries()]
-    same = D.pair_probability(example_doc, clf, g.people["Barack Obama"][0].id, g.people["Barack Obama"][1].id)
-    diff = D.pair_probability(example_doc, clf, g.people["Barack Obama"][0].id, g.people["Joe Biden"][0].id)
+    same = learn_tab.pair_probability(example_doc, clf, g.people["Barack Obama"][0].id, g.people["Barack Obama"][1].id)
+    diff = learn_tab.pair_probability(example_doc, clf, g.people["Barack Obama"][0].id, g.people["Joe Biden"][0].id)
     p_same = float(same.split("**")[1])
     p_diff = float(diff.split("**")[1])
     assert p_same > 0.5 > p_diff and len(ids) == 4
 
-    df, md = D.project(example_doc)
+    df, md = learn_tab.project(example_doc)
     assert len(df) == 4 and set(df["person"]) == set(g.names) and "variance" in md
 
 
 def test_gallery_management_and_export_import(example_doc, tmp_path):
-    doc, msg = D.rename_person(example_doc, "Joe Biden", "Joseph R. Biden")
-    assert "Joseph R. Biden" in D.gallery_of(doc).names
-    photo = D.gallery_of(doc).people["Barack Obama"][0].id
-    doc, msg = D.remove_photo(doc, photo)
-    assert len(D.gallery_of(doc).people["Barack Obama"]) == 1
-    doc, msg = D.forget_person(doc, "Eileen Collins")
-    assert D.gallery_of(doc).names == ["Barack Obama", "Joseph R. Biden"]
+    doc, msg = gallery_tab.rename_person(example_doc, "Joe Biden", "Joseph R. Biden")
+    assert "Joseph R. Biden" in shared.gallery_of(doc).names
+    photo = shared.gallery_of(doc).people["Barack Obama"][0].id
+    doc, msg = gallery_tab.remove_photo(doc, photo)
+    assert len(shared.gallery_of(doc).people["Barack Obama"]) == 1
+    doc, msg = gallery_tab.forget_person(doc, "Eileen Collins")
+    assert shared.gallery_of(doc).names == ["Barack Obama", "Joseph R. Biden"]
 
-    path = D.export_gallery(doc)
+    path = gallery_tab.export_gallery(doc)
     text = Path(path).read_text()
     assert "embedding" in text and json.loads(text)["model"] == "sface"
-    back, msg = D.import_gallery(path, None, "sface", False)
-    assert D.gallery_of(back).names == D.gallery_of(doc).names and "Imported 2 people" in msg
-    merged, _ = D.import_gallery(path, example_doc, "sface", True)
-    assert D.gallery_of(merged).n_photos == 4 + 2
+    back, msg = gallery_tab.import_gallery(path, None, "sface", False)
+    assert shared.gallery_of(back).names == shared.gallery_of(doc).names and "Imported 2 people" in msg
+    merged, _ = gallery_tab.import_gallery(path, example_doc, "sface", True)
+    assert shared.gallery_of(merged).n_photos == 4 + 2
 
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "cvlab-face-gallery", "version": 1, "model": "sface", "dim": 128, "people": [{}]}')
     with pytest.raises(gr.Error, match="name"):
-        D.import_gallery(str(bad), None, "sface", False)
+        gallery_tab.import_gallery(str(bad), None, "sface", False)
     bad.write_text("{not json")
     with pytest.raises(gr.Error, match="not valid JSON"):
-        D.import_gallery(str(bad), None, "sface", False)
+        gallery_tab.import_gallery(str(bad), None, "sface", False)
     with pytest.raises(gr.Error, match="empty"):
-        D.export_gallery(None)
+        gallery_tab.export_gallery(None)
 
 
 def test_browser_copy_only_when_asked(example_doc):
-    assert D.save_to_browser(example_doc, False) is None
-    assert D.save_to_browser(example_doc, True) == example_doc
-    doc, msg = D.restore_from_browser(example_doc, None)
-    assert D.gallery_of(doc).names == D.gallery_of(example_doc).names
-    doc, msg = D.restore_from_browser({"format": "x"}, None)
+    assert gallery_tab.save_to_browser(example_doc, False) is None
+    assert gallery_tab.save_to_browser(example_doc, True) == example_doc
+    doc, msg = gallery_tab.restore_from_browser(example_doc, None)
+    assert shared.gallery_of(doc).names == shared.gallery_of(example_doc).names
+    doc, msg = gallery_tab.restore_from_browser({"format": "x"}, None)
     assert doc is None and "cannot be used" in msg
     # automatic restore: only into an empty session, never over a gallery it already has
-    doc, keep, _ = D.auto_restore(example_doc, None)
-    assert D.gallery_of(doc).names == D.gallery_of(example_doc).names and keep is True
-    skipped = D.auto_restore(example_doc, example_doc)
+    doc, keep, _ = gallery_tab.auto_restore(example_doc, None)
+    assert shared.gallery_of(doc).names == shared.gallery_of(example_doc).names and keep is True
+    skipped = gallery_tab.auto_restore(example_doc, example_doc)
     assert all(isinstance(v, dict) and v.get("__type__") == "update" for v in skipped)
 
 

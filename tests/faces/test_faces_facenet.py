@@ -15,7 +15,7 @@ from core import models
 from core.config import SETTINGS
 from core.image import load_image
 
-FACES = Path(__file__).resolve().parent.parent / "assets" / "faces" / "people"
+FACES = Path(__file__).resolve().parents[2] / "assets" / "faces" / "people"
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,290 @@
+"""Faces tab, Gallery: enrol people from photos or webcam snapshots, edit, export / import, and
+keep the gallery in the visitor's own browser if asked."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from core import faces as F
+from core.faces.gallery import Gallery, GalleryError
+from core.image import load_image
+from demos.common import (
+    ImageInput,
+    read_upload,
+    user_errors,
+)
+from demos.faces.shared import (
+    FACE_CHOICES,
+    PEOPLE_DIR,
+    SharedControls,
+    _face_index,
+    doc_of,
+    embedder_dim,
+    gallery_of,
+    gallery_summary,
+    gallery_table,
+)
+
+
+# --------------------------------------------------------------------------- Gallery
+def _file_path(f: Any) -> str:
+    if isinstance(f, dict):
+        return f.get("path") or f.get("name")
+    return getattr(f, "name", None) or str(f)
+
+
+def _enrol_one(gallery: Gallery, name: str, rgb: np.ndarray, source: str, face: int | None, detector: str,
+               embedder: str) -> tuple[Gallery, str, np.ndarray | None]:
+    faces = F.analyze(rgb, detector, embedder)
+    if not len(faces):
+        return gallery, f"⚠️ {source}: no face found, skipped.", rgb
+    idx = face if face is not None and face < len(faces) else faces.largest()
+    preview = F.draw_faces(rgb, faces, highlight=idx)
+    side = float(faces.sides[idx])
+    if side < F.MIN_FACE_SIDE:
+        return gallery, (f"⚠️ {source}: the face is only {side:.0f} px across, too small to enrol reliably "
+                         f"(needs {F.MIN_FACE_SIDE} px); skipped."), preview
+    if not len(gallery):
+        gallery = Gallery.empty(embedder, faces.embeddings.shape[1])
+    gallery = gallery.enrol(name, faces.embeddings[idx:idx + 1], [source], model=embedder)
+    msg = f"✅ {source}: enrolled"
+    if len(faces) > 1:
+        msg += (f" face {idx + 1} of {len(faces)} (numbered in the preview; choose another with "
+                "'Face to enrol')")
+    if face is not None and face >= len(faces):
+        msg += f" (there is no face {face + 1}; used the largest)"
+    turned = [n for n in faces.notes if "turned" in n]
+    if turned:
+        msg += " · note: the face seems turned to the side; a frontal photo works better"
+    return gallery, msg + ".", preview
+
+
+@user_errors
+def enrol(name: str, files: list | None, snapshot, face_choice: str, doc: Any, detector: str, embedder: str):
+    """Enrol the uploaded photos and/or the webcam snapshot under ``name``.
+
+    Returns the new gallery (JSON state), a status message and a preview of the last photo."""
+    gallery = gallery_of(doc, embedder)
+    if len(gallery) and gallery.model != embedder:
+        raise gr.Error(f"Your gallery holds '{gallery.model}' embeddings; select that model to add photos, or "
+                       "forget everyone to start a gallery with this model.")
+    name = " ".join((name or "").split())
+    if not name:
+        raise gr.Error("Type the person's name first.")
+    items: list[tuple[str, Any]] = [(Path(_file_path(f)).name, _file_path(f)) for f in (files or [])]
+    if snapshot is not None:
+        items.append(("webcam snapshot", snapshot))
+    if not items:
+        raise gr.Error("Add one or more photos (upload) or take a webcam snapshot.")
+    face = _face_index(face_choice)
+    lines, preview = [], None
+    for source, value in items:
+        try:
+            rgb = read_upload(value)
+        except gr.Error as exc:
+            lines.append(f"⚠️ {source}: {exc.message if hasattr(exc, 'message') else exc}")
+            continue
+        gallery, line, preview = _enrol_one(gallery, name, rgb, source, face, detector, embedder)
+        lines.append(line)
+    return doc_of(gallery), "  \n".join(lines), preview
+
+
+def example_gallery_doc(detector: str = F.DEFAULT_DETECTOR, embedder: str = F.DEFAULT_EMBEDDER,
+                        leave_out: tuple[str, ...] = ("Barack_Obama/3.jpg", "Grace_Hopper/1.jpg")) -> dict | None:
+    """A gallery of the bundled public-domain portraits, leaving some out to try recognition on."""
+    gallery = Gallery.empty(embedder, embedder_dim(embedder))
+    for folder in sorted(p for p in PEOPLE_DIR.iterdir() if p.is_dir()):
+        for path in sorted(folder.glob("*.jpg")):
+            if f"{folder.name}/{path.name}" in leave_out:
+                continue
+            gallery, _, _ = F.enrol_photo(gallery, F.person_name_from_folder(folder.name), load_image(path),
+                                          source=path.name, detector=detector, embedder=embedder)
+    return doc_of(gallery)
+
+
+@user_errors
+def load_examples(doc: Any, detector: str, embedder: str):
+    if doc and doc.get("model") != embedder:
+        raise gr.Error(f"Your gallery holds '{doc.get('model')}' embeddings; select that model first.")
+    example = gallery_of(example_gallery_doc(detector, embedder))
+    gallery = gallery_of(doc, embedder)
+    for name, entries in example.people.items():
+        if name not in gallery.people:
+            gallery = gallery.enrol(name, np.stack([e.embedding for e in entries]), [e.source for e in entries])
+    return doc_of(gallery), ("Loaded the example people (US government portraits, public domain). Obama's third "
+                             "photo and Grace Hopper are left out: try them in Recognize.")
+
+
+@user_errors
+def rename_person(doc: Any, person: str | None, new_name: str):
+    gallery = gallery_of(doc)
+    if not person:
+        raise gr.Error("Choose the person to rename.")
+    gallery = gallery.rename(person, new_name or "")
+    return doc_of(gallery), f"Renamed '{person}' to '{' '.join((new_name or '').split())}'."
+
+
+@user_errors
+def forget_person(doc: Any, person: str | None):
+    gallery = gallery_of(doc)
+    if not person:
+        raise gr.Error("Choose the person to forget.")
+    return doc_of(gallery.forget(person)), f"Forgot '{person}' and all of their photos."
+
+
+@user_errors
+def remove_photo(doc: Any, photo_id: str | None):
+    gallery = gallery_of(doc)
+    if not photo_id:
+        raise gr.Error("Choose the photo to remove.")
+    name, _ = gallery.find(photo_id)
+    gallery = gallery.remove_photo(photo_id)
+    gone = "" if name in gallery.people else f" '{name}' had no photo left and was forgotten."
+    return doc_of(gallery), f"Removed one photo of '{name}'.{gone}"
+
+
+def forget_everyone(_doc: Any):
+    return None, "The gallery is empty now."
+
+
+@user_errors
+def export_gallery(doc: Any):
+    """The gallery as an embeddings-only JSON file to download."""
+    gallery = gallery_of(doc)
+    if not len(gallery):
+        raise gr.Error("The gallery is empty: nothing to export.")
+    folder = Path(tempfile.mkdtemp(prefix="cvlab-gallery-"))
+    path = folder / "face-gallery.json"
+    path.write_text(gallery.to_json(), encoding="utf-8")
+    return str(path)
+
+
+@user_errors
+def import_gallery(file: Any, doc: Any, embedder: str, merge: bool):
+    """Read an exported gallery (.json); replace the current one, or merge into it."""
+    if file is None:
+        raise gr.Error("Choose a gallery .json file to import.")
+    path = Path(_file_path(file))
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise gr.Error("Could not read the uploaded file.") from None
+    imported = Gallery.from_json(data)
+    current = gallery_of(doc, embedder)
+    if merge and len(current):
+        if current.model != imported.model:
+            raise gr.Error(f"The file holds '{imported.model}' embeddings but your gallery holds "
+                           f"'{current.model}' ones; they cannot be merged.")
+        for name, entries in imported.people.items():
+            current = current.enrol(name, np.stack([e.embedding for e in entries]), [e.source for e in entries])
+        imported = current
+    msg = f"Imported {len(imported)} people, {imported.n_photos} photos (model `{imported.model}`)."
+    if imported.model != embedder:
+        msg += f" Select the `{imported.model}` model to use them."
+    return doc_of(imported), msg
+
+
+def save_to_browser(doc: Any, keep: bool):
+    """What the browser keeps: the gallery when the box is ticked, else nothing."""
+    return doc if keep and doc else None
+
+
+def restore_from_browser(saved: Any, doc: Any):
+    if not saved:
+        return doc, "Nothing is saved in this browser yet (tick 'Keep my gallery in this browser')."
+    try:
+        gallery = Gallery.from_dict(saved)
+    except GalleryError as exc:
+        return doc, f"The gallery saved in this browser cannot be used: {exc}"
+    return doc_of(gallery), f"Restored {len(gallery)} people, {gallery.n_photos} photos from this browser."
+
+
+def auto_restore(saved: Any, doc: Any):
+    """When the browser's kept copy appears (page load): bring it back if the session's gallery is
+    empty, and keep the box ticked. Never overwrites a gallery the session already has."""
+    if not saved or doc:
+        return gr.skip(), gr.skip(), gr.skip()
+    try:
+        gallery = Gallery.from_dict(saved)
+    except GalleryError:
+        return gr.skip(), gr.skip(), gr.skip()
+    return (doc_of(gallery), True,
+            f"Restored {len(gallery)} people, {gallery.n_photos} photos kept in this browser.")
+
+
+def build_gallery_tab(c: SharedControls) -> dict[str, Any]:
+    """The Gallery sub-tab; returns the components that list the gallery (table, summary, pickers)."""
+    browser_saved = gr.BrowserState(None, storage_key="cvlab-face-gallery")
+    gallery_state, detector, embedder = c.gallery_state, c.detector, c.embedder
+    with gr.Tab("Gallery"):
+        gr.Markdown("Enrol a person from one or more photos (uploads or webcam snapshots). Each photo becomes "
+                    "one embedding; more photos (angles, lighting) make recognition sturdier.")
+        with gr.Row():
+            with gr.Column(scale=2):
+                enrol_name = gr.Textbox(label="Name", placeholder="e.g. Ada Lovelace", elem_id="faces-enrol-name")
+                enrol_files = gr.File(label="Photos", file_count="multiple", file_types=["image"],
+                                      elem_id="faces-enrol-files")
+                enrol_snap = ImageInput(label="…or a webcam snapshot", sources=["webcam"], type="numpy",
+                                        height=240)
+                enrol_face = gr.Dropdown(FACE_CHOICES, value="largest",
+                                         label="Face to enrol when a photo has several (1 = largest)")
+                with gr.Row():
+                    enrol_btn = gr.Button("Enrol", variant="primary", elem_id="faces-enrol-btn")
+                    examples_btn = gr.Button("Load the example gallery")
+                enrol_md = gr.Markdown(elem_id="faces-enrol-msg")
+                enrol_preview = gr.Image(label="Last photo: faces found", interactive=False, height=240)
+            with gr.Column(scale=3):
+                summary_md = gr.Markdown(gallery_summary(gallery_of(None)), elem_id="faces-gallery-summary")
+                table = gr.Dataframe(value=gallery_table(gallery_of(None)), interactive=False,
+                                     label="Your gallery")
+                with gr.Accordion("Edit", open=True):
+                    with gr.Row():
+                        manage_person = gr.Dropdown(choices=[], label="Person")
+                        new_name = gr.Textbox(label="New name")
+                    with gr.Row():
+                        rename_btn = gr.Button("Rename")
+                        forget_btn = gr.Button("Forget this person", variant="stop")
+                    with gr.Row():
+                        manage_photo = gr.Dropdown(choices=[], label="Photo")
+                        remove_btn = gr.Button("Remove this photo")
+                    forget_all_btn = gr.Button("Forget everyone", variant="stop", size="sm")
+                with gr.Accordion("Export / import (embeddings only, no images)", open=False):
+                    with gr.Row():
+                        export_btn = gr.Button("Export gallery (.json)")
+                        export_file = gr.File(label="Download", interactive=False)
+                    import_file = gr.File(label="Import a gallery .json", file_types=[".json"])
+                    import_merge = gr.Checkbox(label="Merge into my gallery (instead of replacing it)")
+                    import_btn = gr.Button("Import")
+                with gr.Row():
+                    keep_box = gr.Checkbox(label="Keep my gallery in this browser (local storage)")
+                    restore_btn = gr.Button("Restore the gallery kept in this browser", size="sm")
+                manage_md = gr.Markdown()
+    gallery_state.change(save_to_browser, [gallery_state, keep_box], [browser_saved], api_name=False,
+                         show_progress="hidden")
+    keep_box.change(save_to_browser, [gallery_state, keep_box], [browser_saved], api_name=False)
+    enrol_btn.click(enrol, [enrol_name, enrol_files, enrol_snap, enrol_face, gallery_state, detector, embedder],
+                    [gallery_state, enrol_md, enrol_preview], api_name="faces_enrol")
+    examples_btn.click(load_examples, [gallery_state, detector, embedder], [gallery_state, enrol_md],
+                       api_name="faces_example_gallery")
+    rename_btn.click(rename_person, [gallery_state, manage_person, new_name], [gallery_state, manage_md],
+                     api_name="faces_rename")
+    forget_btn.click(forget_person, [gallery_state, manage_person], [gallery_state, manage_md],
+                     api_name="faces_forget")
+    remove_btn.click(remove_photo, [gallery_state, manage_photo], [gallery_state, manage_md],
+                     api_name="faces_remove_photo")
+    forget_all_btn.click(forget_everyone, [gallery_state], [gallery_state, manage_md], api_name=False)
+    export_btn.click(export_gallery, [gallery_state], [export_file], api_name="faces_export")
+    import_btn.click(import_gallery, [import_file, gallery_state, embedder, import_merge],
+                     [gallery_state, manage_md], api_name="faces_import")
+    restore_btn.click(restore_from_browser, [browser_saved, gallery_state], [gallery_state, manage_md],
+                      api_name=False)
+    # The kept copy arrives when the browser reads its storage (not at page load: the Faces tab may
+    # mount later, and a load event would read the empty value first).
+    browser_saved.change(auto_restore, [browser_saved, gallery_state], [gallery_state, keep_box, manage_md],
+                         api_name=False, show_progress="hidden")
+
+    return {"table": table, "summary_md": summary_md, "manage_person": manage_person, "manage_photo": manage_photo}

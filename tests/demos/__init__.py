@@ -1,0 +1,1 @@
+"""Tests of demos/ (tab callbacks without a browser)."""
