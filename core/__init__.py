@@ -1,1 +1,2 @@
-"""CV Lab inference layer (no Gradio imports under core/)."""
+"""CV Lab inference layer, no Gradio: shared pieces at the top (image, types, models, render, config),
+one package per area (segmentation, faces, style) and the command line (cli)."""

@@ -1,4 +1,4 @@
-"""``python -m core``: the command-line interface (see core/cli.py)."""
+"""``python -m core``: the command-line interface (see core/cli/); installed as the ``cvlab`` command."""
 import sys
 
 from core.cli import main

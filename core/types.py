@@ -234,7 +234,7 @@ class Segmentation:
 
 
 # =========================================================================== faces (issue 6)
-# Result types of core/faces.py. Embeddings are L2-normalised float32 rows, so the
+# Result types of core/faces/pipeline.py. Embeddings are L2-normalised float32 rows, so the
 # cosine similarity of two faces is their dot product and the Euclidean distance
 # is sqrt(2 - 2 * cosine).
 

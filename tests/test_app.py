@@ -20,3 +20,20 @@ def test_flags():
     assert (args.host, args.port, args.share, args.offline, args.device, args.max_side) == (
         "0.0.0.0", 9000, True, True, "cpu", 640)
     assert app.parse_args([]).port == 7860
+
+
+def test_every_tabs_holds_only_tabs():
+    """A component (even a gr.State) placed in a gr.Tabs between two gr.Tab shifts the tab labels in the
+    page (seen: the Faces sub-tabs read "Verify, Verify, Recognize", the Gallery tab unreachable)."""
+    import gradio as gr
+
+    demo = app.build_app()
+
+    def walk(block):
+        for child in getattr(block, "children", []):
+            if isinstance(child, gr.Tabs):
+                strays = [type(c).__name__ for c in child.children if not isinstance(c, gr.Tab)]
+                assert not strays, f"non-Tab children in a gr.Tabs: {strays}"
+            walk(child)
+
+    walk(demo)

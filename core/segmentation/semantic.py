@@ -11,7 +11,7 @@ Public API::
 per stage (preprocess, model, postprocess) in ``seg.timings_ms`` ("load" is added on the call
 that first builds a model).
 
-Models (declared in ``core/catalog/semantic_hub.py``):
+Models (declared in ``core/segmentation/catalog/semantic.py``):
 
 * ``mediapipe-person`` (bundled, the default when nothing else is ready): BlazePose detector, then
   the BlazePose landmark model's person mask on each person's upright crop; the union is "person".

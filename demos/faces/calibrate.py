@@ -60,9 +60,9 @@ def use_suggested(cal: dict | None, embedder: str, current: float):
 
 def build_calibrate_tab(c: SharedControls) -> None:
     """The Calibrate sub-tab."""
-    cal_state = gr.State(None)
     gallery_state, embedder, threshold = c.gallery_state, c.embedder, c.threshold
     with gr.Tab("Calibrate"):
+        cal_state = gr.State(None)
         gr.Markdown("Every pair of photos in your gallery is either the same person or different people. "
                     "Their scores form two histograms; a good threshold separates them. The ROC curve shows "
                     "every possible threshold at once; the equal-error rate is where false accepts and false "

@@ -218,9 +218,10 @@ def auto_restore(saved: Any, doc: Any):
 
 def build_gallery_tab(c: SharedControls) -> dict[str, Any]:
     """The Gallery sub-tab; returns the components that list the gallery (table, summary, pickers)."""
-    browser_saved = gr.BrowserState(None, storage_key="cvlab-face-gallery")
     gallery_state, detector, embedder = c.gallery_state, c.detector, c.embedder
     with gr.Tab("Gallery"):
+        # Inside the Tab: a component (even a State) between two Tabs of a gr.Tabs shifts the tab labels.
+        browser_saved = gr.BrowserState(None, storage_key="cvlab-face-gallery")
         gr.Markdown("Enrol a person from one or more photos (uploads or webcam snapshots). Each photo becomes "
                     "one embedding; more photos (angles, lighting) make recognition sturdier.")
         with gr.Row():

@@ -122,9 +122,9 @@ def default_pair(gallery: Gallery) -> tuple[str | None, str | None]:
 
 def build_learn_tab(c: SharedControls) -> dict[str, Any]:
     """The Learn sub-tab; returns its photo pickers (refreshed when the gallery changes)."""
-    clf_state = gr.State(None)
     gallery_state = c.gallery_state
     with gr.Tab("Learn"):
+        clf_state = gr.State(None)
         gr.Markdown("#### Triplet loss (FaceNet)\nTraining pulls an anchor A towards a positive P (same "
                     "person) and pushes a negative N (someone else) until N is farther than P by a margin.")
         with gr.Row():

@@ -98,9 +98,9 @@ def live_frame(frame, doc: Any, detector: str, embedder: str, threshold: float |
 
 def build_recognize_tab(c: SharedControls) -> None:
     """The Recognize sub-tab (photo and live webcam)."""
-    clock = gr.State(None)
     gallery_state, detector, embedder, threshold = c.gallery_state, c.detector, c.embedder, c.threshold
     with gr.Tab("Recognize"):
+        clock = gr.State(None)
         mode = gr.Radio(MATCH_MODES, value="nearest", label="Match each face against")
         with gr.Tab("Photo"):
             with gr.Row():

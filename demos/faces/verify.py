@@ -118,9 +118,9 @@ def verify_photos(img_a, img_b, against: str, person: str | None, face_a: str, f
 
 def build_verify_tab(c: SharedControls) -> dict[str, Any]:
     """The Verify sub-tab; returns the components other sub-tabs update (``verify_person``)."""
-    verify_cache = gr.State(None)
     gallery_state, detector, embedder, threshold = c.gallery_state, c.detector, c.embedder, c.threshold
     with gr.Tab("Verify"):
+        verify_cache = gr.State(None)
         gr.Markdown("Two photos, or a photo against someone in your gallery: the distance between the two "
                     "embeddings, the model's threshold, and the decision. Move the threshold: nothing is "
                     "recomputed, only the decision changes.")

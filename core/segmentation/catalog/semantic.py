@@ -8,7 +8,7 @@ Bundled (no download, built on the MediaPipe files declared in ``core.segmentati
   only inside the body regions the detector found. Faster with several people, rougher edges.
 
 Why the landmark masks are the default (measured on the bundled photos; see the report in
-``core/semantic.py``): composing a photo with another one must not change a person's mask. The
+``core/segmentation/semantic.py``): composing a photo with another one must not change a person's mask. The
 landmark-mask union kept 0.93-0.95 IoU with the single-photo mask when the astronaut was put beside
 a cat, beside a mirrored copy of herself or above a blank area, and never marked the cat. The
 stretched whole-image selfie mask fell to 0.04 IoU beside the cat (the 256x256 squeeze breaks it on
