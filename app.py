@@ -95,7 +95,12 @@ def main(argv: list[str] | None = None) -> None:
         max_file_size="25mb",
         allowed_paths=[str(HERE / "assets")],
         show_error=True,
+        prevent_thread_lock=True,
     )
+    from demos.live import install_routes
+
+    install_routes(demo.app)  # the live webcam views' WebSocket (demos/live.py)
+    demo.block_thread()
 
 
 if __name__ == "__main__":

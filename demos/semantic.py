@@ -16,7 +16,8 @@ from core.models import registry
 from core.segmentation.semantic import FAST_MODELS, PersonTrack, semantic
 from core.types import Segmentation
 from demos.common import (READY, ImageInput, example_photos, idea_box, legend_html, model_dropdown, read_upload,
-                          timings_table, user_errors, webcam_stream)
+                          timings_table, user_errors)
+from demos.live import live_view
 
 INTRO = """### Semantic segmentation: a class for every pixel
 The network answers one question for **every pixel**: *which class is this?* Two people are both just
@@ -118,13 +119,14 @@ def live_style(opacity: float) -> dict:
 
 
 def live_frame(frame, model: str, opacity: float, live):
-    """One webcam frame: model + overlay; frame rate over the last 3 s. Never raises (the stream goes on)."""
+    """One webcam frame: model + overlay + a status line (the page measures the frame rate it shows,
+    demos/live.py). Never raises (the stream goes on)."""
     if frame is None:
         return None, "", live
     start = time.perf_counter()
     model = model or FAST_MODELS[0]
     if not live or live.get("model") != model:
-        live = {"arrivals": [], "model": model, "track": PersonTrack()}
+        live = {"model": model, "track": PersonTrack()}
     try:
         options = {"track": live["track"]} if model == "mediapipe-person" else {}
         seg = semantic(frame, model=model, **options)
@@ -132,18 +134,10 @@ def live_frame(frame, model: str, opacity: float, live):
     except Exception as exc:  # noqa: BLE001 - a bad frame must not end the stream
         return frame, f"frame skipped ({type(exc).__name__}: {str(exc)[:80]})", live
     now = time.perf_counter()
-    arrivals = [t for t in live["arrivals"] if now - t < 3.0] + [now]
-    live["arrivals"] = arrivals
-    fps = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0]) if len(arrivals) > 1 else 0.0
     h, w = frame.shape[:2]
     shares = ", ".join(f"{r['label']} {100 * r['area_fraction']:.0f}%" for r in render.legend(seg)[:3])
-    text = (f"**{fps:.1f} fps** shown · this frame {1000 * (now - start):.0f} ms on the server "
-            f"({w}x{h}, `{seg.model}`) · {shares}")
+    text = f"this frame {1000 * (now - start):.0f} ms on the server ({w}x{h}, `{seg.model}`) · {shares}"
     return image, text, live
-
-
-def reset_live():
-    return None, "", None
 
 
 # --------------------------------------------------------------------------- the lab
@@ -256,16 +250,12 @@ def build_semantic_tab() -> None:
         export = gr.Button("Export")
         export_files = gr.File(label="Files", file_count="multiple")
     with gr.Accordion("Live webcam (fast models)", open=False, elem_id="semantic-live-acc"):
-        gr.Markdown("Allow the camera, then press **Record**: every frame is segmented on the server and "
-                    "drawn; the frame rate is measured over the last 3 seconds.")
+        gr.Markdown("Click the camera, allow access, then press **Record**: every frame is segmented on the "
+                    "server and drawn; the line below counts the frames this page shows per second.")
         choices = live_models()
         live_model = gr.Dropdown(choices=choices, value=choices[0][1] if choices else None, label="Live model")
-        live = gr.State(None)
-        with gr.Row():
-            cam = webcam_stream("semantic-live-cam")
-            live_out = gr.Image(label="Live segmentation", format="jpeg", interactive=False,
-                                elem_id="semantic-live")
-        fps = gr.Markdown(elem_id="semantic-fps")
+        live_view("semantic", live_frame, [live_model, opacity], cam_id="semantic-live-cam",
+                  out_id="semantic-live", info_id="semantic-fps", out_label="Live segmentation", time_limit=300)
     with gr.Accordion("Lab: how fully convolutional networks work", open=False, elem_id="semantic-lab"):
         with gr.Tabs():
             with gr.Tab("Sliding window vs one pass"):
@@ -304,10 +294,6 @@ def build_semantic_tab() -> None:
     classes.input(**redraw)
     show_labels.input(**redraw)
     export.click(export_semantic, inputs=[state, *look], outputs=export_files, api_name="export_semantic")
-    cam.stream(live_frame, inputs=[cam, live_model, opacity, live], outputs=[live_out, fps, live],
-               stream_every=0.05, time_limit=300, concurrency_limit=2, show_progress="hidden",
-               api_name="semantic_live")
-    cam.clear(reset_live, outputs=[live_out, fps, live], api_visibility="private")
     for ctl in (window, stride, mode):
         ctl.change(passes_note, inputs=[window, stride, mode, image], outputs=passes, show_progress="hidden",
                    api_visibility="private")

@@ -26,8 +26,8 @@ from demos.common import (
     read_upload,
     timings_table,
     user_errors,
-    webcam_stream,
 )
+from demos.live import live_view
 
 IDEA = """**Style transfer** repaints a photo in the manner of a painting.
 A convolutional network (VGG19, trained to recognise objects) describes an image at many depths.
@@ -173,6 +173,12 @@ def live_frame(frame, choice, strength, keep_colours, size):
         return gr.skip(), f"Frame skipped: {exc}"
 
 
+def live_stream(frame, choice, strength, keep_colours, size, state):
+    """``live_frame`` in the shape demos/live.py streams: (image, status, state); no state needed."""
+    image, text = live_frame(frame, choice, strength, keep_colours, size)
+    return image, text, state
+
+
 # --------------------------------------------------------------------------- Gatys
 def _layer_weights(*values) -> dict[str, float]:
     return {name: float(v) for name, v in zip(S.STYLE_LAYERS, values)}
@@ -278,13 +284,10 @@ def build_style_tab() -> None:
                 gr.Markdown("Click the camera, allow access, then press **Record**: each frame goes through a fast "
                             "network on the server, with the preset chosen above (uploaded style images are for "
                             "single photos).")
-                with gr.Row():
-                    cam = webcam_stream("style-live-cam", height=320)
-                    live_out = gr.Image(label="Stylised live", interactive=False, format="jpeg", height=320,
-                                        elem_id="style-live-out")
-                with gr.Row():
-                    live_size = gr.Slider(128, 640, value=320, step=32, label="Live size (px)")
-                    live_md = gr.Markdown(elem_id="style-live-info")
+                live_size = gr.Slider(128, 640, value=320, step=32, label="Live size (px)")
+                live_view("style", live_stream, [choice, f_strength, f_keep, live_size], cam_id="style-live-cam",
+                          out_id="style-live-out", info_id="style-live-info", out_label="Stylised live",
+                          height=320, time_limit=600, fallback_every=0.1)
 
         with gr.Tab("Quality (Gatys)", id="style-gatys"):
             gr.Markdown("Optimises the pixels themselves. Each step is one forward and backward pass through VGG19; "
@@ -334,9 +337,6 @@ def build_style_tab() -> None:
     for trigger in (f_strength.release, f_keep.change):
         trigger(fast_refinish, [f_cache, f_strength, f_keep], [f_out, f_files, f_info], api_name=False,
                 show_progress="hidden")
-    cam.stream(live_frame, [cam, choice, f_strength, f_keep, live_size], [live_out, live_md],
-               api_name="style_live", stream_every=0.1, time_limit=600, concurrency_limit=2,
-               show_progress="hidden", trigger_mode="always_last")
 
     run_event = g_run.click(
         gatys_run,

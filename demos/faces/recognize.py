@@ -16,8 +16,8 @@ from demos.common import (
     read_upload,
     timings_table,
     user_errors,
-    webcam_stream,
 )
+from demos.live import live_view
 from demos.faces.shared import (
     FACES_DIR,
     MATCH_MODES,
@@ -62,13 +62,12 @@ def recognize_photo(img, doc: Any, detector: str, embedder: str, threshold: floa
 
 def live_frame(frame, doc: Any, detector: str, embedder: str, threshold: float | None, mode: str,
                clock: dict | None):
-    """One webcam frame -> the frame with names, a speed line, and the frame clock (for fps).
+    """One webcam frame -> the frame with names, a status line, and the tracking memory.
 
-    Never raises: a problem is shown in the speed line so the stream keeps going."""
+    The frame rate is not measured here: the page counts the frames it shows (demos/live.py).
+    Never raises: a problem is shown in the status line so the stream keeps going."""
     now = time.perf_counter()
     clock = dict(clock or {})
-    stamps = [t for t in clock.get("stamps", []) if now - t < 3.0][-30:] + [now]
-    clock["stamps"] = stamps
     if frame is None:
         return None, "Waiting for the camera…", clock
     try:
@@ -85,12 +84,11 @@ def live_frame(frame, doc: Any, detector: str, embedder: str, threshold: float |
     except Exception as exc:  # noqa: BLE001 - keep the stream alive, say what happened
         return frame, f"⚠️ {type(exc).__name__}: {str(exc)[:160]}", clock
     proc = (time.perf_counter() - now) * 1000
-    fps = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) >= 3 else 0.0
     names = ", ".join(m.name or "unknown" for m in rec.matches) or "no face"
     empty = " · gallery empty: enrol someone first" if not len(gallery) and not warn else ""
     reused = len(rec.matches) - clock["memory"]["embedded"]
     track = f" · {reused} face(s) followed from the last frame" if reused else ""
-    text = (f"**{fps:.1f} fps** · {proc:.0f} ms per frame on the server "
+    text = (f"{proc:.0f} ms per frame on the server "
             f"({', '.join(f'{k} {v:.0f}' for k, v in rec.timings_ms.items() if k != 'load')} ms) · "
             f"{rgb.shape[1]}x{rgb.shape[0]} · {names}{empty}{warn}{track}")
     return out, text, clock
@@ -100,7 +98,6 @@ def build_recognize_tab(c: SharedControls) -> None:
     """The Recognize sub-tab (photo and live webcam)."""
     gallery_state, detector, embedder, threshold = c.gallery_state, c.detector, c.embedder, c.threshold
     with gr.Tab("Recognize"):
-        clock = gr.State(None)
         mode = gr.Radio(MATCH_MODES, value="nearest", label="Match each face against")
         with gr.Tab("Photo"):
             with gr.Row():
@@ -120,14 +117,9 @@ def build_recognize_tab(c: SharedControls) -> None:
                         "matched against your gallery on the server. For speed the detector looks at the "
                         "frame at 320 px wide (faces under about 40 px across may be missed), and a face that "
                         "stays in place keeps its name and is re-embedded every third frame.")
-            with gr.Row():
-                cam = webcam_stream("faces-live-cam", height=360)
-                live_out = gr.Image(label="Recognized", interactive=False, format="jpeg", height=360,
-                                    elem_id="faces-live-out")
-            fps_md = gr.Markdown(elem_id="faces-live-fps")
+            live_view("faces", live_frame, [gallery_state, detector, embedder, threshold, mode],
+                      cam_id="faces-live-cam", out_id="faces-live-out", info_id="faces-live-fps",
+                      out_label="Recognized", height=360, time_limit=600)
     rec_btn.click(recognize_photo, [rec_in, gallery_state, detector, embedder, threshold, mode],
                   [rec_out, rec_table, rec_notes, rec_timings], api_name="faces_recognize")
-    cam.stream(live_frame, [cam, gallery_state, detector, embedder, threshold, mode, clock],
-               [live_out, fps_md, clock], api_name="faces_live", stream_every=0.05, time_limit=600,
-               concurrency_limit=2, show_progress="hidden")
 

@@ -52,3 +52,25 @@ def test_live_webcam_segments_a_person_with_fps(camera_page, tmp_path):
     assert "person" in text and "640x480" in text, text
     assert page.locator("#semantic-live img").count() >= 1
     shoot(page, "semantic_live")
+
+
+def test_live_webcam_falls_back_to_the_gradio_stream(camera_page, tmp_path, app_url):
+    """When the live WebSocket cannot be used (forced here with ?live=gradio), the page says so, opens
+    Gradio's own webcam stream, and that stream segments the person; its fps line is the browser's count."""
+    video = write_y4m([photo_to_frame(ASTRONAUT)] * 20, tmp_path / "astronaut.y4m")
+    page = camera_page(str(video))
+    page.goto(app_url + "?live=gradio")
+    page.wait_for_selector("button[role=tab]", timeout=60_000)
+    open_tab(page, "Semantic")
+    page.locator("#semantic-live-acc").get_by_text("Live webcam").first.click()
+    start_recording(page, "#semantic-live-cam")
+    page.locator("#semantic-fps").get_by_text("could not be opened").wait_for(timeout=30_000)
+    start_recording(page, "#semantic-live-cam-gradio")
+    page.wait_for_function(
+        "() => /person/.test(document.querySelector('#semantic-fps-gradio')?.innerText || '')", timeout=90_000)
+    assert "640x480" in page.locator("#semantic-fps-gradio").inner_text()
+    page.wait_for_function(
+        "() => { const m = document.querySelector('#semantic-fps-gradio-shown')?.innerText.match(/([0-9.]+) fps shown/);"
+        " return m && parseFloat(m[1]) > 0; }", timeout=60_000)
+    assert page.locator("#semantic-live-gradio img").count() >= 1
+    shoot(page, "semantic_live_fallback")
