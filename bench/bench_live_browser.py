@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -186,6 +187,20 @@ def chromium_wrapper(folder: Path, cpu: str = "1") -> str:
     return str(path)
 
 
+def _browser_pids(marker: str) -> list[int]:
+    """The Chromium started with ``marker`` on its command line, and all its child processes."""
+    import psutil
+
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            if any(marker in part for part in proc.info["cmdline"] or []) and "chromium" in " ".join(
+                    proc.info["cmdline"][:1]):
+                return [proc.pid] + [c.pid for c in proc.children(recursive=True)]
+        except psutil.Error:
+            continue
+    return []
+
+
 def open_view(page, tab: str) -> None:
     from tests.e2e.conftest import open_tab
 
@@ -224,17 +239,41 @@ def start_view(context, url: str, tab: str, transport: str = "ws"):
     return page
 
 
+CPU: dict[str, Callable[[], float]] = {}
+"""name -> CPU seconds used so far by that side (set by run(): "browser", "app")."""
+
+
+def cpu_seconds(pids_of: Callable[[], list[int]]) -> Callable[[], float]:
+    import psutil
+
+    def total() -> float:
+        t = 0.0
+        for pid in pids_of():
+            try:
+                c = psutil.Process(pid).cpu_times()
+                t += c.user + c.system
+            except psutil.Error:
+                pass
+        return t
+    return total
+
+
 def measure(page, seconds: float = SECONDS) -> dict:
-    """Frames shown per second, delays and server ms over ``seconds`` from now."""
+    """Frames shown per second, delays, server ms, and CPU ms per shown frame of the browser and of
+    the app, over ``seconds`` from now. CPU time is steadier than frame rates on a shared machine."""
     start = page.evaluate("() => performance.now()")
+    cpu0 = {k: f() for k, f in CPU.items()}
     page.wait_for_timeout(int(seconds * 1000))
     r = page.evaluate(READ_JS, [start, start + seconds * 1000])
+    cpu = {k: f() - cpu0[k] for k, f in CPU.items()}
     delays = sorted(delays_ms(r["caps"], r["shown"]))
     return {"fps": len(r["shown"]) / seconds, "shown": len(r["shown"]),
             "bad": sum(k is None for _, k in r["shown"]), "caps": len(r["caps"]),
             "delay_ms": statistics.median(delays) if delays else None,
             "delay_p90_ms": delays[int(0.9 * (len(delays) - 1))] if delays else None,
             "server_ms": statistics.median(r["serverMs"]) if r["serverMs"] else None,
+            **{f"{k}_cpu_ms_per_frame": round(1000 * v / max(1, len(r["shown"])), 1) for k, v in cpu.items()},
+            **{f"{k}_cpu_share": round(v / seconds, 2) for k, v in cpu.items()},
             "mutations": r["mutations"]}
 
 
@@ -333,6 +372,8 @@ def run(tabs=tuple(VIEWS), load: bool = True, transports=("ws", "gradio")) -> li
                 args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--use-fake-ui-for-media-stream",
                       "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}",
                       "--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required"])
+            CPU["app"] = cpu_seconds(lambda: [app.proc.pid])
+            CPU["browser"] = cpu_seconds(lambda: _browser_pids(str(video)))
             try:
                 results = run_views(app.url, browser, tabs, transports)
                 loaded = None
@@ -392,6 +433,18 @@ def entries_for(results: dict, loaded: dict | None) -> list[dict]:
             round(ws["server_ms"] / gr_["server_ms"], 2),
             "notes": "the server's own time per frame (the view's status line, median) during the WebSocket run; "
                      "baseline = during the Gradio-stream run"})
+        for side in ("browser", "app"):
+            key = f"{side}_cpu_ms_per_frame"
+            if key in ws:
+                base_cpu = gr_.get(key) if gr_ and "error" not in gr_ else None
+                entries.append({
+                    "name": f"live.{side}_cpu_ms_per_shown_frame.{tab}", "value": ws[key], "unit": "ms",
+                    "baseline": base_cpu, "ratio": round(ws[key] / base_cpu, 2) if base_cpu else None,
+                    "notes": f"CPU time of the {'Chromium processes' if side == 'browser' else 'app process'} per "
+                             f"frame shown, WebSocket run ({100 * ws[f'{side}_cpu_share']:.0f}% of a core); "
+                             f"baseline = Gradio's own stream in this run"
+                             + (f" ({100 * gr_[f'{side}_cpu_share']:.0f}% of a core)" if base_cpu else "")
+                             + "; steadier than frame rates on a shared machine"})
     if loaded is not None:
         base = results.get(("faces", "ws"), {}).get("fps")
         if "error" in loaded:

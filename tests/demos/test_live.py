@@ -1,0 +1,106 @@
+"""The live-webcam WebSocket (demos/live.py) end to end in-process: registration by token, binary JPEG
+frames through a view's callback, newest frame wins, bad frames and unknown tokens answered, no crash."""
+from __future__ import annotations
+
+import json
+import struct
+
+import cv2
+import numpy as np
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from demos import live
+
+
+def _jpeg(rgb: np.ndarray) -> bytes:
+    return live.encode_jpeg(rgb)
+
+
+def _frame_msg(seq: int, rgb: np.ndarray) -> bytes:
+    return struct.pack("<I", seq) + _jpeg(rgb)
+
+
+def _unpack(msg: bytes):
+    seq, n = struct.unpack("<II", msg[:8])
+    return seq, json.loads(msg[8:8 + n]), msg[8 + n:]
+
+
+@pytest.fixture
+def client():
+    calls = []
+
+    def invert(frame, level, state):
+        """A stand-in view: inverts the frame, counts frames in its state, echoes a setting."""
+        state = (state or 0) + 1
+        calls.append(frame.shape)
+        return 255 - frame, f"level {level} · frame {state} · {frame.shape[1]}x{frame.shape[0]}", state
+
+    live._VIEWS["test"] = live.LiveSpec("test", invert, time_limit=60)
+    app = FastAPI()
+    live.install_routes(app)
+    live.install_routes(app)  # idempotent
+    assert sum(getattr(r, "path", None) == live.ROUTE for r in app.router.routes) == 1
+    with TestClient(app) as c:
+        c.calls = calls
+        yield c
+    live._VIEWS.pop("test", None)
+
+
+def test_frames_go_through_the_callback_with_the_registered_settings(client):
+    token = "a" * 32
+    live._register(token, [3])
+    rgb = np.zeros((48, 64, 3), np.uint8)
+    rgb[:, :32] = (200, 30, 30)
+    with client.websocket_connect(f"/cvlab/live/test/{token}") as ws:
+        ws.send_bytes(_frame_msg(7, rgb))
+        seq, meta, jpeg = _unpack(ws.receive_bytes())
+        assert seq == 7 and meta["text"] == "level 3 · frame 1 · 64x48" and meta["ms"] >= 0
+        back = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)[:, :, ::-1]
+        assert back.shape == rgb.shape
+        assert abs(int(back[10, 5, 0]) - 55) < 12 and abs(int(back[10, 50, 0]) - 255) < 12  # inverted, RGB kept
+        live._update(token, [5])  # a control changed in the visitor's session
+        ws.send_bytes(_frame_msg(8, rgb))
+        seq, meta, _ = _unpack(ws.receive_bytes())
+        assert seq == 8 and meta["text"].startswith("level 5 · frame 2")
+        ws.send_bytes(struct.pack("<I", 9) + b"not a jpeg")
+        seq, meta, jpeg = _unpack(ws.receive_bytes())
+        assert seq == 9 and "not a JPEG" in meta["text"] and jpeg == b""
+    assert token not in live._SESSIONS  # forgotten when the socket closes
+
+
+def test_newest_frame_wins_and_the_dropped_ones_are_reported(client):
+    token = "b" * 32
+    live._register(token, [1])
+    rgb = np.full((32, 32, 3), 90, np.uint8)
+    with client.websocket_connect(f"/cvlab/live/test/{token}") as ws:
+        for seq in range(1, 6):
+            ws.send_bytes(_frame_msg(seq, rgb))
+        answered, dropped = [], []
+        while len(answered) + len(dropped) < 5:
+            seq, meta, _ = _unpack(ws.receive_bytes())
+            answered.append(seq)
+            dropped += meta.get("dropped", [])
+        assert sorted(answered + dropped) == [1, 2, 3, 4, 5] and answered[-1] == 5
+        assert answered == sorted(answered)
+
+
+def test_unknown_view_or_token_is_refused(client, monkeypatch):
+    from starlette.websockets import WebSocketDisconnect
+
+    monkeypatch.setattr(live, "REGISTER_WAIT_S", 0.2)
+    with client.websocket_connect(f"/cvlab/live/test/{'c' * 32}") as ws:
+        with pytest.raises(WebSocketDisconnect) as err:
+            ws.receive_bytes()
+        assert err.value.code == 4403
+    with client.websocket_connect(f"/cvlab/live/nope/{'d' * 32}") as ws:
+        with pytest.raises(WebSocketDisconnect) as err:
+            ws.receive_bytes()
+        assert err.value.code == 4404
+
+
+def test_registration_ignores_bad_tokens():
+    live._register(None, [1])
+    live._register("short", [1])
+    assert None not in live._SESSIONS and "short" not in live._SESSIONS
