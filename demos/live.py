@@ -67,6 +67,24 @@ _SESSIONS: dict[str, _Session] = {}
 _LOCK = threading.Lock()
 
 
+_OPEN = [0]
+"""Live sockets open right now (all views, all visitors)."""
+
+YIELD_SHARE = 0.5
+"""While a live view streams, a long batch job (a Gatys run) pauses this share of each step's time."""
+
+
+def make_room(step_seconds: float) -> float:
+    """Called by long batch jobs between their steps: while any live view streams, sleep
+    ``YIELD_SHARE`` x the step's time (at most 1 s), so the live frames, which a visitor watches, get
+    the CPU first. Returns the seconds slept (0 when nobody streams)."""
+    if not _OPEN[0] or step_seconds <= 0:
+        return 0.0
+    pause = min(1.0, YIELD_SHARE * step_seconds)
+    time.sleep(pause)
+    return pause
+
+
 def _register(token: str, values: list) -> None:
     if not isinstance(token, str) or not (16 <= len(token) <= 64):
         return
@@ -163,6 +181,7 @@ async def _socket(websocket: WebSocket, view: str, token: str) -> None:
     task = asyncio.create_task(reader())
     loop = asyncio.get_running_loop()
     state, started = None, time.monotonic()
+    _OPEN[0] += 1
     try:
         while not closed.is_set():
             await ready.wait()
@@ -189,6 +208,7 @@ async def _socket(websocket: WebSocket, view: str, token: str) -> None:
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
+        _OPEN[0] -= 1
         task.cancel()
         with _LOCK:
             _SESSIONS.pop(token, None)

@@ -27,7 +27,7 @@ from demos.common import (
     timings_table,
     user_errors,
 )
-from demos.live import live_view
+from demos.live import live_view, make_room
 
 IDEA = """**Style transfer** repaints a photo in the manner of a painting.
 A convolutional network (VGG19, trained to recognise objects) describes an image at many depths.
@@ -205,8 +205,11 @@ def gatys_run(content, choice, upload, cw, sw, tvw, steps, size, init, keep_colo
                            style_layer_weights=_layer_weights(l1, l2, l3, l4, l5))
     rows: list[dict] = []
     weights = {"content": params.content_weight, "style": params.style_weight, "tv": params.tv_weight}
-    last_plot = 0.0
+    last_plot = step_start = 0.0
     for prog in S.gatys(rgb, style_rgb, params):
+        if step_start:  # live webcam views streaming now get the CPU first (demos/live.py)
+            make_room(time.perf_counter() - step_start)
+        step_start = time.perf_counter()
         for term, w in weights.items():
             rows.append({"step": prog.step, "log10 weighted loss": float(np.log10(w * prog.losses[term] + 1e-12)),
                          "term": term})

@@ -104,3 +104,23 @@ def test_registration_ignores_bad_tokens():
     live._register(None, [1])
     live._register("short", [1])
     assert None not in live._SESSIONS and "short" not in live._SESSIONS
+
+
+def test_batch_jobs_make_room_only_while_someone_streams(monkeypatch):
+    slept = []
+    monkeypatch.setattr(live.time, "sleep", slept.append)
+    monkeypatch.setattr(live, "_OPEN", [0])
+    assert live.make_room(0.8) == 0.0 and slept == []
+    live._OPEN[0] = 2
+    assert live.make_room(0.8) == pytest.approx(0.4) and live.make_room(5.0) == 1.0
+    assert slept == [pytest.approx(0.4), 1.0]
+
+
+def test_a_socket_counts_as_open_while_it_streams(client):
+    token = "e" * 32
+    live._register(token, [1])
+    before = live._OPEN[0]
+    with client.websocket_connect(f"/cvlab/live/test/{token}") as ws:
+        ws.send_bytes(_frame_msg(1, np.zeros((16, 16, 3), np.uint8)))
+        ws.receive_bytes()
+        assert live._OPEN[0] == before + 1
