@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     from demos.live import install_routes
 
-    install_routes(demo.app)  # the live webcam views' WebSocket (demos/live.py)
+    install_routes(demo.app, getattr(demo, "server", None))  # the live webcam views' WebSocket (demos/live.py)
     demo.block_thread()
 
 

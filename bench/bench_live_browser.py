@@ -262,10 +262,11 @@ def measure(page, seconds: float = SECONDS) -> dict:
     """Frames shown per second, delays, server ms, and CPU ms per shown frame of the browser and of
     the app, over ``seconds`` from now. CPU time is steadier than frame rates on a shared machine."""
     start = page.evaluate("() => performance.now()")
-    cpu0 = {k: f() for k, f in CPU.items()}
+    cpu0, wall0 = {k: f() for k, f in CPU.items()}, time.perf_counter()
     page.wait_for_timeout(int(seconds * 1000))
+    cpu, wall = {k: f() - cpu0[k] for k, f in CPU.items()}, time.perf_counter() - wall0
     r = page.evaluate(READ_JS, [start, start + seconds * 1000])
-    cpu = {k: f() - cpu0[k] for k, f in CPU.items()}
+    cpu = {k: v * seconds / wall for k, v in cpu.items()}  # CPU over exactly the counted window
     delays = sorted(delays_ms(r["caps"], r["shown"]))
     return {"fps": len(r["shown"]) / seconds, "shown": len(r["shown"]),
             "bad": sum(k is None for _, k in r["shown"]), "caps": len(r["caps"]),

@@ -2,9 +2,10 @@
 
 Why not Gradio's stream: with ``gr.Image(streaming=True)`` every frame is a base64 JPEG inside a JSON
 POST, goes through the queue, is written to Gradio's file cache as a new file and fetched back by the
-browser with a second HTTP request, and the browser only sends the next frame at its next
-``stream_every`` tick after the previous answer arrived. Measured in Chromium (bench/bench_live_browser.py)
-that showed 11-12 frames a second where the server managed 25-40.
+browser with a second HTTP request; the browser only sends the next frame at its next ``stream_every``
+tick after the previous answer arrived, and an output image still loading is cancelled by the next one
+(in the page about half the frames that arrived were never shown). Measured in Chromium
+(bench/bench_live_browser.py), that showed 11-12 frames a second where the server managed 25-40.
 
 Here one WebSocket per live view carries binary JPEG frames both ways, with two frames in flight (the
 browser captures the next frame while the server works on the current one; the server keeps only the
@@ -14,7 +15,7 @@ what the visitor sees: frames shown per second and the delay from capture to dis
 Settings (the tab's controls, the visitor's face gallery) stay in the visitor's Gradio session: pressing
 Record fires a Gradio event with the view's inputs, which registers them under a random token that only
 this page knows; every later change of those inputs updates the registration; the WebSocket presents the
-token. Each frame then runs the same callback as the Gradio stream: ``fn(frame, *settings, state) ->
+token, and the registration is dropped when the socket closes (nothing is shared between visitors). Each frame then runs the same callback as the Gradio stream: ``fn(frame, *settings, state) ->
 (image, status markdown, state)``.
 
 When the WebSocket cannot be opened (a proxy that blocks WebSockets), the page says so and opens the
@@ -37,6 +38,8 @@ import cv2
 import gradio as gr
 import numpy as np
 from fastapi import WebSocket, WebSocketDisconnect
+
+from demos.common import webcam_stream
 
 log = logging.getLogger("cvlab.live")
 
@@ -218,8 +221,15 @@ async def _socket(websocket: WebSocket, view: str, token: str) -> None:
             pass
 
 
-def install_routes(app) -> None:
-    """Add the live WebSocket route to the app Gradio serves (a FastAPI app). Call once, after launch."""
+def install_routes(app, server=None) -> None:
+    """Add the live WebSocket route to the app Gradio serves (a FastAPI app), after launch.
+
+    ``server``: Gradio's uvicorn server (``demo.server``), whose per-message compression is switched off
+    for the connections opened from now on: the frames are JPEGs already, and deflating them both ways
+    cost CPU in the app and in the browser for nothing."""
+    config = getattr(server, "config", None)
+    if config is not None and hasattr(config, "ws_per_message_deflate"):
+        config.ws_per_message_deflate = False
     if any(getattr(r, "path", None) == ROUTE for r in app.router.routes):
         return
     app.add_api_websocket_route(ROUTE, _socket)
@@ -360,7 +370,8 @@ async function onMessage(ev) {
   inflight = Math.max(0, inflight - 1 - (meta.dropped ? meta.dropped.length : 0));
   (meta.dropped || []).forEach(d => sentAt.delete(d));
   if (meta.text !== undefined) serverText = meta.text;
-  if (buf.byteLength > 8 + n) { gotFrame = true; show(id, new Uint8Array(buf, 8 + n)); } else { sentAt.delete(id); setInfo(false); }
+  if (buf.byteLength > 8 + n) { gotFrame = true; show(id, new Uint8Array(buf, 8 + n)); }
+  else { sentAt.delete(id); setInfo(false); }
   capture();
 }
 function stop() {
@@ -449,7 +460,7 @@ def live_view(name: str, fn: Callable[..., tuple[Any, str, Any]], inputs: list, 
         browser_fps = gr.HTML("", elem_id=f"{info_id}-gradio-shown", js_on_load=FALLBACK_JS.replace(
             "__OUT__", f"{out_id}-gradio"), apply_default_css=True)
         with gr.Row():
-            cam = webcam(f"{cam_id}-gradio", height=height)
+            cam = webcam_stream(f"{cam_id}-gradio", height=height)
             out = gr.Image(label=out_label, format="jpeg", interactive=False, elem_id=f"{out_id}-gradio",
                            height=height)
         text = gr.Markdown(elem_id=f"{info_id}-gradio")
@@ -486,17 +497,13 @@ function hook() {
     last = ev.target.src;
     const now = performance.now();
     shown.push(now); shown = shown.filter(t => now - t < 3000);
-    if (shown.length > 1)
-      line.innerHTML = `<b>${((shown.length - 1) * 1000 / (now - shown[0])).toFixed(1)} fps shown</b> in this browser (Gradio stream)`;
+    if (shown.length > 1) {
+      const fps = (shown.length - 1) * 1000 / (now - shown[0]);
+      line.innerHTML = `<b>${fps.toFixed(1)} fps shown</b> in this browser (Gradio stream)`;
+    }
   }, true);
 }
 hook();
 """
 
-
-def webcam(elem_id: str, **kwargs) -> gr.Image:
-    """The Gradio streaming webcam (the fallback transport); see demos.common.webcam_stream."""
-    from demos.common import webcam_stream
-
-    return webcam_stream(elem_id, **kwargs)
 
