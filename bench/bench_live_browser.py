@@ -227,7 +227,8 @@ def start_view(context, url: str, tab: str, transport: str = "ws"):
     cam, out, text = selectors(tab, transport)
     page = context.new_page()
     page.set_default_timeout(60_000)
-    page.goto(url + ("?live=gradio" if transport == "gradio" else ""))
+    query = os.environ.get("CVLAB_LIVE_QUERY", "")  # e.g. "live_inflight=2" to compare settings
+    page.goto(url + "?" + "&".join(q for q in ("live=gradio" if transport == "gradio" else "", query) if q))
     page.wait_for_selector("button[role=tab]", timeout=60_000)
     open_view(page, tab)
     if transport == "gradio":

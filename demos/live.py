@@ -263,7 +263,16 @@ const info = view.querySelector('.cvlab-live-info');
 const access = view.querySelector('.cvlab-live-access'), record = view.querySelector('.cvlab-live-record');
 const video = cam.querySelector('video');
 if (height) { cam.style.height = height + 'px'; out.style.height = height + 'px'; }
-const MAX_INFLIGHT = 2;
+// Two frames in flight hide the network's round trip; when the server itself is the bottleneck the
+// second frame only waits there, doubling the delay: above 300 ms of delay keep one in flight, below
+// 200 ms two again. ?live_inflight=1|2 fixes it (for measuring).
+const FIXED_INFLIGHT = parseInt(new URLSearchParams(location.search).get('live_inflight')) || 0;
+let maxInflight = FIXED_INFLIGHT || 2;
+function adapt() {
+  if (FIXED_INFLIGHT || delays.length < 8) return;
+  const d = delays.slice(-8).sort((a, b) => a - b)[4];
+  if (d > 300) maxInflight = 1; else if (d < 200) maxInflight = 2;
+}
 let stream = null, ws = null, running = false, seq = 0, inflight = 0, sentAt = new Map(), img = null;
 let fresh = false, frameAt = 0, loopId = 0, urls = [], loading = false, next = null;
 // per-frame stage times (ms, page clock) for the benchmark: window.cvlabLive[name].frames
@@ -303,7 +312,7 @@ function fallback(reason) {
 }
 function capture() {
   if (!running || !ws || ws.readyState !== 1) return;
-  if (!fresh || inflight >= MAX_INFLIGHT || !video.videoWidth) return;   // each camera frame at most once
+  if (!fresh || inflight >= maxInflight || !video.videoWidth) return;   // each camera frame at most once
   fresh = false;
   const w = video.videoWidth, h = video.videoHeight;
   const id = ++seq, t = frameAt;
@@ -350,6 +359,7 @@ function show(id, jpeg) {
       if (t0 !== undefined) delays.push(now - t0);
       if (delays.length > 100) delays.splice(0, 50);
       stage(id, 'shown', now); finish(id);
+      adapt();
     }
     while (urls.length > 1) URL.revokeObjectURL(urls.shift());   // every frame before this one
     loading = false;
