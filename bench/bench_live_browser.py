@@ -117,7 +117,8 @@ PROBE_JS = r"""
     const onFrame = (now, meta) => {
       if (video.videoWidth) {
         const k = decode(video, video.videoWidth, video.videoHeight);
-        if (k !== null && P.caps.length < 20000) P.caps.push([performance.now(), k]);
+        // the frame's own presentation time: the callback itself can run late on a busy page
+        if (k !== null && P.caps.length < 20000) P.caps.push([meta.presentationTime || now, k]);
       }
       video.requestVideoFrameCallback(onFrame);
     };
@@ -293,8 +294,9 @@ def delays_ms(caps: list, shown: list) -> list[float]:
     for t, k in shown:
         if k is None or k >= LOOP:
             continue
-        c = phase + k * step
-        out.append((t - c) % period)
+        d = ((t - (phase + k * step) + 500) % period) - 500   # in [-500, period - 500)
+        if d >= 0:  # a negative delay means the phase estimate was off for that frame: not counted
+            out.append(d)
     return out
 
 
