@@ -1,0 +1,240 @@
+"""NanoDet-m (COCO-80, 416 px) on onnxruntime: boxes, classes and scores for any RGB photo.
+
+``models.load("nanodet-m")`` returns a :class:`NanoDet`; ``detect(rgb)`` returns
+:class:`Detections`: every candidate the decoder produced above ``floor`` (at most
+``max_candidates``, best first), each marked kept or dropped with the reason, so a teaching view
+can show what the score threshold and the class-aware NMS did. ``Detections.final()`` is the
+usual detector output.
+
+Pipeline (the registry entry is :mod:`core.segmentation.catalog.objects`):
+
+1. **preprocess**: stretch the image to 416x416 (PIL bilinear, no letterbox), RGB -> BGR,
+   ``(x - mean) / std`` per channel, NCHW float32.
+2. **model**: three score maps (already sigmoid) ``(1, N, 80)`` and three box maps ``(1, N, 44)``
+   for strides 8 / 16 / 32 (N = 52^2, 26^2, 13^2 cells), matched by shape.
+3. **decode** (GFL): each box row is 4 sides (left, top, right, bottom) x 11 bins; softmax over the
+   bins, distance = expectation * stride, measured from the cell centre
+   ``((k % g + 0.5) * stride, (k // g + 0.5) * stride)``; boxes scaled back to the input size and
+   clipped to it. Every (cell, class) pair with score >= ``floor`` is a candidate (one cell may
+   propose several classes, as NanoDet's own multi-class NMS does).
+4. **select**: candidates below ``score_threshold`` are dropped ("score 0.21 < 0.35"); the rest go
+   through greedy NMS per class, a candidate overlapping a kept one of its class by IoU >
+   ``iou_threshold`` is dropped ("overlaps #3 person 0.81 (IoU 0.64)", #3 = its index here).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core.image import array_to_rgb
+from core.segmentation.blazepose import _iou_one_to_many
+from core.segmentation.labels import COCO80_LABELS
+from core.types import Timings
+
+INPUT_SIZE = 416
+MEAN_BGR = (103.53, 116.28, 123.675)
+STD_BGR = (57.375, 57.12, 58.395)
+STRIDES = (8, 16, 32)
+REG_MAX = 10
+"""GFL box bins per side are 0..REG_MAX (11 bins)."""
+
+_MEAN = np.array(MEAN_BGR, np.float32)
+_INV_STD = (1.0 / np.array(STD_BGR, np.float64)).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Detections:
+    """All candidates the decoder produced above ``floor``, each marked kept or not, best first.
+
+    Attributes:
+        boxes: (N, 4) float32 ``x0, y0, x1, y1`` in input-image pixels (clipped to the image).
+        scores: (N,) float32 in [0, 1], descending.
+        class_ids: (N,) int64, index into ``labels`` (COCO-80 order).
+        kept: (N,) bool, survived the score threshold and the class-aware NMS.
+        reasons: per candidate: ``"kept"``, ``"score 0.21 < 0.35"`` or
+            ``"overlaps #3 person 0.81 (IoU 0.64)"`` (#3 indexes this result).
+        labels: the 80 class names.
+        timings_ms: ``preprocess`` / ``model`` / ``decode`` wall times.
+    """
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    class_ids: np.ndarray
+    kept: np.ndarray
+    reasons: tuple[str, ...]
+    labels: tuple[str, ...] = COCO80_LABELS
+    timings_ms: Timings = field(default_factory=Timings)
+
+    def __post_init__(self) -> None:
+        n = len(self.scores)
+        if self.boxes.shape != (n, 4) or self.class_ids.shape != (n,) or self.kept.shape != (n,) \
+                or len(self.reasons) != n:
+            raise ValueError(f"Detections: inconsistent lengths ({self.boxes.shape}, {n}, "
+                             f"{self.class_ids.shape}, {self.kept.shape}, {len(self.reasons)})")
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Class name of each candidate."""
+        return tuple(self.labels[int(c)] for c in self.class_ids)
+
+    def final(self) -> "Detections":
+        """Only the kept candidates, sorted by score (best first)."""
+        idx = np.flatnonzero(self.kept)
+        idx = idx[np.argsort(-self.scores[idx], kind="stable")]
+        return Detections(self.boxes[idx], self.scores[idx], self.class_ids[idx], self.kept[idx],
+                          tuple(self.reasons[i] for i in idx), self.labels, self.timings_ms)
+
+    @classmethod
+    def empty(cls, timings: Timings | None = None) -> "Detections":
+        return cls(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros(0, np.int64),
+                   np.zeros(0, bool), (), COCO80_LABELS, timings if timings is not None else Timings())
+
+
+def default_num_threads() -> int:
+    """onnxruntime intra-op threads: ``CVLAB_NANODET_THREADS``, else 0 (= one per core)."""
+    env = os.environ.get("CVLAB_NANODET_THREADS")
+    return max(0, int(env)) if env else 0
+
+
+def onnx_session(path: Path | str, num_threads: int | None = None):
+    """A CPU onnxruntime session in the style of :func:`core.style.fast._onnx_session` (quiet,
+    all graph optimisations) with ``num_threads`` intra-op threads (0 = onnxruntime's default)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.intra_op_num_threads = default_num_threads() if num_threads is None else int(num_threads)
+    opts.inter_op_num_threads = 1
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
+def preprocess(rgb: np.ndarray) -> np.ndarray:
+    """RGB uint8 (H, W, 3) -> (1, 3, 416, 416) float32 BGR, normalised as NanoDet was trained."""
+    from PIL import Image
+
+    small = np.asarray(Image.fromarray(rgb).resize((INPUT_SIZE, INPUT_SIZE), Image.BILINEAR))
+    x = (small[:, :, ::-1].astype(np.float32) - _MEAN) * _INV_STD
+    return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
+
+
+def cell_centres(stride: int, size: int = INPUT_SIZE) -> np.ndarray:
+    """(g*g, 2) float32 centres ``((k % g + 0.5) * stride, (k // g + 0.5) * stride)``, g = size // stride."""
+    g = size // stride
+    k = np.arange(g * g)
+    return np.stack([(k % g + 0.5) * stride, (k // g + 0.5) * stride], axis=1).astype(np.float32)
+
+
+def gfl_distances(box_logits: np.ndarray, stride: int) -> np.ndarray:
+    """(N, 4 * (REG_MAX + 1)) logits -> (N, 4) distances left, top, right, bottom in pixels."""
+    z = box_logits.reshape(-1, 4, REG_MAX + 1).astype(np.float32)
+    z = np.exp(z - z.max(axis=-1, keepdims=True))
+    z /= z.sum(axis=-1, keepdims=True)
+    return (z @ np.arange(REG_MAX + 1, dtype=np.float32)) * stride
+
+
+class NanoDet:
+    """The built ``nanodet-m`` model (one onnxruntime session; ``detect`` is thread-safe)."""
+
+    def __init__(self, path: Path | str, num_threads: int | None = None) -> None:
+        self.path = Path(path)
+        self.session = onnx_session(path, num_threads)
+        self.input_name = self.session.get_inputs()[0].name
+        self._centres = {s: cell_centres(s) for s in STRIDES}
+        n_cells = {(INPUT_SIZE // s) ** 2: s for s in STRIDES}
+        self._score_out: dict[int, int] = {}
+        self._box_out: dict[int, int] = {}
+        for i, out in enumerate(self.session.get_outputs()):
+            n, c = int(out.shape[1]), int(out.shape[2])
+            stride = n_cells.get(n)
+            if stride is None or c not in (len(COCO80_LABELS), 4 * (REG_MAX + 1)):
+                raise ValueError(f"{self.path.name}: unexpected output {out.name} of shape {out.shape}")
+            (self._score_out if c == len(COCO80_LABELS) else self._box_out)[stride] = i
+        if set(self._score_out) != set(STRIDES) or set(self._box_out) != set(STRIDES):
+            raise ValueError(f"{self.path.name}: expected a score and a box output per stride {STRIDES}")
+
+    def __repr__(self) -> str:
+        return f"NanoDet({self.path.name})"
+
+    def raw(self, x: np.ndarray) -> list[np.ndarray]:
+        """Run the network on a preprocessed (1, 3, 416, 416) batch; the six outputs in file order."""
+        return self.session.run(None, {self.input_name: x})
+
+    def detect(self, rgb: np.ndarray, score_threshold: float = 0.35, iou_threshold: float = 0.5,
+               floor: float = 0.1, max_candidates: int = 100) -> Detections:
+        """Detect COCO-80 objects in an RGB uint8 (H, W, 3) image of any size (see the module
+        docstring). Other image arrays (grey, RGBA, float) are converted; a wrong shape raises
+        :class:`core.image.ImageError` with one sentence."""
+        timings = Timings()
+        with timings.stage("preprocess"):
+            if not (isinstance(rgb, np.ndarray) and rgb.dtype == np.uint8 and rgb.ndim == 3
+                    and rgb.shape[2] == 3):
+                rgb = array_to_rgb(rgb)
+            h, w = rgb.shape[:2]
+            if h < 1 or w < 1:
+                raise ValueError("The image is empty (0 pixels).")
+            x = preprocess(rgb)
+        with timings.stage("model"):
+            outs = self.raw(x)
+        with timings.stage("decode"):
+            floor = min(float(floor), float(score_threshold))
+            boxes, scores, classes = [], [], []
+            for stride in STRIDES:
+                sc = outs[self._score_out[stride]][0]
+                cells, cls = np.nonzero(sc >= floor)
+                if cells.size == 0:
+                    continue
+                dist = gfl_distances(outs[self._box_out[stride]][0][np.unique(cells)], stride)
+                row = np.searchsorted(np.unique(cells), cells)
+                ctr = self._centres[stride][cells]
+                d = dist[row]
+                boxes.append(np.concatenate([ctr - d[:, :2], ctr + d[:, 2:]], axis=1))
+                scores.append(sc[cells, cls])
+                classes.append(cls)
+            if not scores:
+                return Detections.empty(timings)
+            boxes_a = np.concatenate(boxes).astype(np.float32)
+            scores_a = np.concatenate(scores).astype(np.float32)
+            classes_a = np.concatenate(classes).astype(np.int64)
+            order = np.argsort(-scores_a, kind="stable")[: max(0, int(max_candidates))]
+            boxes_a, scores_a, classes_a = boxes_a[order], scores_a[order], classes_a[order]
+            boxes_a *= np.array([w, h, w, h], np.float32) / INPUT_SIZE
+            boxes_a[:, [0, 2]] = boxes_a[:, [0, 2]].clip(0, w)
+            boxes_a[:, [1, 3]] = boxes_a[:, [1, 3]].clip(0, h)
+            kept, reasons = select(boxes_a, scores_a, classes_a, score_threshold, iou_threshold)
+        return Detections(boxes_a, scores_a, classes_a, kept, reasons, COCO80_LABELS, timings)
+
+
+def select(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, score_threshold: float,
+           iou_threshold: float, labels: tuple[str, ...] = COCO80_LABELS) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Score threshold, then greedy NMS per class, on candidates sorted by descending score.
+
+    Returns ``kept`` (N,) bool and one reason per candidate (see :class:`Detections`); a dropped
+    overlap names the kept candidate of the same class it overlaps most."""
+    n = len(scores)
+    kept = np.zeros(n, bool)
+    reasons: list[str] = []
+    kept_by_class: dict[int, list[int]] = {}
+    for i in range(n):
+        if scores[i] < score_threshold:
+            reasons.append(f"score {scores[i]:.2f} < {score_threshold:.2f}")
+            continue
+        c = int(class_ids[i])
+        same = kept_by_class.setdefault(c, [])
+        if same:
+            ious = _iou_one_to_many(boxes[i], boxes[same])
+            j = int(np.argmax(ious))
+            if ious[j] > iou_threshold:
+                k = same[j]
+                reasons.append(f"overlaps #{k} {labels[c]} {scores[k]:.2f} (IoU {ious[j]:.2f})")
+                continue
+        same.append(i)
+        kept[i] = True
+        reasons.append("kept")
+    return kept, tuple(reasons)
