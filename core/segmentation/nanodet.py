@@ -97,9 +97,14 @@ class Detections:
 
 
 def default_num_threads() -> int:
-    """onnxruntime intra-op threads: ``CVLAB_NANODET_THREADS``, else 0 (= one per core)."""
+    """onnxruntime intra-op threads: ``CVLAB_NANODET_THREADS``, else half the cores (1 to 4), the
+    policy of the bundled LiteRT models (:func:`core.segmentation.blazepose.default_num_threads`):
+    the app serves several visitors at once, and on the busy 2-core machine 1 thread was faster
+    than 2 (``bench/bench_nanodet.py``)."""
     env = os.environ.get("CVLAB_NANODET_THREADS")
-    return max(0, int(env)) if env else 0
+    if env:
+        return max(0, int(env))
+    return max(1, min(4, (os.cpu_count() or 2) // 2))
 
 
 def onnx_session(path: Path | str, num_threads: int | None = None):
