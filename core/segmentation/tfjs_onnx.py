@@ -24,15 +24,18 @@ ONNX-to-TF export leaves around each convolution), so the model runs as plain NC
 ``SparseToDense`` / ``AddV2`` / ``Cast`` on int64 shape vectors) are evaluated with numpy at
 conversion time and become initialisers.
 
-**Supported TF ops** (see ``_Converter._OPS``): Placeholder, Const, Identity, Conv2D,
-DepthwiseConv2dNative, _FusedConv2D and FusedDepthwiseConv2dNative (fused BiasAdd, Relu, Relu6,
-LeakyRelu, Elu, Sigmoid, Tanh, and a fused BatchNorm-less ``Add``), BiasAdd, Add, AddV2, Sub, Mul,
-RealDiv, Maximum, Minimum, Relu, Relu6, LeakyRelu, Elu, Sigmoid, Tanh, Exp, Softmax, ConcatV2 /
-Concat, Reshape, Squeeze, ExpandDims, Transpose, Pad, PadV2, MirrorPad, Split, SplitV,
-ResizeBilinear, ResizeNearestNeighbor, MaxPool, AvgPool, Cast; folded only (all-constant inputs):
-SparseToDense, Pack, Shape-free arithmetic. Anything else raises :class:`UnsupportedOp` naming the
-op and node. Shapes must be static (the input's ``Placeholder`` shape, with ``-1`` batch taken
-as 1), which holds for TF.js detection models with a fixed input size.
+**Supported TF ops** (see ``_Converter._OPS``): Placeholder, Const, Identity, Conv2D (grouped
+too), DepthwiseConv2dNative, _FusedConv2D / FusedDepthwiseConv2dNative (``fused_ops`` = an optional
+BiasAdd, then activations among Relu, Relu6, LeakyRelu, Elu, Sigmoid, Tanh), BiasAdd, Add, AddV2,
+Sub, Mul, RealDiv, Maximum, Minimum, Relu, Relu6, LeakyRelu, Elu, Sigmoid, Tanh, Exp, Softmax (last
+axis), ConcatV2 / Concat, Reshape, Squeeze, ExpandDims, Transpose, Pad, PadV2, MirrorPad (REFLECT),
+Split, SplitV, ResizeBilinear, ResizeNearestNeighbor (align_corners / half_pixel_centers), MaxPool,
+AvgPool (VALID / SAME / EXPLICIT padding), Cast to float. Folded only (all inputs constant):
+SparseToDense, Pack and the arithmetic, Cast, Reshape, Transpose, ConcatV2 above. NanoDet-m's graph
+uses Conv2D, Add/AddV2, LeakyRelu, Pad/PadV2, MaxPool, ConcatV2, Transpose, ResizeBilinear, SplitV,
+Sigmoid, Reshape, Identity and SparseToDense. Anything else (or a fused residual Add, FusedBatchNorm,
+dynamic shapes) raises :class:`UnsupportedOp` naming the op and node. Shapes must be static (the
+``Placeholder`` shape, a ``-1`` batch taken as 1), as in TF.js models with a fixed input size.
 
 Output: an ONNX ``ModelProto`` at opset 13, float32 throughout, inputs named as the TF
 placeholders and outputs named as the signature's outputs (without ``:0``)."""
@@ -47,6 +50,8 @@ from typing import Any, Callable
 import numpy as np
 
 OPSET = 13
+CONVERTER_VERSION = "1"
+"""Written into the ONNX file as ``producer_version`` (bump when the output of a conversion changes)."""
 
 _TF_DTYPES = {
     "DT_FLOAT": np.float32,
@@ -294,7 +299,7 @@ class _Converter:
         dims = [int(d.get("size", -1)) for d in _attr(node, "shape", {}).get("shape", {}).get("dim", [])]
         dims = [1 if v < 0 else v for v in dims]
         dt = _TF_DTYPES[_attr(node, "dtype", "DT_FLOAT")]
-        from onnx import helper, mapping  # noqa: F401
+        from onnx import helper
 
         elem = helper.np_dtype_to_tensor_dtype(np.dtype(np.float32 if dt == np.float16 else dt))
         self.inputs.append(helper.make_tensor_value_info(node["name"], elem, dims))
@@ -699,7 +704,7 @@ class _Converter:
         inits = [numpy_helper.from_array(a, k) for k, a in self.inits.items() if k in used]
         graph = helper.make_graph(nodes, "tfjs", self.inputs, outputs, inits)
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                                  producer_name="cvlab.tfjs_onnx")
+                                  producer_name="cvlab.tfjs_onnx", producer_version=CONVERTER_VERSION)
         model.ir_version = 8
         return model
 
