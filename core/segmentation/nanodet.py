@@ -16,10 +16,12 @@ Pipeline (the registry entry is :mod:`core.segmentation.catalog.objects`):
    bins, distance = expectation * stride, measured from the cell centre
    ``((k % g + 0.5) * stride, (k // g + 0.5) * stride)``; boxes scaled back to the input size and
    clipped to it. Every (cell, class) pair with score >= ``floor`` is a candidate (one cell may
-   propose several classes, as NanoDet's own multi-class NMS does).
+   propose several classes, as NanoDet's own multi-class NMS does); the best ``NMS_PRE`` go on.
 4. **select**: candidates below ``score_threshold`` are dropped ("score 0.21 < 0.35"); the rest go
    through greedy NMS per class, a candidate overlapping a kept one of its class by IoU >
    ``iou_threshold`` is dropped ("overlaps #3 person 0.81 (IoU 0.64)", #3 = its index here).
+   The result holds at most ``max_candidates``: all kept ones, then the best dropped ones, so
+   ``final()`` does not depend on ``max_candidates`` unless more than that many are kept.
 """
 from __future__ import annotations
 
@@ -40,6 +42,8 @@ STD_BGR = (57.375, 57.12, 58.395)
 STRIDES = (8, 16, 32)
 REG_MAX = 10
 """GFL box bins per side are 0..REG_MAX (11 bins)."""
+NMS_PRE = 1000
+"""At most this many candidates (best first) enter the NMS, as in NanoDet's own post-processing."""
 
 _MEAN = np.array(MEAN_BGR, np.float32)
 _INV_STD = (1.0 / np.array(STD_BGR, np.float64)).astype(np.float32)
@@ -195,10 +199,9 @@ class NanoDet:
                 cells, cls = np.nonzero(sc >= floor)
                 if cells.size == 0:
                     continue
-                dist = gfl_distances(outs[self._box_out[stride]][0][np.unique(cells)], stride)
-                row = np.searchsorted(np.unique(cells), cells)
+                uniq, row = np.unique(cells, return_inverse=True)  # decode each cell's box once
+                d = gfl_distances(outs[self._box_out[stride]][0][uniq], stride)[row]
                 ctr = self._centres[stride][cells]
-                d = dist[row]
                 boxes.append(np.concatenate([ctr - d[:, :2], ctr + d[:, 2:]], axis=1))
                 scores.append(sc[cells, cls])
                 classes.append(cls)
@@ -207,39 +210,51 @@ class NanoDet:
             boxes_a = np.concatenate(boxes).astype(np.float32)
             scores_a = np.concatenate(scores).astype(np.float32)
             classes_a = np.concatenate(classes).astype(np.int64)
-            order = np.argsort(-scores_a, kind="stable")[: max(0, int(max_candidates))]
+            order = np.argsort(-scores_a, kind="stable")[:NMS_PRE]
             boxes_a, scores_a, classes_a = boxes_a[order], scores_a[order], classes_a[order]
             boxes_a *= np.array([w, h, w, h], np.float32) / INPUT_SIZE
             boxes_a[:, [0, 2]] = boxes_a[:, [0, 2]].clip(0, w)
             boxes_a[:, [1, 3]] = boxes_a[:, [1, 3]].clip(0, h)
-            kept, reasons = select(boxes_a, scores_a, classes_a, score_threshold, iou_threshold)
-        return Detections(boxes_a, scores_a, classes_a, kept, reasons, COCO80_LABELS, timings)
+            kept, by, ious = select(boxes_a, scores_a, classes_a, score_threshold, iou_threshold)
+            # report at most max_candidates: every kept one first, then the best dropped ones
+            limit = max(0, int(max_candidates))
+            keep_idx = np.flatnonzero(kept)[:limit]
+            drop_idx = np.flatnonzero(~kept)[: limit - len(keep_idx)]
+            idx = np.sort(np.concatenate([keep_idx, drop_idx]))
+            new_index = {int(old): i for i, old in enumerate(idx)}
+            reasons = []
+            for i in idx:
+                if kept[i]:
+                    reasons.append("kept")
+                elif by[i] < 0:
+                    reasons.append(f"score {scores_a[i]:.2f} < {score_threshold:.2f}")
+                else:
+                    k = int(by[i])
+                    reasons.append(f"overlaps #{new_index[k]} {COCO80_LABELS[classes_a[k]]} "
+                                   f"{scores_a[k]:.2f} (IoU {ious[i]:.2f})")
+        return Detections(boxes_a[idx], scores_a[idx], classes_a[idx], kept[idx], tuple(reasons),
+                          COCO80_LABELS, timings)
 
 
 def select(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, score_threshold: float,
-           iou_threshold: float, labels: tuple[str, ...] = COCO80_LABELS) -> tuple[np.ndarray, tuple[str, ...]]:
+           iou_threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Score threshold, then greedy NMS per class, on candidates sorted by descending score.
 
-    Returns ``kept`` (N,) bool and one reason per candidate (see :class:`Detections`); a dropped
-    overlap names the kept candidate of the same class it overlaps most."""
+    Returns ``kept`` (N,) bool; ``by`` (N,) int64: for a candidate dropped by NMS the index of the
+    kept candidate of its class that it overlaps most, else -1; ``iou`` (N,) float32: that IoU."""
     n = len(scores)
     kept = np.zeros(n, bool)
-    reasons: list[str] = []
+    by = np.full(n, -1, np.int64)
+    iou = np.zeros(n, np.float32)
     kept_by_class: dict[int, list[int]] = {}
-    for i in range(n):
-        if scores[i] < score_threshold:
-            reasons.append(f"score {scores[i]:.2f} < {score_threshold:.2f}")
-            continue
-        c = int(class_ids[i])
-        same = kept_by_class.setdefault(c, [])
+    for i in np.flatnonzero(scores >= score_threshold):
+        same = kept_by_class.setdefault(int(class_ids[i]), [])
         if same:
             ious = _iou_one_to_many(boxes[i], boxes[same])
             j = int(np.argmax(ious))
             if ious[j] > iou_threshold:
-                k = same[j]
-                reasons.append(f"overlaps #{k} {labels[c]} {scores[k]:.2f} (IoU {ious[j]:.2f})")
+                by[i], iou[i] = same[j], ious[j]
                 continue
-        same.append(i)
+        same.append(int(i))
         kept[i] = True
-        reasons.append("kept")
-    return kept, tuple(reasons)
+    return kept, by, iou

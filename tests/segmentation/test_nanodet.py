@@ -146,6 +146,24 @@ def test_thresholds_change_what_is_kept(detector):
     assert loose.kept.sum() > detector.detect(rgb).kept.sum()
 
 
+def test_crowd_keeps_every_object_whatever_max_candidates(detector):
+    """Nine astronauts in a 3x3 grid: more than 100 candidates pass the threshold, yet all nine
+    people are kept, and capping the reported candidates does not change what is kept."""
+    a = load_image(PHOTOS / "astronaut.png")
+    grid = np.concatenate([np.concatenate([a] * 3, axis=1)] * 3, axis=0)
+    det = detector.detect(grid)
+    assert len(det) == 100 and (det.scores >= 0.35).sum() == 100  # the cap is full of real ones
+    people = det.final().boxes[np.array(det.final().names) == "person"]
+    assert len(people) == 9
+    cells = {(int((x0 + x1) / 2 // 512), int((y0 + y1) / 2 // 512)) for x0, y0, x1, y1 in people}
+    assert len(cells) == 9  # one person per tile
+    every = detector.detect(grid, max_candidates=2000)
+    np.testing.assert_array_equal(every.final().boxes, det.final().boxes)
+    two = detector.detect(load_image(PHOTOS / "two_people.jpg"), max_candidates=3)
+    assert len(two) == 3 and two.kept.sum() == 2 and two.reasons.count("kept") == 2
+    assert np.all(np.diff(two.scores) <= 0)
+
+
 def test_any_size_and_bad_input(detector):
     grey = load_image(PHOTOS / "astronaut.png").mean(axis=2).astype(np.uint8)  # (H, W)
     det = detector.detect(grey)
