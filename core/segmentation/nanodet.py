@@ -1,4 +1,5 @@
-"""NanoDet-m (COCO-80, 416 px) on onnxruntime: boxes, classes and scores for any RGB photo.
+"""NanoDet (COCO-80, 416 px; registry key ``nanodet-m``, the weights are NanoDet-g: see
+:mod:`core.segmentation.catalog.objects`) on onnxruntime: boxes, classes and scores for any RGB photo.
 
 ``models.load("nanodet-m")`` returns a :class:`NanoDet`; ``detect(rgb)`` returns
 :class:`Detections`: every candidate the decoder produced above ``floor`` (at most

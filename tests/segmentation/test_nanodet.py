@@ -206,6 +206,11 @@ def test_onnx_graph_is_plain_nchw(detector):
     ops = [n.op_type for n in graph.node]
     assert ops.count("Transpose") == 6 and ops.count("Conv") == 34
     assert [tuple(d.dim_value for d in i.type.tensor_type.shape.dim) for i in graph.input] == [(1, 3, 416, 416)]
+    # the architecture is NanoDet-g's (see catalog/objects.py): no depthwise / grouped convolution,
+    # 3.79 M float parameters (NanoDet-m would be 0.95 M with depthwise convolutions)
+    assert not any(a.name == "group" for n in graph.node if n.op_type == "Conv" for a in n.attribute)
+    n_params = sum(int(np.prod(t.dims)) for t in graph.initializer if t.data_type == 1)
+    assert 3.75e6 < n_params < 3.82e6, n_params
 
 
 # ----------------------------------------------------------------------------- registry
