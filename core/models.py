@@ -40,7 +40,7 @@ CATALOG_MODULES = (
     "core.segmentation.catalog.people",        # bundled MediaPipe person models (semantic, instance)
     "core.segmentation.catalog.semantic",  # downloadable torchvision / smp-hub semantic models
     "core.segmentation.catalog.instance",  # downloadable torchvision Mask / Keypoint R-CNN
-    "core.segmentation.catalog.objects",   # NanoDet-m COCO-80 detector, made by our setup from npm
+    "core.segmentation.catalog.objects",   # nanodet-m: COCO-80 detector, made by our setup from npm
     "core.faces.catalog",
     "core.style.catalog",
 )
