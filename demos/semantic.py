@@ -63,8 +63,10 @@ def _summary(seg: Segmentation) -> str:
     if "people" in seg.extras:
         n = seg.extras["people"]
         text += f" · {n} person detection(s)"
-        if n == 0:
+        if n == 0 and "note" not in seg.extras:
             text += " · no person found: this model only knows people"
+    if "note" in seg.extras:
+        text += " · " + seg.extras["note"]
     return text
 
 

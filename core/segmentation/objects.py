@@ -51,6 +51,9 @@ SAME_OBJECT_IOU = 0.9
 ANIMALS = frozenset({"bird", "cat", "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe",
                      "teddy bear"})
 MASK_THRESHOLD = 0.5
+SCORE_FLOOR = 0.3
+"""Neither detector keeps candidates below this (as blazepose-multi): below it they are clutter,
+and each would cost a landmark run or a GrabCut."""
 COCO91_ID = {name: COCO91_LABELS.index(name) for name in COCO80_LABELS}
 """COCO-80 name -> torchvision's COCO id (index into ``COCO91_LABELS``; person = 1)."""
 
@@ -111,13 +114,15 @@ def segment(rgb: np.ndarray, net: ObjectsPipeline, min_score: float, timings: Ti
             tracker=None, iou_threshold: float = 0.5) -> Segmentation:
     """Run both stages on an RGB uint8 (H, W, 3) image (see the module docstring).
 
-    ``min_score``: NanoDet's score threshold and the BlazePose detector's minimum score.
+    ``min_score``: NanoDet's score threshold and the BlazePose detector's minimum score (at least
+    :data:`SCORE_FLOOR`).
     ``with_masks``: False skips the object masks (GrabCut) and the person masks (live video).
     ``tracker``: an :class:`core.segmentation.instance.IouTracker`; the detectors then run every
     ``tracker.redetect_every`` frames, people are followed by the landmark model in between and
     other objects keep their last boxes (live video: boxes only for them, no GrabCut).
     """
     h, w = rgb.shape[:2]
+    min_score = max(float(min_score), SCORE_FLOOR)
     object_masks = with_masks and tracker is None  # GrabCut is too slow for live video: boxes there
     run_detectors = True
     tracked = None

