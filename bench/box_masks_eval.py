@@ -40,7 +40,6 @@ def methods():
         "GrabCut, 64 px crop, 3 it (chosen)": lambda rgb, box: box_mask(rgb, box).mask,
         "GrabCut, 96 px crop, 3 it": lambda rgb, box: box_mask(rgb, box, side=96).mask,
         "GrabCut, 128 px crop, 5 it": lambda rgb, box: box_mask(rgb, box, side=128, iterations=5).mask,
-        "GrabCut, full resolution, 5 it": lambda rgb, box: box_mask(rgb, box, side=10_000, iterations=5).mask,
     }
 
 

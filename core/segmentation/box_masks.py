@@ -7,19 +7,28 @@ It works on a downscaled crop around the box (the box plus a 10% margin, longest
 a degenerate answer (less than :data:`MIN_FILL` or more than :data:`MAX_FILL` of the box), the
 ellipse inscribed in the box is used instead and the result says so.
 
-Chosen by measurement (``bench/box_masks_eval.py``; IoU of each method's mask against the
-BlazePose landmark model's person mask on the same person box; ms per box on the shared 2-core
-machine, noisy):
+Chosen by measurement (``bench/box_masks_eval.py``): every NanoDet person box that the BlazePose
+landmark model confirms gives a reference mask (the landmark model's); each method gets only the
+box. IoU with the reference, median ms per box on the shared 2-core machine (busy: load 6-12, so
+times are rough). Tuning = assets/photos + assets/faces (portraits that fill the frame: little
+background outside the box); evaluation = assets/eval (street, beach, pedestrian camera):
 
-============================================  ================  =================  ==========
-method                                        tuning set        evaluation set     ms / box
-============================================  ================  =================  ==========
-whole box                                     see the script's output in the docstring below
-============================================  ================  =================  ==========
+====================================  ==================  ==================  ==========
+method                                tuning: mean (min)  eval: mean (min)    ms / box
+====================================  ==================  ==================  ==========
+whole box                             0.53 (0.30)         0.45 (0.28)         0
+ellipse inscribed in the box          0.59 (0.38)         0.51 (0.35)         0
+GrabCut, 64 px crop, 3 it (chosen)    0.59 (0.14)         0.73 (0.35)         12-25
+GrabCut, 96 px crop, 3 it             0.58 (0.15)         0.78 (0.35)         24-79
+GrabCut, 128 px crop, 5 it            0.66 (0.32)         0.78 (0.35)         36-185
+GrabCut, full resolution, 5 it        0.65 (0.52)*        -                   about 2000
+====================================  ==================  ==================  ==========
 
-The numbers are filled in from the script's last run in :data:`MEASURED`. Person boxes are the
-hardest case for a box prompt (a person fills only about half of the box, and limbs share colours
-with the background); compact objects (a cup, a bus, a ball) fill their boxes better.
+(* an earlier run on the tuning set with mask-derived boxes.) 10 tuning and 11 evaluation boxes:
+small samples. The 64 px crop is the best trade for a photo with several objects (the 96 px crop
+is a little better on the evaluation photos at twice the time). Person boxes are a hard case for
+a box prompt (a person fills about half of the box, limbs share colours with the background);
+objects offline have no reference masks, so their quality is not measured.
 """
 from __future__ import annotations
 
@@ -30,14 +39,12 @@ import numpy as np
 
 WORK_SIDE = 64
 """GrabCut runs on a crop whose longest side is this many pixels (17 ms a box; 96 px: 43 ms, 128
-px: 88 ms, full resolution: about 2 s, and no better: see MEASURED)."""
+px: 88 ms, full resolution: about 2 s, and no better: see the module docstring)."""
 ITERATIONS = 3
 MARGIN = 0.1
 """Share of the box's size added around it so that GrabCut sees some background."""
 MIN_FILL, MAX_FILL = 0.08, 0.97
 
-MEASURED: dict = {}
-"""Filled by hand from ``bench/box_masks_eval.py`` (see the module docstring)."""
 
 
 @dataclass(frozen=True)
