@@ -32,7 +32,10 @@ thousand boxes; the best are classified, and for each kept box a 28x28 mask (and
 one 56x56 heatmap per joint) is predicted, then pasted into the box at full resolution. For the bundled
 BlazePose pipeline: a detector finds each person's head and two alignment points (hips and a point
 above the head) that fix the body's centre, size and rotation; the image is cut into one upright crop
-per person, and the landmark network sees only that crop."""
+per person, and the landmark network sees only that crop. For `objects-offline`: stage 1 shows every
+candidate box of both detectors, stage 2 each box's crop and the mask (and skeleton) that came back;
+the table below says for every candidate that is not in the result what dropped it: the score
+threshold, an overlap (NMS, or the same box under another class), a duplicate person, or the pose check."""
 
 RUN_MIN_SCORE = 0.3
 """The models keep instances scoring at least this; the score slider filters the cached result."""
@@ -165,7 +168,7 @@ def build_instance_tab() -> None:
                                  label="Mask / Keypoint R-CNN input: shorter side in pixels",
                                  info="a CPU needs several seconds per photo at 800")
             run = gr.Button("Find instances", variant="primary", elem_id="instance-run")
-            score = gr.Slider(RUN_MIN_SCORE, 0.95, value=0.5, step=0.05, label="Score threshold",
+            score = gr.Slider(RUN_MIN_SCORE, 0.95, value=0.35, step=0.05, label="Score threshold",
                               info=f"instances scoring below {RUN_MIN_SCORE} are never kept")
             kp_threshold = gr.Slider(0.05, 0.95, value=0.5, step=0.05, label="Keypoint visibility threshold")
             opacity = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Mask opacity")

@@ -286,6 +286,13 @@ def _blazepose_instances(rgb, net, name, min_score, timings, *, keypoint_format,
                 "tiles": bp.tile_origins(h, w) if tiles is None else
                 (bp.tile_origins(h, w, 1.0) if tiles else []),
             }
+            extras["candidates"] = [
+                {"#": f"B{k}", "detector": "BlazePose", "class": "person", "score": round(float(dets.scores[k]), 3),
+                 "box": "[" + ", ".join(f"{v:.0f}" for v in dets.boxes[k]) + "]",
+                 "result": "kept" if _kept_detection(found, dets.boxes[k]) >= 0 else
+                 ("stage 2: no new person in its crop (pose flag < 0.5, or the same body as a kept person)"),
+                 "instance": _kept_detection(found, dets.boxes[k])}
+                for k in range(len(dets))]
             extras["crops"] = (np.stack([p.crop for p in found]) if n
                                else np.zeros((0, bp.LANDMARK_SIZE, bp.LANDMARK_SIZE, 3), np.uint8))
             extras["crop_keypoints"] = [_to_crop(p.keypoints, p.roi) for p in found]
@@ -294,6 +301,14 @@ def _blazepose_instances(rgb, net, name, min_score, timings, *, keypoint_format,
         scores=np.array([p.score for p in found], np.float32), boxes=boxes, keypoints=kps,
         keypoint_names=names, skeleton=skeleton, extras=extras,
     )
+
+
+def _kept_detection(found, box) -> int:
+    """Index of the person that detector box ``box`` became, or -1 (dropped in stage 2)."""
+    for i, p in enumerate(found):
+        if np.allclose(p.detector_box, box):
+            return i
+    return -1
 
 
 def _to_crop(keypoints: np.ndarray, roi) -> np.ndarray:
@@ -409,9 +424,10 @@ def _inside_blazepose(rgb, seg, max_items) -> list[tuple[np.ndarray, str]]:
         for (x0, y0, side) in det.get("tiles", []):
             cv2.rectangle(img, (x0, y0), (x0 + side - 1, y0 + side - 1), (200, 200, 200), 1)
         colors = [(255, 80, 80), (80, 200, 255), (255, 220, 0), (190, 120, 255)]
+        dropped = {int(r["#"][1:]) for r in seg.extras.get("candidates", []) if not r["result"].startswith("kept")}
         for k in range(len(det["scores"])):
             box = det["boxes"][k].astype(int)
-            col = (255, 160, 0) if det["from_tile"][k] else (0, 255, 120)
+            col = (255, 40, 40) if k in dropped else (255, 160, 0) if det["from_tile"][k] else (0, 255, 120)
             cv2.rectangle(img, tuple(box[:2]), tuple(box[2:]), col, lw)
             pts = det["alignment"][k]
             cv2.line(img, tuple(pts[0].astype(int)), tuple(pts[1].astype(int)), (255, 255, 255), lw)
@@ -424,7 +440,8 @@ def _inside_blazepose(rgb, seg, max_items) -> list[tuple[np.ndarray, str]]:
 
             corners = Roi(*roi).corners().astype(np.int32)
             cv2.polylines(img, [corners], True, (255, 255, 255), max(1, lw // 2), cv2.LINE_AA)
-        panels.append((img, "1. Detector: head boxes (green; orange = found in a zoomed tile) with scores, "
+        panels.append((img, "1. Detector: head boxes (green; orange = found in a zoomed tile; red = dropped in "
+                            "stage 2, the table says why) with scores, "
                             "and alignment points: red = hip centre, blue = body scale point, yellow = "
                             "shoulders, purple = upper body. The white square is each person's crop."))
     crops = seg.extras.get("crops")

@@ -29,6 +29,7 @@ check), for the Inside view.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -160,8 +161,9 @@ def segment(rgb: np.ndarray, net: ObjectsPipeline, min_score: float, timings: Ti
         kept_objects: list[int] = []  # NanoDet indices kept as non-person objects
         nd_cands: dict[int, Candidate] = {}
         for i in range(len(dets)):
+            reason = re.sub(r"#(\d+)", r"#N\1", dets.reasons[i])  # NanoDet's indices are our N keys
             nd_cands[i] = Candidate(f"N{i}", "NanoDet", names[i], float(dets.scores[i]), dets.boxes[i],
-                                    dets.reasons[i] if not dets.kept[i] else "kept")
+                                    reason if not dets.kept[i] else "kept")
         with timings.stage("people"):
             for i in order:
                 if not dets.kept[i] or names[i] != "person":

@@ -345,3 +345,14 @@ def test_video_follows_people_from_frame_to_frame_without_the_detector(photos):
         assert 0.75 < size / fresh_size < 1.33, "the followed crop must not drift away in scale"
         assert ("detect" in seg.timings_ms) == (k % 4 == 0)
     assert t.detector_runs == 2 and t.frames == 8
+
+
+def test_blazepose_inside_says_why_each_detection_is_not_in_the_result(two_seg):
+    """Issue 14, item 10: the Inside view draws every detector box; the ones not in the result say why."""
+    from core.segmentation.instance import candidate_rows, candidate_summary
+
+    rows = candidate_rows(two_seg)
+    assert len(rows) == len(two_seg.extras["detector"]["scores"])
+    assert sum(r["result"].startswith("kept") for r in rows) == len(two_seg)
+    assert all(r["result"].startswith(("kept", "stage 2")) for r in rows)
+    assert f"{len(rows)} detector candidates" in candidate_summary(two_seg)
