@@ -17,5 +17,7 @@ RUN pip install --no-cache-dir --user torch==2.14.1 torchvision==0.29.1 \
  && pip install --no-cache-dir --user --no-deps -r requirements-nodeps.txt
 
 COPY --chown=user . .
+# the `cvlab` command (core/ as an editable package)
+RUN pip install --no-cache-dir --user --no-deps -e .
 EXPOSE 7860
 CMD ["python", "app.py", "--host", "0.0.0.0", "--port", "7860", "--device", "cpu"]
