@@ -135,10 +135,10 @@ def _configure_worker(settings: dict[str, Any], threads: int | None) -> None:
 
     configure(**settings)
     if threads:
+        # before torch is imported the variable is enough (importing torch here costs seconds a worker)
         os.environ["OMP_NUM_THREADS"] = str(threads)
-        import torch
-
-        torch.set_num_threads(threads)
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(threads)
 
 
 # --------------------------------------------------------------------------- engines
