@@ -1,8 +1,8 @@
 """Batch runs of a per-image job over files, folders and globs: in this process, in N worker processes
 of this machine, or on Ray Data (a local Ray instance or a cluster).
 
-Every engine runs the same :class:`Job` (a picklable task: ``segment`` or ``style`` with its options
-and the global settings) on one image at a time; each worker process / Ray actor configures itself and
+Every engine runs the same :class:`Job` (a picklable per-image function, e.g. ``cli.segment``'s or
+``cli.style``'s, with its options and the global settings) on one image at a time; each worker process / Ray actor configures itself and
 loads its models once, on its first image. Output, for ``--out DIR``:
 
 * ``DIR/<name>.json``: the same JSON the single-image command prints, for each image that worked;
@@ -72,35 +72,21 @@ def is_batch(patterns: list[str]) -> bool:
 
 
 # --------------------------------------------------------------------------- the job
+Runner = Callable[[Path, Path, dict[str, Any]], dict[str, Any]]
+"""``runner(image_path, files_dir, options) -> JSON-able result``; a module-level function, so worker
+processes and Ray actors receive it by reference."""
+
+
 @dataclass(frozen=True)
 class Job:
-    """What to do to each image. ``kind`` names a function in :data:`RUNNERS` (``runner(path, out_dir,
-    options) -> dict``); ``settings`` are the global flags (offline, device, max_side) every worker
-    applies once before its first image."""
+    """What to do to each image: ``runner`` with ``options`` (plain data); ``settings`` are the global
+    flags (offline, device, max_side) every worker applies once before its first image; ``kind`` names
+    the job in the summary."""
 
     kind: str
+    runner: Runner
     options: dict[str, Any]
     settings: dict[str, Any] = field(default_factory=dict)
-
-
-def _segment_runner(path: Path, out_dir: Path | None, options: dict[str, Any]) -> dict[str, Any]:
-    from core.cli.segment import segment_file
-
-    return segment_file(path, options["task"], model=options.get("model", "auto"), out_dir=out_dir)
-
-
-def _style_runner(path: Path, out_dir: Path | None, options: dict[str, Any]) -> dict[str, Any]:
-    from core.cli.style import stylise_file
-
-    if out_dir is None:
-        raise ValueError("A style batch needs --out DIR.")
-    return stylise_file(path, out_dir / f"{path.stem}_styled.png", options)
-
-
-RUNNERS: dict[str, Callable[[Path, Path | None, dict[str, Any]], dict[str, Any]]] = {
-    "segment": _segment_runner,
-    "style": _style_runner,
-}
 
 
 def _input_errors() -> tuple[type[BaseException], ...]:
@@ -118,7 +104,7 @@ def run_one(job: Job, index: int, path: Path, name: str, out_dir: Path) -> dict[
     t0 = time.perf_counter()
     row: dict[str, Any] = {"index": index, "image": str(path), "name": name}
     try:
-        result = RUNNERS[job.kind](path, out_dir / name, job.options)
+        result = job.runner(path, out_dir / name, job.options)
     except _input_errors() as exc:
         row.update(ok=False, error=" ".join(str(exc).split()) or type(exc).__name__)
     else:

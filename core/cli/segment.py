@@ -51,11 +51,16 @@ def segment_file(path: str | Path, task: str, *, model: str = "auto", out_dir: P
     return result
 
 
+def segment_job(path: Path, files_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
+    """A batch's per-image runner (see :class:`core.cli.batch.Job`)."""
+    return segment_file(path, options["task"], model=options.get("model", "auto"), out_dir=files_dir)
+
+
 def cmd_segment(args) -> Any:
     if not is_batch(args.images):
         return segment_file(args.images[0], args.task, model=args.model, out_dir=args.out)
     if args.out is None:
         raise ValueError("A batch (several images, a folder or a pattern) needs --out DIR.")
-    job = Job("segment", {"task": args.task, "model": args.model}, settings_of(args))
+    job = Job("segment", segment_job, {"task": args.task, "model": args.model}, settings_of(args))
     return run_batch(job, args.images, args.out, workers=args.workers, engine=args.engine,
                      ray_address=args.ray_address)

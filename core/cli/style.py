@@ -61,9 +61,14 @@ def cmd_style(args) -> dict[str, Any]:
     if not is_batch(args.content):
         return stylise_file(args.content[0], args.out, options)
     resolve_style(args.style)  # a bad --style fails once, before the batch starts
-    job = Job("style", options, settings_of(args))
+    job = Job("style", style_job, options, settings_of(args))
     return run_batch(job, args.content, args.out, workers=args.workers, engine=args.engine,
                      ray_address=args.ray_address)
+
+
+def style_job(path: Path, files_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
+    """A batch's per-image runner (see :class:`core.cli.batch.Job`): writes ``files_dir/<stem>_styled.png``."""
+    return stylise_file(path, files_dir / f"{Path(path).stem}_styled.png", options)
 
 
 def stylise_file(content_path: str | Path, out: Path, options: dict[str, Any]) -> dict[str, Any]:

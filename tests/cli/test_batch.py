@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from core.cli.batch import Job, expand_inputs, run_batch, unique_names
-from core.cli.segment import segment_file
+from core.cli.segment import segment_file, segment_job
+from core.cli.style import style_job
 
 ROOT = Path(__file__).resolve().parents[2]
 PHOTOS = ROOT / "assets" / "photos"
@@ -52,7 +53,7 @@ def _rows(out: Path) -> list[dict]:
 
 def test_batch_in_process_matches_the_single_image_command(folder, tmp_path):
     out = tmp_path / "out"
-    summary = run_batch(Job("segment", {"task": "semantic", "model": "auto"}), [str(folder)], out, progress=False)
+    summary = run_batch(Job("segment", segment_job, {"task": "semantic", "model": "auto"}), [str(folder)], out, progress=False)
     assert (summary["images"], summary["ok"]) == (6, 5)
     assert summary["failed"] == [{"image": str(folder / "broken.jpg"),
                                   "error": summary["failed"][0]["error"]}]
@@ -93,7 +94,7 @@ def test_batch_needs_an_out_folder(folder):
 
 def test_style_batch(folder, tmp_path):
     out = tmp_path / "styled"
-    summary = run_batch(Job("style", {"style": "3", "mode": "fast", "size": 128, "strength": 1.0,
+    summary = run_batch(Job("style", style_job, {"style": "3", "mode": "fast", "size": 128, "strength": 1.0,
                                       "preserve_colours": False, "mix_with": None, "mix": 0.5, "steps": 1,
                                       "content_weight": None, "style_weight": None, "tv_weight": None,
                                       "init": "content", "optimizer": "lbfgs", "scales": None,
@@ -110,7 +111,7 @@ def test_ray_data_engine_gives_the_same_rows(folder, tmp_path):
     ray = pytest.importorskip("ray")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
-        job = Job("segment", {"task": "semantic", "model": "auto"})
+        job = Job("segment", segment_job, {"task": "semantic", "model": "auto"})
         ray_sum = run_batch(job, [str(folder)], tmp_path / "ray", workers=2, engine="ray", progress=False)
     finally:
         ray.shutdown()
