@@ -19,7 +19,9 @@ RUN pip install --no-cache-dir --user torch==2.14.1 torchvision==0.29.1 \
  && pip install --no-cache-dir --user --no-deps -r requirements-nodeps.txt
 
 COPY --chown=user . .
+# the `cvlab` command (core/ as an editable package)
+RUN pip install --no-cache-dir --user --no-deps -e .
 # The offline COCO-80 detector, made once into ~/.cache/cvlab (the app falls back without it).
-RUN python -m core prefetch nanodet-m > /dev/null || echo "nanodet-m not made: the app falls back to BlazePose people"
+RUN cvlab prefetch nanodet-m > /dev/null || echo "nanodet-m not made: the app falls back to BlazePose people"
 EXPOSE 7860
 CMD ["python", "app.py", "--host", "0.0.0.0", "--port", "7860", "--device", "cpu"]

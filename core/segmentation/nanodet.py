@@ -102,14 +102,15 @@ class Detections:
 
 
 def default_num_threads() -> int:
-    """onnxruntime intra-op threads: ``CVLAB_NANODET_THREADS``, else half the cores (1 to 4), the
-    policy of the bundled LiteRT models (:func:`core.segmentation.blazepose.default_num_threads`):
-    the app serves several visitors at once, and on the busy 2-core machine 1 thread was faster
-    than 2 (``bench/bench_nanodet.py``)."""
+    """onnxruntime intra-op threads: ``CVLAB_NANODET_THREADS``, else one per core (at most 4).
+
+    On the 2-core machine (``bench/bench_nanodet.py``, 640x480 photo): quiet, 2 threads took 46-52
+    ms against 68-79 ms for 1; with the machine loaded by other jobs (load 5-9), 2 threads were
+    10-25 % slower than 1 (211-393 vs 189-322 ms). A lone visitor is the common case here."""
     env = os.environ.get("CVLAB_NANODET_THREADS")
     if env:
         return max(0, int(env))
-    return max(1, min(4, (os.cpu_count() or 2) // 2))
+    return max(1, min(4, os.cpu_count() or 2))
 
 
 def onnx_session(path: Path | str, num_threads: int | None = None):
@@ -125,11 +126,11 @@ def onnx_session(path: Path | str, num_threads: int | None = None):
     return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 
-def preprocess(rgb: np.ndarray) -> np.ndarray:
-    """RGB uint8 (H, W, 3) -> (1, 3, 416, 416) float32 BGR, normalised as NanoDet was trained."""
+def preprocess(rgb: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
+    """RGB uint8 (H, W, 3) -> (1, 3, size, size) float32 BGR, normalised as NanoDet was trained."""
     from PIL import Image
 
-    small = np.asarray(Image.fromarray(rgb).resize((INPUT_SIZE, INPUT_SIZE), Image.BILINEAR))
+    small = np.asarray(Image.fromarray(rgb).resize((size, size), Image.BILINEAR))
     x = (small[:, :, ::-1].astype(np.float32) - _MEAN) * _INV_STD
     return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
 
@@ -150,37 +151,63 @@ def gfl_distances(box_logits: np.ndarray, stride: int) -> np.ndarray:
 
 
 class NanoDet:
-    """The built ``nanodet-m`` model (one onnxruntime session; ``detect`` is thread-safe)."""
+    """The built ``nanodet-m`` model (one onnxruntime session; ``detect`` is thread-safe).
 
-    def __init__(self, path: Path | str, num_threads: int | None = None) -> None:
+    ``input_size``: the square network input, a multiple of 32 (trained at 416; the ONNX file our
+    setup makes accepts any size, smaller is faster and finds fewer small objects)."""
+
+    def __init__(self, path: Path | str, num_threads: int | None = None, input_size: int = INPUT_SIZE) -> None:
         self.path = Path(path)
         self.session = onnx_session(path, num_threads)
-        self.input_name = self.session.get_inputs()[0].name
-        self._centres = {s: cell_centres(s) for s in STRIDES}
-        n_cells = {(INPUT_SIZE // s) ** 2: s for s in STRIDES}
-        self._score_out: dict[int, int] = {}
-        self._box_out: dict[int, int] = {}
-        for i, out in enumerate(self.session.get_outputs()):
-            n, c = int(out.shape[1]), int(out.shape[2])
-            stride = n_cells.get(n)
-            if stride is None or c not in (len(COCO80_LABELS), 4 * (REG_MAX + 1)):
-                raise ValueError(f"{self.path.name}: unexpected output {out.name} of shape {out.shape}")
-            (self._score_out if c == len(COCO80_LABELS) else self._box_out)[stride] = i
-        if set(self._score_out) != set(STRIDES) or set(self._box_out) != set(STRIDES):
-            raise ValueError(f"{self.path.name}: expected a score and a box output per stride {STRIDES}")
+        inp = self.session.get_inputs()[0]
+        self.input_name = inp.name
+        self.fixed_size = inp.shape[2] if isinstance(inp.shape[2], int) else None
+        """The only input size a static ONNX file takes (None: any size)."""
+        self.input_size = self._check_size(input_size)
+        channels = {int(o.shape[2]) for o in self.session.get_outputs()}
+        if len(self.session.get_outputs()) != 2 * len(STRIDES) or channels != {len(COCO80_LABELS), 4 * (REG_MAX + 1)}:
+            raise ValueError(f"{self.path.name}: expected {len(STRIDES)} score (80) and box (44) outputs")
+        self._centres: dict[tuple[int, int], np.ndarray] = {}
+
+    def _check_size(self, size: int) -> int:
+        size = int(size)
+        if size < 32 or size % 32:
+            raise ValueError(f"NanoDet's input size must be a multiple of 32, not {size}.")
+        if self.fixed_size is not None and size != self.fixed_size:
+            raise ValueError(f"{self.path.name} only takes {self.fixed_size}x{self.fixed_size} inputs; "
+                             f"delete it and run `cvlab prefetch nanodet-m` to make the any-size file.")
+        return size
+
+    def centres(self, stride: int, size: int) -> np.ndarray:
+        """Cached :func:`cell_centres` for one stride and input size."""
+        key = (stride, size)
+        if key not in self._centres:
+            self._centres[key] = cell_centres(stride, size)
+        return self._centres[key]
 
     def __repr__(self) -> str:
         return f"NanoDet({self.path.name})"
 
     def raw(self, x: np.ndarray) -> list[np.ndarray]:
-        """Run the network on a preprocessed (1, 3, 416, 416) batch; the six outputs in file order."""
+        """Run the network on a preprocessed (1, 3, S, S) batch; the six outputs in file order."""
         return self.session.run(None, {self.input_name: x})
 
+    @staticmethod
+    def by_stride(outs: list[np.ndarray], size: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """stride -> (scores (N, 80), box logits (N, 44)), matched by shape (N = (size / stride)^2)."""
+        cells = {(size // s) ** 2: s for s in STRIDES}
+        found: dict[int, dict[int, np.ndarray]] = {s: {} for s in STRIDES}
+        for o in outs:
+            found[cells[o.shape[1]]][o.shape[2]] = o[0]
+        return {s: (f[len(COCO80_LABELS)], f[4 * (REG_MAX + 1)]) for s, f in found.items()}
+
     def detect(self, rgb: np.ndarray, score_threshold: float = 0.35, iou_threshold: float = 0.5,
-               floor: float = 0.1, max_candidates: int = 100) -> Detections:
+               floor: float = 0.1, max_candidates: int = 100, input_size: int | None = None) -> Detections:
         """Detect COCO-80 objects in an RGB uint8 (H, W, 3) image of any size (see the module
         docstring). Other image arrays (grey, RGBA, float) are converted; a wrong shape raises
-        :class:`core.image.ImageError` with one sentence."""
+        :class:`core.image.ImageError` with one sentence. ``input_size`` overrides the network
+        input size of this call (see :class:`NanoDet`)."""
+        size = self.input_size if input_size is None else self._check_size(input_size)
         timings = Timings()
         with timings.stage("preprocess"):
             if not (isinstance(rgb, np.ndarray) and rgb.dtype == np.uint8 and rgb.ndim == 3
@@ -189,20 +216,20 @@ class NanoDet:
             h, w = rgb.shape[:2]
             if h < 1 or w < 1:
                 raise ValueError("The image is empty (0 pixels).")
-            x = preprocess(rgb)
+            x = preprocess(rgb, size)
         with timings.stage("model"):
-            outs = self.raw(x)
+            outs = self.by_stride(self.raw(x), size)
         with timings.stage("decode"):
             floor = min(float(floor), float(score_threshold))
             boxes, scores, classes = [], [], []
             for stride in STRIDES:
-                sc = outs[self._score_out[stride]][0]
+                sc, box_logits = outs[stride]
                 cells, cls = np.nonzero(sc >= floor)
                 if cells.size == 0:
                     continue
                 uniq, row = np.unique(cells, return_inverse=True)  # decode each cell's box once
-                d = gfl_distances(outs[self._box_out[stride]][0][uniq], stride)[row]
-                ctr = self._centres[stride][cells]
+                d = gfl_distances(box_logits[uniq], stride)[row]
+                ctr = self.centres(stride, size)[cells]
                 boxes.append(np.concatenate([ctr - d[:, :2], ctr + d[:, 2:]], axis=1))
                 scores.append(sc[cells, cls])
                 classes.append(cls)
@@ -213,7 +240,7 @@ class NanoDet:
             classes_a = np.concatenate(classes).astype(np.int64)
             order = np.argsort(-scores_a, kind="stable")[:NMS_PRE]
             boxes_a, scores_a, classes_a = boxes_a[order], scores_a[order], classes_a[order]
-            boxes_a *= np.array([w, h, w, h], np.float32) / INPUT_SIZE
+            boxes_a *= np.array([w, h, w, h], np.float32) / size
             boxes_a[:, [0, 2]] = boxes_a[:, [0, 2]].clip(0, w)
             boxes_a[:, [1, 3]] = boxes_a[:, [1, 3]].clip(0, h)
             kept, by, ious = select(boxes_a, scores_a, classes_a, score_threshold, iou_threshold)

