@@ -39,6 +39,9 @@ CSS = """
 .idea-box { border-left: 4px solid var(--color-accent); padding: 4px 12px !important;
             background: var(--background-fill-secondary); border-radius: 6px; }
 footer { display: none !important; }
+/* A failed run says so once, in the error toast; the outputs keep the last good result visible instead of
+   each being covered by an opaque status box with a red "Error" badge (Gradio's default). */
+[data-testid="status-tracker"].wrap:has(> span.error) { display: none !important; }
 """
 
 

@@ -302,7 +302,8 @@ def build_style_tab() -> None:
                 f_strength = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Strength (blend with the photo)")
                 f_keep = gr.Checkbox(False, label="Preserve the photo's colours")
             with gr.Row():
-                f_mix_with = gr.Dropdown(["none"] + names, value="none", label="Mix with a second style")
+                f_mix_with = gr.Dropdown(["none"] + names, value="none", label="Mix with a second style",
+                                         elem_id="style-mix-with")
                 f_mix = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Share of the second style")
             f_run = gr.Button("Stylise", variant="primary", elem_id="style-fast-run")
             with gr.Row():
