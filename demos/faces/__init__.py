@@ -12,9 +12,8 @@ from typing import Any
 import gradio as gr
 
 from core import faces as F
-from core import models
 from core.faces.gallery import Gallery, GalleryError
-from demos.common import idea_box
+from demos.common import idea_box, runnable_choices, unavailable_info
 from demos.faces.calibrate import build_calibrate_tab
 from demos.faces.gallery import build_gallery_tab
 from demos.faces.learn import default_pair, default_triplet, build_learn_tab
@@ -58,8 +57,9 @@ def build_faces_tab() -> None:
     with gr.Row():
         detector = gr.Dropdown(choices=[("YuNet (fast)", "yunet"), ("MTCNN", "mtcnn")], value="yunet",
                                label="Face detector", scale=1, min_width=140)
-        embedder = gr.Dropdown(choices=[(models.get(n).title, n) for n in F.EMBEDDERS], value=F.DEFAULT_EMBEDDER,
-                               label="Embedding model", scale=2, min_width=200)
+        embedder = gr.Dropdown(choices=runnable_choices(list(F.EMBEDDERS)), value=F.DEFAULT_EMBEDDER,
+                               label="Embedding model", info=unavailable_info(list(F.EMBEDDERS)), scale=2,
+                               min_width=200)
         threshold = threshold_slider_update(F.DEFAULT_EMBEDDER)
     model_md = gr.Markdown(model_note(F.DEFAULT_EMBEDDER))
     gr.Markdown(PRIVACY)

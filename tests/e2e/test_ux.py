@@ -48,3 +48,38 @@ def test_a_failed_run_keeps_the_last_result_and_says_why_once(page):
     assert _error_badges(page) == 0
     assert page.evaluate("() => document.querySelector('#style-fast-out img')?.naturalWidth") > 0
     assert page.locator("#style-fast-info").inner_text() == info
+
+
+def test_offline_models_are_not_offered_as_choices_that_fail(page):
+    """Issue 14.9 (+ 14.6, 14.7): offline, a model without weights is not a choice in a tab's dropdown nor
+    a download that can only fail; it is named as not available here, with why and how to get it. The
+    Models table shows every column without sideways scrolling and a model a tab loaded as "loaded"."""
+    open_tab(page, "Semantic")
+    page.locator("#semantic-model input").first.click()
+    options = page.get_by_role("option").all_inner_texts()
+    assert options and not any("DeepLab" in o or "SegFormer" in o for o in options), options
+    page.keyboard.press("Escape")
+    info = page.locator("#semantic-model").inner_text()
+    assert "Not available here (offline" in info and "DeepLabV3 ResNet-50" in info, info
+    # run the bundled model once: the Models tab must then say it is loaded, without a Refresh
+    page.locator("#semantic-input input[type=file]").set_input_files(str(PHOTOS / "astronaut.png"))
+    page.locator("#semantic-run").click()
+    page.locator("#semantic-summary").get_by_text(re.compile("person", re.I)).first.wait_for(timeout=120_000)
+
+    open_tab(page, "Models")
+    table = page.locator("#models-table")
+    table.get_by_text("blazepose-multi").first.wait_for()
+    page.wait_for_function("() => /mediapipe-person\\s+semantic\\s+bundled\\s+loaded/.test("
+                           "document.querySelector('#models-table').innerText)", timeout=30_000)
+    text = table.inner_text()
+    assert re.search(r"deeplabv3-resnet50\s+semantic\s+downloadable\s+not available here", text), text[:2000]
+    assert "prefetch deeplabv3-resnet50" in text
+    assert page.locator("#models-download button, button#models-download").first.is_disabled()
+    note = page.locator("#models-download-note").inner_text()
+    assert "offline" in note and "Not available here" in note and "cvlab prefetch" in note, note
+    # every column is on screen: the table is no wider than its box
+    over = page.evaluate("() => { const box = document.querySelector('#models-table');"
+                         " const t = box.querySelector('table'); return t.getBoundingClientRect().right -"
+                         " box.getBoundingClientRect().right; }")
+    assert over <= 2, f"the models table sticks out {over} px (columns hidden until scrolled)"
+    shoot(page, "ux_models_offline")
