@@ -18,6 +18,7 @@ import gradio as gr
 
 from core.config import configure
 from demos import gradio_fixes
+from demos.common import check_uploads_on_arrival
 
 HERE = Path(__file__).resolve().parent
 
@@ -54,6 +55,7 @@ def build_app() -> gr.Blocks:
             for title, module, builder in TABS:
                 with gr.Tab(title, id=title.lower()):
                     _build_tab(title, module, builder)
+        check_uploads_on_arrival(demo)
     return demo
 
 

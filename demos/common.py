@@ -59,6 +59,34 @@ class ImageInput(gr.Image):
             raise gr.Error("The upload could not be read as an image.") from None
 
 
+def check_upload(payload: Any):
+    """An image input's upload event (raw payload, before preprocessing): nothing changes when
+    ``core.image`` can read the file; otherwise a warning toast says what is wrong and the input is
+    cleared."""
+    path = payload.get("path") if isinstance(payload, dict) else getattr(payload, "path", None)
+    if not path:
+        return gr.skip()
+    try:
+        load_image(path)
+    except ImageError as exc:
+        name = (payload.get("orig_name") if isinstance(payload, dict) else None) or Path(path).name
+        gr.Warning(f"{name} cannot be used: {exc}")
+        return None
+    except Exception:  # noqa: BLE001 - a broken upload is the user's message, not our traceback
+        gr.Warning("This file cannot be read as an image.")
+        return None
+    return gr.skip()
+
+
+def check_uploads_on_arrival(blocks: gr.Blocks) -> None:
+    """Give every ImageInput of ``blocks`` an upload check (call inside the ``with blocks:`` context, after
+    the tabs are built): a broken file is named at once and removed, instead of sitting there as a
+    broken-image icon until the run button fails."""
+    for block in list(blocks.blocks.values()):
+        if isinstance(block, ImageInput):
+            block.upload(check_upload, block, block, preprocess=False, api_name=False, show_progress="hidden")
+
+
 LIVE_WIDTH, LIVE_HEIGHT = 640, 480
 """Webcam frame size asked of the browser for live modes (Gradio's default sends 1920x1440)."""
 

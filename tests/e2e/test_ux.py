@@ -83,3 +83,27 @@ def test_offline_models_are_not_offered_as_choices_that_fail(page):
                          " box.getBoundingClientRect().right; }")
     assert over <= 2, f"the models table sticks out {over} px (columns hidden until scrolled)"
     shoot(page, "ux_models_offline")
+
+
+def test_a_bad_upload_is_named_when_it_arrives(page, tmp_path):
+    """Issue 14.4: a file that is not a usable image gets its sentence at once (before any run button)
+    and does not stay in the input as a broken-image icon; a good photo after it is accepted."""
+    from tests.hostile import write_corpus
+
+    corpus = write_corpus(tmp_path, PHOTOS / "astronaut.png")
+    open_tab(page, "Semantic")
+    for key in ("text_named_jpg", "truncated", "bomb"):
+        path = corpus[key][0]
+        page.locator("#semantic-input input[type=file]").set_input_files(str(path))
+        toast = page.locator(".toast-body", has_text=path.name).first
+        toast.wait_for(timeout=30_000)
+        text = toast.inner_text()
+        assert "cannot be used" in text and "Traceback" not in text, text
+        if key == "text_named_jpg":
+            shoot(page, "ux_bad_upload")
+        page.wait_for_function("() => !document.querySelector('#semantic-input img')", timeout=10_000)
+        toast.locator("button.toast-close").click()
+    page.locator("#semantic-input input[type=file]").set_input_files(str(PHOTOS / "astronaut.png"))
+    page.wait_for_function("() => document.querySelector('#semantic-input img')?.naturalWidth > 0")
+    page.wait_for_timeout(1000)
+    assert page.locator("#semantic-input img").count() >= 1
