@@ -179,12 +179,11 @@ def unavailable_info(names: list[str]) -> str | None:
     them (None when every one can run). Used as a model dropdown's ``info``: such models are not offered
     as a choice that could only fail."""
     reg = registry()
-    missing = [reg.get(n).title for n in names if reg.status(n) not in RUNNABLE]
+    missing = [n for n in names if reg.status(n) not in RUNNABLE]
     if not missing:
         return None
     why = "offline, weights not on this machine" if SETTINGS.offline else "weights missing"
-    return (f"Not available here ({why}): {', '.join(missing)}. The Models tab says how to get them "
-            "(`cvlab prefetch NAME` where there is internet).")
+    return f"Not available here ({why}): {', '.join(missing)}. The Models tab says how to get them."
 
 
 def model_choices(task: str, include_auto: bool = True) -> list[tuple[str, str]]:

@@ -60,7 +60,7 @@ def test_offline_models_are_not_offered_as_choices_that_fail(page):
     assert options and not any("DeepLab" in o or "SegFormer" in o for o in options), options
     page.keyboard.press("Escape")
     info = page.locator("#semantic-model").inner_text()
-    assert "Not available here (offline" in info and "DeepLabV3 ResNet-50" in info, info
+    assert "Not available here (offline" in info and "deeplabv3-resnet50" in info, info
     # run the bundled model once: the Models tab must then say it is loaded, without a Refresh
     page.locator("#semantic-input input[type=file]").set_input_files(str(PHOTOS / "astronaut.png"))
     page.locator("#semantic-run").click()
