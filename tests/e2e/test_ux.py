@@ -107,3 +107,23 @@ def test_a_bad_upload_is_named_when_it_arrives(page, tmp_path):
     page.wait_for_function("() => document.querySelector('#semantic-input img')?.naturalWidth > 0")
     page.wait_for_timeout(1000)
     assert page.locator("#semantic-input img").count() >= 1
+
+
+def test_faces_verify_answer_is_visible_without_scrolling(page):
+    """Issue 14.8: the inputs come right after the intro (settings folded away) and Verify's verdict sits
+    next to the inputs, inside the first screen, not below the examples."""
+    open_tab(page, "Faces")
+    page.locator("#faces-settings").wait_for()
+    page.get_by_text("Try (public-domain portraits)").wait_for()
+    page.locator("button.gallery-item:visible, tr.tr-body:visible").first.click()
+    page.locator("#faces-verify-run").click()
+    verdict = page.locator("#faces-verify-verdict")
+    verdict.get_by_text(re.compile("Same person|Different people")).wait_for(timeout=90_000)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.wait_for_timeout(300)
+    height = page.viewport_size["height"]
+    box = verdict.bounding_box()
+    assert box and box["y"] + 60 < height, f"the verdict starts at y={box and box['y']} (screen {height})"
+    photo_a = page.get_by_text("Photo A").first.bounding_box()
+    assert photo_a["y"] < 0.5 * height, f"the inputs start at y={photo_a['y']}"
+    page.screenshot(path=str(shoot(page, "ux_faces_verify")).replace(".png", "_screen.png"))
