@@ -274,6 +274,12 @@ def auto_restore(saved: Any, doc: Any):
             f"Restored {len(gallery)} people, {gallery.n_photos} photos kept in this browser.")
 
 
+def clear_unless_pending(pending: list | None):
+    """The enrol message after another edit: kept while it asks about a held-back photo, else cleared
+    (an old "enrolled" line must not stand next to a gallery that has changed since)."""
+    return gr.skip() if pending else ""
+
+
 def build_gallery_tab(c: SharedControls) -> dict[str, Any]:
     """The Gallery sub-tab; returns the components that list the gallery (table, summary, pickers)."""
     gallery_state, detector, embedder = c.gallery_state, c.detector, c.embedder
@@ -325,26 +331,31 @@ def build_gallery_tab(c: SharedControls) -> dict[str, Any]:
                 with gr.Row():
                     keep_box = gr.Checkbox(label="Keep my gallery in this browser (local storage)")
                     restore_btn = gr.Button("Restore the gallery kept in this browser", size="sm")
-                manage_md = gr.Markdown()
+                manage_md = gr.Markdown(elem_id="faces-manage-msg")
     gallery_state.change(save_to_browser, [gallery_state, keep_box], [browser_saved], api_name=False,
                          show_progress="hidden")
     keep_box.change(save_to_browser, [gallery_state, keep_box], [browser_saved], api_name=False)
     enrol_btn.click(enrol, [enrol_name, enrol_files, enrol_snap, enrol_face, gallery_state, detector, embedder,
                             c.threshold],
                     [gallery_state, enrol_md, enrol_preview, enrol_files, enrol_snap, pending_state, pending_row],
-                    api_name="faces_enrol")
+                    api_name="faces_enrol").success(lambda: "", None, manage_md, api_name=False)
     anyway_btn.click(enrol_pending, [pending_state, gallery_state, embedder],
-                     [gallery_state, enrol_md, pending_state, pending_row], api_name="faces_enrol_anyway")
+                     [gallery_state, enrol_md, pending_state, pending_row], api_name="faces_enrol_anyway").success(
+        lambda: "", None, manage_md, api_name=False)
     drop_btn.click(drop_pending, [pending_state], [enrol_md, pending_state, pending_row], api_name=False)
     examples_btn.click(load_examples, [gallery_state, detector, embedder], [gallery_state, enrol_md],
-                       api_name="faces_example_gallery")
+                       api_name="faces_example_gallery").success(lambda: "", None, manage_md, api_name=False)
     rename_btn.click(rename_person, [gallery_state, manage_person, new_name], [gallery_state, manage_md],
-                     api_name="faces_rename")
+                     api_name="faces_rename").success(
+        clear_unless_pending, [pending_state], enrol_md, api_name=False)
     forget_btn.click(forget_person, [gallery_state, manage_person], [gallery_state, manage_md],
-                     api_name="faces_forget")
+                     api_name="faces_forget").success(
+        clear_unless_pending, [pending_state], enrol_md, api_name=False)
     remove_btn.click(remove_photo, [gallery_state, manage_photo], [gallery_state, manage_md],
-                     api_name="faces_remove_photo")
-    forget_all_btn.click(forget_everyone, [gallery_state], [gallery_state, manage_md], api_name=False)
+                     api_name="faces_remove_photo").success(
+        clear_unless_pending, [pending_state], enrol_md, api_name=False)
+    forget_all_btn.click(forget_everyone, [gallery_state], [gallery_state, manage_md], api_name=False).success(
+        clear_unless_pending, [pending_state], enrol_md, api_name=False)
     export_btn.click(export_gallery, [gallery_state], [export_file], api_name="faces_export")
     import_btn.click(import_gallery, [import_file, gallery_state, embedder, import_merge],
                      [gallery_state, manage_md], api_name="faces_import")

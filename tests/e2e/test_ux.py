@@ -127,3 +127,47 @@ def test_faces_verify_answer_is_visible_without_scrolling(page):
     photo_a = page.get_by_text("Photo A").first.bounding_box()
     assert photo_a["y"] < 0.5 * height, f"the inputs start at y={photo_a['y']}"
     page.screenshot(path=str(shoot(page, "ux_faces_verify")).replace(".png", "_screen.png"))
+
+
+def _subtab(page, name: str):
+    page.locator("button[role=tab]:visible", has_text=re.compile(rf"^\s*{re.escape(name)}\s*$")).first.click()
+
+
+def test_the_screen_only_says_things_about_what_it_shows(page):
+    """Issue 14.6: the sliding-window note counts the passes the run will make on this photo; a new photo
+    clears the previous photo's lab results; "Forgot 'Joe Biden'" goes once Biden is enrolled again."""
+    from tests.e2e.conftest import upload_until_listed
+
+    open_tab(page, "Semantic")
+    page.locator("#semantic-input input[type=file]").set_input_files(str(PHOTOS / "chelsea.png"))
+    page.locator("#semantic-lab").get_by_text("Lab: how fully convolutional networks work").click()
+    note = page.locator("#semantic-lab-passes")
+    note.get_by_text("384x255").wait_for(timeout=30_000)
+    n = re.search(r"(\d+) forward passes", note.inner_text()).group(1)
+    page.get_by_role("button", name="Run both").click()
+    result = page.locator("#semantic-lab-sw-text")
+    result.get_by_text("faster").wait_for(timeout=120_000)
+    assert re.search(rf"patch by patch \(tile[^\n]*\)\t{n}\t", result.inner_text()), (n, result.inner_text())
+    shoot(page, "ux_lab_passes")
+    page.locator("#semantic-input input[type=file]").set_input_files(str(PHOTOS / "astronaut.png"))
+    note.get_by_text("384x384").wait_for(timeout=30_000)
+    page.wait_for_function("() => !document.querySelector('#semantic-lab-sw img')"
+                           " && !document.querySelector('#semantic-lab-sw-text').innerText.includes('faster')")
+
+    open_tab(page, "Faces")
+    _subtab(page, "Gallery")
+    page.get_by_role("button", name="Load the example gallery").click()
+    summary = page.locator("#faces-gallery-summary")
+    summary.get_by_text("3 people, 4 photos").wait_for(timeout=60_000)
+    page.locator("#faces-manage-msg").wait_for(state="attached")
+    person = page.get_by_label("Person", exact=True)
+    person.click()
+    page.get_by_role("option", name="Joe Biden", exact=True).click()
+    page.get_by_role("button", name="Forget this person").click()
+    page.locator("#faces-manage-msg").get_by_text("Forgot 'Joe Biden'").wait_for(timeout=30_000)
+    page.locator("#faces-enrol-name textarea, #faces-enrol-name input").first.fill("Joe Biden")
+    upload_until_listed(page, "#faces-enrol-files", ROOT / "assets" / "faces" / "people" / "Joe_Biden" / "1.jpg")
+    page.locator("#faces-enrol-btn").click()
+    page.locator("#faces-enrol-msg").get_by_text("enrolled").first.wait_for(timeout=60_000)
+    page.wait_for_function("() => !document.querySelector('#faces-manage-msg').innerText.includes('Forgot')",
+                           timeout=10_000)
