@@ -43,6 +43,11 @@ footer { display: none !important; }
 /* A failed run says so once, in the error toast; the outputs keep the last good result visible instead of
    each being covered by an opaque status box with a red "Error" badge (Gradio's default). */
 [data-testid="status-tracker"].wrap:has(> span.error) { display: none !important; }
+/* Galleries: as many columns as fit (a fixed count overflowed a half-width column and was clipped on the
+   right), and captions wrap instead of being cut to "paintin…". */
+.gallery-fit .grid-container { grid-template-columns: repeat(auto-fill, minmax(92px, 1fr)) !important;
+                               grid-template-rows: none !important; }
+.caption-label { white-space: normal !important; max-width: calc(100% - 8px) !important; line-height: 1.15; }
 """
 
 

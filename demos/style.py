@@ -120,8 +120,8 @@ def fast_run(content, choice, upload, mix_with, mix, size, keep_colours, strengt
         params.style = S.FAST_STYLE_NAMES[style]
         if mix_with and mix_with != "none" and float(mix) > 0:
             if not S.is_builtin_style(mix_with):
-                raise gr.Error("A built-in style mixes with another built-in style; pick one of 'style 0' to "
-                               "'style 25' (or use a painting with a painting).")
+                raise gr.Error("A built-in style mixes with another built-in style (such as "
+                               f"'{S.FAST_STYLE_NAMES[15]}'); a painting mixes with a painting.")
             params.mix_with, params.mix = mix_with, float(mix)
     elif mix_with and mix_with != "none" and float(mix) > 0:
         k2, style2, _ = _style_for(mix_with, None, rgb, gatys=False)
@@ -168,7 +168,8 @@ def live_frame(frame, choice, strength, keep_colours, size):
             res = S.fast_stylize(rgb, params, style_vector=S.painting_style_vector(name))
             label = name
         else:
-            label = choice if choice and S.is_builtin_style(choice) else "style 0"
+            label = S.FAST_STYLE_NAMES[S.style_index(choice)] if choice and S.is_builtin_style(choice) \
+                else S.FAST_STYLE_NAMES[0]
             params.style = label
             res = S.fast_stylize(rgb, params)
         ms = (time.perf_counter() - t) * 1000
@@ -287,10 +288,12 @@ def build_style_tab() -> None:
                         elem_id="style-examples")
         with gr.Column(scale=1):
             # value with inputs: rendered at page load, not while the app is being built
-            gallery = gr.Gallery(value=gallery_value, inputs=[gr.State(None)], label="Style presets (click one)", columns=7, height=300,
-                                 allow_preview=False, object_fit="cover", elem_id="style-gallery")
+            gallery = gr.Gallery(value=gallery_value, inputs=[gr.State(None)], label="Style presets (click one)",
+                                 columns=6, height=320, allow_preview=False, object_fit="contain",
+                                 elem_id="style-gallery", elem_classes=["gallery-fit"])
             with gr.Row():
-                choice = gr.Dropdown(names, value=default_style, label="Style", elem_id="style-choice")
+                choice = gr.Dropdown(names, value=default_style, label="Style", elem_id="style-choice",
+                                     allow_custom_value=True)  # "style 7" stays accepted (API, old links)
                 upload = ImageInput(label="…or your own style image (overrides the preset)",
                                     sources=["upload", "clipboard"], type="numpy", height=120)
     gallery.select(pick_preset, None, choice, api_name=False)
@@ -298,14 +301,16 @@ def build_style_tab() -> None:
     with gr.Tabs():
         with gr.Tab("Fast", id="style-fast"):
             gr.Markdown("One forward pass of a trained network. Paintings (and uploads) use the *arbitrary-style* "
-                        "network (any picture → 100 numbers → a painted photo, 384 px inside); `style N` presets use "
-                        "the 26-style network, which also mixes two styles.")
+                        "network (any picture → 100 numbers → a painted photo, 384 px inside); the 26 named built-in "
+                        "styles (also reachable as `style 0` .. `style 25`) use the 26-style network, which also "
+                        "mixes two styles.")
             with gr.Row():
                 f_size = gr.Slider(128, 1024, value=512, step=32, label="Output size (longest side, px)")
                 f_strength = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Strength (blend with the photo)")
                 f_keep = gr.Checkbox(False, label="Preserve the photo's colours")
             with gr.Row():
                 f_mix_with = gr.Dropdown(["none"] + names, value="none", label="Mix with a second style",
+                                         allow_custom_value=True,
                                          elem_id="style-mix-with")
                 f_mix = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Share of the second style")
             f_run = gr.Button("Stylise", variant="primary", elem_id="style-fast-run")

@@ -37,7 +37,7 @@ def test_fast_preset_on_example(page):
     # pick a built-in style by clicking its thumbnail (index 1 = the first built-in style after the painting)
     page.locator("#style-gallery button.thumbnail-item").nth(1).click()
     page.wait_for_function(
-        "() => document.querySelector('#style-choice input')?.value === 'style 0'", timeout=30_000)
+        "() => document.querySelector('#style-choice input')?.value === 'golden pastel'", timeout=30_000)
     page.locator("#style-fast-run").click()
     page.locator("#style-fast-info").get_by_text("fast-26styles").first.wait_for(timeout=90_000)
     page.wait_for_function("() => document.querySelector('#style-fast-out img')?.naturalWidth > 0")

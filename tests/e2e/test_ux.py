@@ -171,3 +171,73 @@ def test_the_screen_only_says_things_about_what_it_shows(page):
     page.locator("#faces-enrol-msg").get_by_text("enrolled").first.wait_for(timeout=60_000)
     page.wait_for_function("() => !document.querySelector('#faces-manage-msg').innerText.includes('Forgot')",
                            timeout=10_000)
+
+
+def test_style_presets_have_names_and_the_grid_fits(page):
+    """Issue 14.7: the built-in styles have names (not "style 0".."style 25"); the preset grid is not
+    clipped on the right; thumbnails are not cropped and their captions are readable in full."""
+    open_tab(page, "Style")
+    gallery = page.locator("#style-gallery")
+    gallery.locator("img").first.wait_for(timeout=90_000)
+    page.wait_for_timeout(500)
+    captions = gallery.locator(".caption-label").all_inner_texts()
+    assert "stained glass" in captions and not any(re.fullmatch(r"style \d+", c) for c in captions), captions
+    geometry = page.evaluate("""() => {
+        const box = document.querySelector('#style-gallery').getBoundingClientRect();
+        const items = [...document.querySelectorAll('#style-gallery button.thumbnail-item')];
+        const clipped = items.filter(i => i.getBoundingClientRect().right > box.right + 1).length;
+        const cut = [...document.querySelectorAll('#style-gallery .caption-label')]
+            .filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.innerText);
+        const fits = [...document.querySelectorAll('#style-gallery img')].map(i => getComputedStyle(i).objectFit);
+        return {clipped, cut, fits: [...new Set(fits)], n: items.length};
+    }""")
+    assert geometry["n"] >= 27 and geometry["clipped"] == 0, geometry
+    assert geometry["cut"] == [] and geometry["fits"] == ["contain"], geometry
+    gallery.locator("button.thumbnail-item").nth(16).click()
+    page.wait_for_function("() => document.querySelector('#style-choice input')?.value === 'stained glass'")
+    shoot(page, "ux_style_presets")
+
+
+PHONE = {"width": 390, "height": 844}
+RUN_BUTTONS = {"Semantic": "#semantic-run", "Instance": "#instance-run", "Panoptic": None, "Faces": "#faces-verify-run",
+               "Style": "#style-fast-run", "Models": None}
+
+
+def test_every_tab_is_usable_on_a_phone(browser, app_url):
+    """390x844: no tab is wider than the screen (nothing cut off or reachable only sideways), and each
+    tab's photo input and run button can be reached by scrolling down; one run shows its result."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(app_url)
+        page.wait_for_selector("button[role=tab]")
+        for tab, run in RUN_BUTTONS.items():
+            page.evaluate("() => window.scrollTo(0, 0)")
+            open_tab(page, tab)
+            page.wait_for_timeout(800)
+            wide = page.evaluate("""() => { const w = document.documentElement.clientWidth;
+                return [...document.querySelectorAll('body *')].filter(e => {
+                    const r = e.getBoundingClientRect();
+                    return r.width > 0 && r.height > 0 && e.checkVisibility() && r.right > w + 2
+                        && !e.closest('.table-wrap, .tab-wrapper, .overflow-menu, [role=tablist], .scroll-hide');
+                }).slice(0, 5).map(e => (e.id || e.className || e.tagName) + ' ' + Math.round(e.getBoundingClientRect().right));
+            }""")
+            assert not wide, f"{tab}: wider than the phone screen: {wide}"
+            if run:
+                button = page.locator(run)
+                button.scroll_into_view_if_needed()
+                box = button.bounding_box()
+                assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"] + 1, (tab, box)
+        open_tab(page, "Semantic")
+        page.locator("#semantic-input input[type=file]").set_input_files(str(PHOTOS / "astronaut.png"))
+        page.locator("#semantic-run").scroll_into_view_if_needed()
+        page.locator("#semantic-run").click()
+        page.locator("#semantic-summary").get_by_text(re.compile("person", re.I)).first.wait_for(timeout=120_000)
+        overlay = page.locator("#semantic-overlay img").first
+        overlay.scroll_into_view_if_needed()
+        box = overlay.bounding_box()
+        assert box["width"] <= PHONE["width"] and box["width"] > 200, box
+        shoot(page, "ux_phone_semantic")
+    finally:
+        context.close()
