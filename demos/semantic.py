@@ -315,9 +315,10 @@ def build_semantic_tab() -> None:
     for ctl in (window, stride, mode):
         ctl.change(passes_note, inputs=[window, stride, mode, image, state], outputs=passes, show_progress="hidden",
                    api_visibility="private")
+    # raw payload (no preprocessing): a broken upload is the upload check's message, not this one's
     image.change(new_lab_photo, inputs=[window, stride, mode, image, state],
                  outputs=[passes, sw_gallery, sw_text, sp_gallery, sp_text], show_progress="hidden",
-                 api_visibility="private")
+                 api_visibility="private", preprocess=False)
     run_sw.click(run_sliding, inputs=[image, state, model, window, stride, mode], outputs=[sw_gallery, sw_text],
                  api_name="semantic_sliding_window", concurrency_limit=1)
     sampling_inputs = [image, state, layer, pool, kernel, t_stride, padding, kind]
