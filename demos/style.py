@@ -265,14 +265,16 @@ def _gatys_steps(rgb, style_rgb, params, source, stop: threading.Event):
                status, gr.skip(), gr.skip())
 
 
-def gatys_stop(request: gr.Request = None):
-    """Stop button: ask this session's running optimisation to finish after its current step."""
+def gatys_stop(request: gr.Request = None) -> bool:
+    """Stop button: ask this session's running optimisation to finish after its current step (True when
+    one was running). It writes nothing itself: the run's own last yield says "Stopped" (a status written
+    here could arrive after that yield and leave "stopping..." on screen)."""
     with _STOPS_LOCK:
         stop = _STOPS.get(_session(request))
     if stop is None:
-        return gr.skip()
+        return False
     stop.set()
-    return "Stopping after this step (the best image so far is kept)…"
+    return True
 
 
 # --------------------------------------------------------------------------- layout
@@ -390,4 +392,4 @@ def build_style_tab() -> None:
          g_every, g_prec, *g_layers],
         [g_out, g_plot, g_status, g_best, g_files], api_name="style_gatys", concurrency_limit=1,
         concurrency_id="style_gatys")
-    g_stop.click(gatys_stop, None, [g_status], api_name=False, queue=False)
+    g_stop.click(gatys_stop, None, None, api_name=False, queue=False)
