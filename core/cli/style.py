@@ -4,7 +4,7 @@
                 [--strength X] --out FILE [more Gatys/fast options]
     cvlab style FOLDER_OR_GLOB... --style NAME_OR_FILE --out DIR [--workers N] [--engine local|ray]
 
-``--style`` is an image file, a built-in style (``7`` or ``"style 7"``) or a painting
+``--style`` is an image file, a built-in style (``"stained glass"``, or ``15`` / ``"style 15"``) or a painting
 preset from ``assets/styles`` (``starry_night``). In ``gatys`` mode a built-in style is
 used through its rendering of the content photo by the 26-style network. Writes the
 image to ``--out`` and prints JSON with every parameter and the timings (the ``params``
