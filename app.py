@@ -18,6 +18,7 @@ import gradio as gr
 
 from core.config import configure
 from demos import gradio_fixes
+from demos.common import check_uploads_on_arrival
 
 HERE = Path(__file__).resolve().parent
 
@@ -39,6 +40,14 @@ CSS = """
 .idea-box { border-left: 4px solid var(--color-accent); padding: 4px 12px !important;
             background: var(--background-fill-secondary); border-radius: 6px; }
 footer { display: none !important; }
+/* A failed run says so once, in the error toast; the outputs keep the last good result visible instead of
+   each being covered by an opaque status box with a red "Error" badge (Gradio's default). */
+[data-testid="status-tracker"].wrap:has(> span.error) { display: none !important; }
+/* Galleries: as many columns as fit (a fixed count overflowed a half-width column and was clipped on the
+   right), and captions wrap instead of being cut to "paintin…". */
+.gallery-fit .grid-container { grid-template-columns: repeat(auto-fill, minmax(92px, 1fr)) !important;
+                               grid-template-rows: none !important; }
+.caption-label { white-space: normal !important; max-width: calc(100% - 8px) !important; line-height: 1.15; }
 """
 
 
@@ -51,6 +60,7 @@ def build_app() -> gr.Blocks:
             for title, module, builder in TABS:
                 with gr.Tab(title, id=title.lower()):
                     _build_tab(title, module, builder)
+        check_uploads_on_arrival(demo)
     return demo
 
 

@@ -6,6 +6,9 @@
   Baseline in the same run: the naive path that runs the whole still-image pipeline on every frame
   (detector on every frame, no tracker), same decode, overlay and encode.
 * ``instance.stream_fps.two_people``: the same live path with two people in a 640x480 frame.
+* ``instance.offline.photo_ms`` / ``instance.stream_fps.detector``: the objects-offline pipeline on a
+  640x480 street photo (goal <= 400 ms) and its live path (goal >= 10 fps), each against
+  blazepose-multi in the same run (see the functions).
 * ``instance.latency.<model>``: one forward of Mask R-CNN v2 / v1 / Keypoint R-CNN at their default
   size (shorter side 800) on a 640x480 photo, random weights (the same arithmetic as the real ones;
   the mask/keypoint heads see fewer boxes than with real weights). Baseline in the same run: the
@@ -108,10 +111,82 @@ def rcnn_latency() -> list[dict]:
     return out
 
 
+STREET = "assets/eval/street_bus.jpg"
+PEDESTRIANS = "assets/eval/pedestrians.jpg"
+PHOTO_GOAL_MS = 400.0
+DETECTOR_GOAL_FPS = 10.0
+
+
+def _street_640x480(path: str = PEDESTRIANS) -> np.ndarray:
+    import cv2
+
+    from core.image import load_image
+
+    return cv2.resize(load_image(path), (640, 480), interpolation=cv2.INTER_AREA)
+
+
+def offline_photo_ms() -> dict:
+    """``instance.offline.photo_ms``: the whole objects-offline pipeline (NanoDet + BlazePose
+    detector, landmarks + mask per person, GrabCut per other object) on a 640x480 street photo
+    (the OpenCV pedestrian frame of assets/eval: six walkers, cars, a van); baseline: today's
+    blazepose-multi pipeline on the same photo, same run."""
+    from core.segmentation.instance import instance
+
+    frame = _street_640x480()
+    seg = instance(frame, model="objects-offline")
+    ms = median_ms(lambda: instance(frame, model="objects-offline"), reps=5)
+    base_seg = instance(frame, model="blazepose-multi")
+    base = median_ms(lambda: instance(frame, model="blazepose-multi"), reps=5)
+    return {"name": "instance.offline.photo_ms", "value": round(ms, 0), "unit": "ms", "baseline": round(base, 0),
+            "ratio": round(ms / base, 2),
+            "notes": f"objects-offline on a 640x480 street photo ({len(seg)} instances: "
+                     f"{', '.join(sorted(set(seg.class_names)))}); baseline blazepose-multi found {len(base_seg)}; "
+                     f"goal <= {PHOTO_GOAL_MS:.0f} ms: {'met' if ms <= PHOTO_GOAL_MS else 'NOT met'}"}
+
+
+def detector_stream_fps(frame: np.ndarray, name: str, what: str) -> dict:
+    """``instance.stream_fps.detector``: the Instance tab's live path with objects-offline at
+    640x480 (decode, detectors every 4th frame, people followed by the landmark model in between,
+    other objects as boxes, overlay, encode) against blazepose-multi's live path, same frame, same run."""
+    from PIL import Image
+
+    from core import render
+    from core.image import load_image
+    from core.segmentation.instance import IouTracker, instance
+
+    jpeg = _jpeg(frame)
+
+    def step_for(model, tracker):
+        def step():
+            rgb = load_image(jpeg)
+            seg = instance(rgb, model=model, min_score=0.5, tracker=tracker, tiles=True)
+            Image.fromarray(render.overlay(rgb, seg, opacity=0.45)).save(io.BytesIO(), format="JPEG", quality=85)
+            return seg
+        return step
+
+    tracker = IouTracker()
+    seg = step_for("objects-offline", tracker)()
+    fps = _fps(step_for("objects-offline", tracker))
+    base = _fps(step_for("blazepose-multi", IouTracker()), seconds=3.0)
+    return {"name": name, "value": round(fps, 1), "unit": "fps", "baseline": round(base, 1),
+            "ratio": round(fps / base, 2),
+            "notes": f"objects-offline live path (detectors every 4th frame) on {what} ({len(seg)} instances: "
+                     f"{', '.join(sorted(set(seg.class_names)))}); baseline = blazepose-multi live path, same frame; "
+                     f"goal >= {DETECTOR_GOAL_FPS:.0f} fps: {'met' if fps >= DETECTOR_GOAL_FPS else 'NOT met'}"}
+
+
 def run() -> list[dict]:
-    return [stream_fps(PHOTO, "instance.stream_fps"),
-            stream_fps(TWO, "instance.stream_fps.two_people"),
-            *rcnn_latency()]
+    out = [stream_fps(PHOTO, "instance.stream_fps"),
+           stream_fps(TWO, "instance.stream_fps.two_people")]
+    from core import models
+
+    if models.registry().status("objects-offline") in ("ready", "loaded"):
+        out += [offline_photo_ms(),
+                detector_stream_fps(_frame(PHOTO), "instance.stream_fps.detector",
+                                    "a 640x480 webcam-like frame with one person (astronaut.png, as instance.stream_fps)"),
+                detector_stream_fps(_street_640x480(), "instance.stream_fps.detector.street",
+                                    "the 640x480 pedestrian-camera frame (six walkers)")]
+    return out + rcnn_latency()
 
 
 if __name__ == "__main__":

@@ -17,6 +17,9 @@ from typing import Any, BinaryIO, Union
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
+"""File name endings treated as images when a folder is read (gallery folders, batch runs)."""
+
 DEFAULT_MAX_PIXELS = 40_000_000
 """Images with more pixels than this are refused before they are decoded."""
 

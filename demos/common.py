@@ -59,6 +59,34 @@ class ImageInput(gr.Image):
             raise gr.Error("The upload could not be read as an image.") from None
 
 
+def check_upload(payload: Any):
+    """An image input's upload event (raw payload, before preprocessing): nothing changes when
+    ``core.image`` can read the file; otherwise a warning toast says what is wrong and the input is
+    cleared."""
+    path = payload.get("path") if isinstance(payload, dict) else getattr(payload, "path", None)
+    if not path:
+        return gr.skip()
+    try:
+        load_image(path)
+    except ImageError as exc:
+        name = (payload.get("orig_name") if isinstance(payload, dict) else None) or Path(path).name
+        gr.Warning(f"{name} cannot be used: {exc}")
+        return None
+    except Exception:  # noqa: BLE001 - a broken upload is the user's message, not our traceback
+        gr.Warning("This file cannot be read as an image.")
+        return None
+    return gr.skip()
+
+
+def check_uploads_on_arrival(blocks: gr.Blocks) -> None:
+    """Give every ImageInput of ``blocks`` an upload check (call inside the ``with blocks:`` context, after
+    the tabs are built): a broken file is named at once and removed, instead of sitting there as a
+    broken-image icon until the run button fails."""
+    for block in list(blocks.blocks.values()):
+        if isinstance(block, ImageInput):
+            block.upload(check_upload, block, block, preprocess=False, api_name=False, show_progress="hidden")
+
+
 LIVE_WIDTH, LIVE_HEIGHT = 640, 480
 """Webcam frame size asked of the browser for live modes (Gradio's default sends 1920x1440)."""
 
@@ -130,19 +158,44 @@ def timings_table(timings: dict[str, float]) -> str:
     return "**Timings:** " + " · ".join(parts) + f" · **total {sum(timings.values()):.0f} ms**"
 
 
-def model_choices(task: str, include_auto: bool = True) -> list[tuple[str, str]]:
-    """(label, name) pairs for a model dropdown, with each model's status in the label."""
+RUNNABLE = READY + ("downloadable",)
+"""Statuses of a model that can run here (a downloadable one downloads on first use)."""
+
+
+def runnable_choices(names: list[str]) -> list[tuple[str, str]]:
+    """(label, name) for the models among ``names`` that can run here; a downloadable one says so."""
     reg = registry()
+    out = []
+    for name in names:
+        status = reg.status(name)
+        if status in RUNNABLE:
+            mark = "" if status in READY else " [downloads on first use]"
+            out.append((f"{reg.get(name).title}{mark}", name))
+    return out
+
+
+def unavailable_info(names: list[str]) -> str | None:
+    """One line naming the models among ``names`` that cannot run here, why, and where to read how to get
+    them (None when every one can run). Used as a model dropdown's ``info``: such models are not offered
+    as a choice that could only fail."""
+    reg = registry()
+    missing = [n for n in names if reg.status(n) not in RUNNABLE]
+    if not missing:
+        return None
+    why = "offline, weights not on this machine" if SETTINGS.offline else "weights missing"
+    return f"Not available here ({why}): {', '.join(missing)}. The Models tab says how to get them."
+
+
+def model_choices(task: str, include_auto: bool = True) -> list[tuple[str, str]]:
+    """(label, name) pairs for a model dropdown: "auto" and the models that can run here."""
     choices = [("auto (best model available here)", "auto")] if include_auto else []
-    for spec in reg.specs(task):
-        status = reg.status(spec.name)
-        mark = "" if status in READY else f" [{status}]"
-        choices.append((f"{spec.title}{mark}", spec.name))
-    return choices
+    return choices + runnable_choices(registry().names(task))
 
 
 def model_dropdown(task: str, include_auto: bool = True, **kwargs) -> gr.Dropdown:
+    """A model dropdown offering only models that can run here; the others are named in its info line."""
     choices = model_choices(task, include_auto)
+    kwargs.setdefault("info", unavailable_info(registry().names(task)))
     return gr.Dropdown(choices=choices, value=choices[0][1] if choices else None,
                        label=kwargs.pop("label", "Model"), **kwargs)
 

@@ -9,7 +9,9 @@ import gradio as gr
 
 from core.segmentation import coco
 from core import render
-from core.segmentation.instance import BUNDLED, IouTracker, inside_panels, instance, instance_rows
+from core import models
+from core.segmentation.instance import (BUNDLED, OFFLINE, IouTracker, candidate_rows, candidate_summary,
+                                        inside_panels, instance, instance_rows)
 from core.types import Segmentation
 from demos.common import (ImageInput, example_photos, idea_box, legend_html, model_dropdown, read_upload,
                           timings_table, user_errors)
@@ -21,6 +23,9 @@ Mask R-CNN's idea: first **detect** a box around each object, then **segment ins
 28x28 mask per object, stretched back into its box). Add a keypoint head and the same network finds the
 joints of each person's **skeleton**. The bundled model here works the same way for people: BlazePose
 finds each person, crops them, and a second network gives 33 keypoints and a mask per person.
+Offline, `objects-offline` builds Mask R-CNN's two stages from bundled parts for COCO's 80 classes:
+NanoDet boxes (plus BlazePose's people), then per box the BlazePose landmark model for people and a
+GrabCut mask for everything else.
 Colours follow each instance's position (and, on the webcam, its track), not the order of detection."""
 
 INSIDE_TEXT = """**How the answer is built.** For Mask R-CNN: the region proposal network suggests about a
@@ -28,12 +33,16 @@ thousand boxes; the best are classified, and for each kept box a 28x28 mask (and
 one 56x56 heatmap per joint) is predicted, then pasted into the box at full resolution. For the bundled
 BlazePose pipeline: a detector finds each person's head and two alignment points (hips and a point
 above the head) that fix the body's centre, size and rotation; the image is cut into one upright crop
-per person, and the landmark network sees only that crop."""
+per person, and the landmark network sees only that crop. For `objects-offline`: stage 1 shows every
+candidate box of both detectors, stage 2 each box's crop and the mask (and skeleton) that came back;
+the table below says for every candidate that is not in the result what dropped it: the score
+threshold, an overlap (NMS, or the same box under another class), a duplicate person, or the pose check."""
 
 RUN_MIN_SCORE = 0.3
 """The models keep instances scoring at least this; the score slider filters the cached result."""
 
 TABLE_HEADERS = ["id", "class", "score", "area px", "area %", "box", "keypoints seen"]
+CANDIDATE_HEADERS = ["#", "detector", "class", "score", "box", "result"]
 
 
 # --------------------------------------------------------------------------- plain callbacks
@@ -73,6 +82,11 @@ def render_view(state, score: float, kp_threshold: float, opacity: float, show_b
     if not len(seg):
         summary += " · nothing found: " + ("this model finds people only." if seg.model == BUNDLED
                                            else "try a lower score threshold.")
+    if seg.model == BUNDLED and models.registry().status(OFFLINE) not in ("loaded", "ready"):
+        summary += (f" · the offline 80-class detector is not here ({models.registry().status_reason(OFFLINE) or 'not made'}):"
+                    " people only. `apt-get install npm`, then `make setup`.")
+    if seg.extras.get("fallback"):
+        summary += " · " + seg.extras["fallback"]
     elif not seg.extras.get("has_masks", True):
         summary += " · this model has no mask head: boxes and skeletons only."
     return image, _legend(seg, score, classes), _table(seg, score, classes), summary
@@ -91,8 +105,9 @@ def segment_instances(image, model: str, keypoint_format: str, score: float, kp_
     classes = [c for _, c in choices]
     view = render_view(state, score, kp_threshold, opacity, show_boxes, show_skeleton, show_labels, classes)
     panels = [(img, cap) for img, cap in inside_panels(rgb, seg)]
+    cands = [[r[h] for h in CANDIDATE_HEADERS] for r in candidate_rows(seg)]
     return (state, *view, timings_table(seg.timings_ms.rounded()),
-            gr.CheckboxGroup(choices=choices, value=classes), panels)
+            gr.CheckboxGroup(choices=choices, value=classes), panels, candidate_summary(seg), cands)
 
 
 @user_errors
@@ -112,17 +127,22 @@ def live_frame(frame, score: float, kp_threshold: float, show_boxes: bool, show_
     if frame is None:
         return None, "", live
     start = time.perf_counter()
-    live = live or {"tracker": IouTracker()}
+    live = live or {"tracker": IouTracker(), "model": live_model()}
     try:
-        seg = instance(frame, model=BUNDLED, min_score=score, tracker=live["tracker"], tiles=True)
+        seg = instance(frame, model=live["model"], min_score=score, tracker=live["tracker"], tiles=True)
     except Exception as exc:  # noqa: BLE001 - a bad frame must not end the stream
         return frame, f"frame skipped ({type(exc).__name__})", live
     image = render.overlay(frame, seg, show_boxes=show_boxes, show_keypoints=show_skeleton,
                            keypoint_threshold=kp_threshold, opacity=0.45)
     h, w = frame.shape[:2]
     text = (f"this frame {1000 * (time.perf_counter() - start):.0f} ms on the server "
-            f"({w}x{h}, {len(seg)} person(s))")
+            f"({w}x{h}, {len(seg)} instance(s), `{seg.model}`)")
     return image, text, live
+
+
+def live_model() -> str:
+    """The live path: the offline 80-class pipeline when its detector is here, else BlazePose."""
+    return OFFLINE if models.registry().status(OFFLINE) in ("loaded", "ready") else BUNDLED
 
 
 # --------------------------------------------------------------------------- layout
@@ -142,7 +162,7 @@ def build_instance_tab() -> None:
                                  label="Mask / Keypoint R-CNN input: shorter side in pixels",
                                  info="a CPU needs several seconds per photo at 800")
             run = gr.Button("Find instances", variant="primary", elem_id="instance-run")
-            score = gr.Slider(RUN_MIN_SCORE, 0.95, value=0.5, step=0.05, label="Score threshold",
+            score = gr.Slider(RUN_MIN_SCORE, 0.95, value=0.35, step=0.05, label="Score threshold",
                               info=f"instances scoring below {RUN_MIN_SCORE} are never kept")
             kp_threshold = gr.Slider(0.05, 0.95, value=0.5, step=0.05, label="Keypoint visibility threshold")
             opacity = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Mask opacity")
@@ -163,20 +183,24 @@ def build_instance_tab() -> None:
         gr.Markdown(INSIDE_TEXT)
         inside = gr.Gallery(label="Intermediate steps", columns=2, height=420, object_fit="contain",
                             elem_id="instance-inside")
+        cand_summary = gr.Markdown(elem_id="instance-candidates-summary")
+        candidates = gr.Dataframe(headers=CANDIDATE_HEADERS, label="Every detector candidate and what happened to it",
+                                  interactive=False, elem_id="instance-candidates")
     with gr.Accordion("Export (COCO-style JSON with RLE masks and keypoints)", open=False,
                       elem_id="instance-export-acc"):
         export = gr.Button("Export what is shown", elem_id="instance-export")
         export_file = gr.File(label="COCO JSON", elem_id="instance-export-file")
-    with gr.Accordion("Live webcam (bundled BlazePose pipeline)", open=False, elem_id="instance-live-acc"):
-        gr.Markdown("Click the camera, allow access, then press **Record**: every frame goes through the "
-                    "bundled person pipeline; each person keeps their colour while they move (an IoU tracker).")
+    with gr.Accordion("Live webcam (bundled pipeline)", open=False, elem_id="instance-live-acc"):
+        gr.Markdown("Click the camera, allow access, then press **Record**: every frame goes through the offline "
+                    "pipeline (the detectors every 4th frame, people followed by the landmark model in between; "
+                    "other objects as boxes); each instance keeps its colour while it moves (an IoU tracker).")
         live_view("instance", live_frame, [score, kp_threshold, show_boxes, show_skeleton],
                   cam_id="instance-live-cam", out_id="instance-live", info_id="instance-fps",
                   out_label="Live instances", time_limit=300)
 
     look = [score, kp_threshold, opacity, show_boxes, show_skeleton, show_labels]
     run.click(segment_instances, inputs=[image, model, keypoint_format, *look, rcnn_size],
-              outputs=[state, overlay, legend, table, summary, timings, classes, inside],
+              outputs=[state, overlay, legend, table, summary, timings, classes, inside, cand_summary, candidates],
               api_name="segment_instance")
     redraw = dict(fn=user_errors(render_view), inputs=[state, *look, classes],
                   outputs=[overlay, legend, table, summary], show_progress="hidden", api_visibility="private")

@@ -69,7 +69,9 @@ def _views(state: dict, score: float, overlap: float, min_area: float, opacity: 
                              show_keypoints=False)
     sem_view = render.overlay(rgb, stuff, opacity=opacity, show_boxes=False, show_labels=False,
                               hide_background=False)
-    inst_view = render.overlay(rgb, things.filter(min_score=score), opacity=opacity, show_keypoints=False)
+    # things in the panoptic shades (left to right), so one person has one colour in all three views
+    inst_view = render.overlay(rgb, things.filter(min_score=score), opacity=opacity, show_keypoints=False,
+                               color_by="shade")
     sentence = pan.compare_sentence(stuff, things, result)
     timings = dict(state["timings"])
     summary = (f"{int(result.is_thing.sum())} things, {int((~result.is_thing).sum())} stuff regions, "

@@ -64,8 +64,10 @@ def _summary(seg: Segmentation) -> str:
     if "people" in seg.extras:
         n = seg.extras["people"]
         text += f" · {n} person detection(s)"
-        if n == 0:
+        if n == 0 and "note" not in seg.extras:
             text += " · no person found: this model only knows people"
+    if "note" in seg.extras:
+        text += " · " + seg.extras["note"]
     return text
 
 
@@ -149,17 +151,21 @@ def _lab_image(image, state):
     raise gr.Error("Add a photo at the top of the tab first.")
 
 
-def passes_note(window: int, stride: int, mode: str, image) -> str:
-    """How many forward passes the chosen window/stride will need (before running)."""
-    if image is None:
-        h = w = LAB_MAX_SIDE
-    else:
-        h, w = image.shape[:2]
-        s = min(1.0, LAB_MAX_SIDE / max(h, w))
-        h, w = max(1, round(h * s)), max(1, round(w * s))
+def passes_note(window: int, stride: int, mode: str, image, state=None) -> str:
+    """How many forward passes the chosen window/stride will need on the photo the lab will use (the same
+    image and size as ``run_sliding``), before running."""
+    try:
+        h, w = _lab_image(image, state).shape[:2]
+    except gr.Error:
+        return "Patch by patch: the number of forward passes depends on the photo; add one at the top of the tab."
     n = fcn_lab.count_passes(h, w, int(window), int(stride), mode)
     warn = f" (over the limit of {fcn_lab.MAX_PASSES}: raise the stride)" if n > fcn_lab.MAX_PASSES else ""
-    return f"Patch by patch: **{n} forward passes** over a {w}x{h} image{warn}; one pass: **1**."
+    return f"Patch by patch: **{n} forward passes** over this {w}x{h} image{warn}; one pass: **1**."
+
+
+def new_lab_photo(window: int, stride: int, mode: str, image, state=None):
+    """A new photo: the pass count for it, and the lab results of the previous photo cleared."""
+    return passes_note(window, stride, mode, image, state), None, "", None, ""
 
 
 @user_errors
@@ -264,11 +270,11 @@ def build_semantic_tab() -> None:
                     window = gr.Slider(32, 384, value=128, step=16, label="Window (px)")
                     stride = gr.Slider(16, 256, value=64, step=16, label="Stride (px)")
                     mode = gr.Radio([("tile", "tile"), ("centre", "centre")], value="tile", label="Patch mode")
-                passes = gr.Markdown(passes_note(128, 64, "tile", None))
+                passes = gr.Markdown(passes_note(128, 64, "tile", None), elem_id="semantic-lab-passes")
                 run_sw = gr.Button("Run both", variant="primary")
                 sw_gallery = gr.Gallery(label="One pass vs patch by patch", columns=2, height=380,
-                                        object_fit="contain")
-                sw_text = gr.Markdown()
+                                        object_fit="contain", elem_id="semantic-lab-sw")
+                sw_text = gr.Markdown(elem_id="semantic-lab-sw-text")
             with gr.Tab("Down- and up-sampling"):
                 gr.Markdown(SAMPLING_TEXT)
                 with gr.Row():
@@ -295,8 +301,12 @@ def build_semantic_tab() -> None:
     show_labels.input(**redraw)
     export.click(export_semantic, inputs=[state, *look], outputs=export_files, api_name="export_semantic")
     for ctl in (window, stride, mode):
-        ctl.change(passes_note, inputs=[window, stride, mode, image], outputs=passes, show_progress="hidden",
+        ctl.change(passes_note, inputs=[window, stride, mode, image, state], outputs=passes, show_progress="hidden",
                    api_visibility="private")
+    # raw payload (no preprocessing): a broken upload is the upload check's message, not this one's
+    image.change(new_lab_photo, inputs=[window, stride, mode, image, state],
+                 outputs=[passes, sw_gallery, sw_text, sp_gallery, sp_text], show_progress="hidden",
+                 api_visibility="private", preprocess=False)
     run_sw.click(run_sliding, inputs=[image, state, model, window, stride, mode], outputs=[sw_gallery, sw_text],
                  api_name="semantic_sliding_window", concurrency_limit=1)
     sampling_inputs = [image, state, layer, pool, kernel, t_stride, padding, kind]

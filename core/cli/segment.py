@@ -1,28 +1,35 @@
-"""``cvlab segment {semantic,instance,panoptic} IMAGE``: one image's segments as JSON, plus
-the overlay and the task's export files with ``--out DIR``."""
+"""``cvlab segment {semantic,instance,panoptic} PATH...``: one image's segments as JSON (plus the
+overlay and the task's export files with ``--out DIR``), or a batch over files, folders and globs
+(see :mod:`core.cli.batch`)."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from core.cli.batch import Job, add_batch_arguments, is_batch, run_batch, settings_of
+
 
 def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("segment", help="semantic, instance or panoptic segmentation of one image")
+    p = subparsers.add_parser("segment", help="semantic, instance or panoptic segmentation of images")
     p.add_argument("task", choices=("semantic", "instance", "panoptic"))
-    p.add_argument("image")
+    p.add_argument("images", nargs="+", metavar="PATH", help="image file(s), folder(s) or glob pattern(s)")
     p.add_argument("--model", default="auto")
-    p.add_argument("--out", type=Path, default=None, help="folder for the overlay and exports")
+    p.add_argument("--out", type=Path, default=None,
+                   help="folder for the overlay and exports (a batch: per-image JSON + results.jsonl)")
+    add_batch_arguments(p)
     p.set_defaults(func=cmd_segment)
 
 
-def cmd_segment(args) -> Any:
+def segment_file(path: str | Path, task: str, *, model: str = "auto", out_dir: Path | None = None) -> dict[str, Any]:
+    """Segment one image file; the JSON-able result (segments, timings, and ``files`` written into
+    ``out_dir``: the overlay first, then the task's exports)."""
     from core import render
     from core.config import SETTINGS
     from core.image import limit_side, load_image
-    from core.segmentation import segment
+    from core.segmentation import segment, write_result
 
-    rgb = limit_side(load_image(args.image), SETTINGS.max_side)
-    seg = segment(args.task, rgb, model=args.model)
+    rgb = limit_side(load_image(path), SETTINGS.max_side)
+    seg = segment(task, rgb, model=model)
     result: dict[str, Any] = {
         "task": seg.task,
         "model": seg.model,
@@ -34,14 +41,26 @@ def cmd_segment(args) -> Any:
         result["keypoint_names"] = list(seg.keypoint_names)
     if seg.task == "panoptic":
         result["void_fraction"] = round(seg.extras["void_fraction"], 6)
-    if args.out is not None:
-        from core.segmentation.export import write_result
-
-        args.out.mkdir(parents=True, exist_ok=True)
-        result["files"] = [str(p) for p in write_result(seg, rgb, args.out)]
-        overlay_path = args.out / f"{Path(args.image).stem}_{seg.task}_overlay.png"
+    if out_dir is not None:
         from PIL import Image
 
+        out_dir.mkdir(parents=True, exist_ok=True)
+        overlay_path = out_dir / f"{Path(path).stem}_{seg.task}_overlay.png"
         Image.fromarray(render.overlay(rgb, seg)).save(overlay_path)
-        result["files"].insert(0, str(overlay_path))
+        result["files"] = [str(overlay_path), *(str(p) for p in write_result(seg, rgb, out_dir))]
     return result
+
+
+def segment_job(path: Path, files_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
+    """A batch's per-image runner (see :class:`core.cli.batch.Job`)."""
+    return segment_file(path, options["task"], model=options.get("model", "auto"), out_dir=files_dir)
+
+
+def cmd_segment(args) -> Any:
+    if not is_batch(args.images):
+        return segment_file(args.images[0], args.task, model=args.model, out_dir=args.out)
+    if args.out is None:
+        raise ValueError("A batch (several images, a folder or a pattern) needs --out DIR.")
+    job = Job("segment", segment_job, {"task": args.task, "model": args.model}, settings_of(args))
+    return run_batch(job, args.images, args.out, workers=args.workers, engine=args.engine,
+                     ray_address=args.ray_address)

@@ -1,13 +1,15 @@
 """``python -m core style ...``: neural style transfer from the shell.
 
-    python -m core style CONTENT --style NAME_OR_FILE --mode fast|gatys [--steps N] [--size S]
-                         [--strength X] --out FILE [more Gatys/fast options]
+    cvlab style CONTENT --style NAME_OR_FILE --mode fast|gatys [--steps N] [--size S]
+                [--strength X] --out FILE [more Gatys/fast options]
+    cvlab style FOLDER_OR_GLOB... --style NAME_OR_FILE --out DIR [--workers N] [--engine local|ray]
 
-``--style`` is an image file, a built-in style (``7`` or ``"style 7"``) or a painting
+``--style`` is an image file, a built-in style (``"stained glass"``, or ``15`` / ``"style 15"``) or a painting
 preset from ``assets/styles`` (``starry_night``). In ``gatys`` mode a built-in style is
 used through its rendering of the content photo by the 26-style network. Writes the
 image to ``--out`` and prints JSON with every parameter and the timings (the ``params``
-object loads back with ``core.style.params_from_json``).
+object loads back with ``core.style.params_from_json``). Several photos, a folder or a glob make a
+batch (:mod:`core.cli.batch`): ``--out`` is then a folder.
 """
 from __future__ import annotations
 
@@ -16,13 +18,21 @@ import time
 from pathlib import Path
 from typing import Any
 
+from core.cli.batch import Job, add_batch_arguments, is_batch, run_batch, settings_of
+
+OPTION_NAMES = ("style", "mode", "size", "strength", "preserve_colours", "mix_with", "mix", "steps",
+                "content_weight", "style_weight", "tv_weight", "init", "optimizer", "scales", "model",
+                "precision", "seed")
+"""The parsed flags that :func:`stylise_file` reads (a plain dict, so batch workers can receive it)."""
+
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("style", help="neural style transfer (fast networks or Gatys optimisation)")
-    p.add_argument("content", help="content photo")
+    p.add_argument("content", nargs="+", metavar="CONTENT",
+                   help="content photo(s), folder(s) or glob pattern(s)")
     p.add_argument("--style", required=True, help="image file, built-in style (0-25) or preset name")
     p.add_argument("--mode", choices=("fast", "gatys"), default="fast")
-    p.add_argument("--out", required=True, type=Path, help="output image (.png/.jpg)")
+    p.add_argument("--out", required=True, type=Path, help="output image (.png/.jpg); a batch: a folder")
     p.add_argument("--size", type=int, default=None, help="longest side of the output (fast 512, gatys 384)")
     p.add_argument("--strength", type=float, default=1.0, help="fast: 0 = photo, 1 = fully stylised")
     p.add_argument("--preserve-colours", "--preserve-colors", action="store_true",
@@ -40,10 +50,32 @@ def add_parser(subparsers) -> None:
     p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
                    help="gatys: bf16 convolutions (auto = on CPUs with native bf16)")
     p.add_argument("--seed", type=int, default=0)
+    add_batch_arguments(p)
     p.set_defaults(func=cmd_style)
 
 
 def cmd_style(args) -> dict[str, Any]:
+    from core.style import resolve_style
+
+    options = {name: getattr(args, name) for name in OPTION_NAMES}
+    if not is_batch(args.content):
+        return stylise_file(args.content[0], args.out, options)
+    resolve_style(args.style)  # a bad --style fails once, before the batch starts
+    job = Job("style", style_job, options, settings_of(args))
+    return run_batch(job, args.content, args.out, workers=args.workers, engine=args.engine,
+                     ray_address=args.ray_address)
+
+
+def style_job(path: Path, files_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
+    """A batch's per-image runner (see :class:`core.cli.batch.Job`): writes ``files_dir/<stem>_styled.png``."""
+    return stylise_file(path, files_dir / f"{Path(path).stem}_styled.png", options)
+
+
+def stylise_file(content_path: str | Path, out: Path, options: dict[str, Any]) -> dict[str, Any]:
+    """Stylise one photo with ``options`` (see :data:`OPTION_NAMES`), save it to ``out``; the JSON-able
+    result (every parameter, timings, Gatys losses)."""
+    from types import SimpleNamespace
+
     from PIL import Image
 
     from core.config import SETTINGS
@@ -58,10 +90,10 @@ def cmd_style(args) -> dict[str, Any]:
         resolve_style,
     )
 
+    args = SimpleNamespace(content=str(content_path), **options)
     t0 = time.perf_counter()
     content = limit_side(load_image(args.content), SETTINGS.max_side)
     kind, style = resolve_style(args.style)
-    out: Path = args.out
     if out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
         raise ValueError("--out must end in .png, .jpg or .webp.")
     result: dict[str, Any] = {"content": str(args.content), "style": str(args.style), "out": str(out)}

@@ -367,6 +367,43 @@ def identify(gallery: Gallery, embeddings: np.ndarray, *, threshold: float, metr
     return out
 
 
+@dataclass(frozen=True)
+class Lookalike:
+    """The enrolled person (other than the one being enrolled) closest to a new photo.
+
+    ``similarity`` is the cosine similarity in [-1, 1] to that person's closest photo; ``value`` is the
+    same closeness in the model's own measure (similarity, or distance); ``same`` is True when that
+    value passes the decision threshold, i.e. recognition would call the photo this other person."""
+
+    name: str
+    similarity: float
+    value: float
+    same: bool
+
+
+def nearest_other_person(gallery: Gallery, embedding: np.ndarray, name: str, *, threshold: float,
+                         metric: Metric) -> Lookalike | None:
+    """The closest enrolled person whose name is not ``name`` for one embedding (D,), or None when the
+    gallery holds nobody else. Used before enrolling a photo under ``name``: when ``same`` is True the
+    photo looks like someone else already enrolled, and filing it silently would mislabel the gallery."""
+    name = " ".join(str(name).split())
+    names, sims = person_scores(gallery, np.asarray(embedding, np.float32).reshape(1, -1), "nearest")
+    others = [(float(s), n) for n, s in zip(names, sims[0]) if n != name]
+    if not others:
+        return None
+    sim, other = max(others)
+    return Lookalike(other, sim, float(to_measure(sim, metric)), bool(accepts(sim, threshold, metric)))
+
+
+def is_enrolled(gallery: Gallery, embedding: np.ndarray, name: str, tol: float = 1e-4) -> bool:
+    """True when ``name`` already holds this very embedding (D,) (the same photo enrolled twice)."""
+    entries = gallery.people.get(" ".join(str(name).split()), ())
+    if not entries:
+        return False
+    q = normalize(np.asarray(embedding, np.float32).reshape(-1))
+    return bool(max(float(e.embedding @ q) for e in entries) >= 1.0 - tol)
+
+
 # --------------------------------------------------------------------------- calibration
 def pair_scores(gallery: Gallery) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]], list[tuple[int, int]]]:
     """Cosine similarities of all same-person and all different-person photo pairs, with the

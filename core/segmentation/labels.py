@@ -44,3 +44,7 @@ COCO91_LABELS = (
     "hair drier", "toothbrush",
 )
 """torchvision's COCO category list: index = the model's class id (91 ids, "N/A" = unused id)."""
+
+COCO80_LABELS = tuple(name for name in COCO91_LABELS if name not in ("__background__", "N/A"))
+"""COCO's 80 thing classes in the contiguous order detectors such as NanoDet output (0 = person,
+41 = cup, 79 = toothbrush): :data:`COCO91_LABELS` without the background and the unused ids."""

@@ -127,7 +127,8 @@ def merge(
 
 def default_models(instance_model: str = "auto", semantic_model: str = "auto") -> tuple[str, str]:
     """The (instance, semantic) pair to use. For "auto": the best instance model ready here; with
-    the bundled person pipeline the bundled person map, otherwise the best semantic model that knows
+    the bundled pipelines (people, or the offline 80 things) the bundled person map (its
+    "background" is the only stuff offline), otherwise the best semantic model that knows
     stuff classes (SegFormer ADE20K) before the VOC ones (whose only stuff is "background")."""
     from core.models import first_available
     from core.segmentation import instance, semantic
@@ -135,7 +136,8 @@ def default_models(instance_model: str = "auto", semantic_model: str = "auto") -
     instance_model = instance.resolve_model(instance_model)
     if semantic_model != "auto":
         return instance_model, semantic.resolve_model(semantic_model)
-    if instance_model == instance.BUNDLED:
+    if instance_model in (instance.BUNDLED, instance.OFFLINE):
+        # offline there is no stuff class: the person map's "background" is the only stuff
         return instance_model, "mediapipe-person"
     return instance_model, first_available(("segformer-b0-ade", *semantic.AUTO_ORDER))
 

@@ -57,11 +57,13 @@ AUTO_ORDER = (
     "fcn-resnet50",
     "deeplabv3-mobilenet-v3",
     "lraspp-mobilenet-v3",
+    "things-offline",
     "mediapipe-person",
 )
 """``auto`` takes the first of these that is ready (loaded, bundled or cached): best published
 metric first among the VOC models, SegFormer (150 classes incl. stuff) right after the best one,
-the bundled person model last so that it is always there."""
+then the offline 80-thing map (needs the NanoDet file ``make setup`` makes with npm), the bundled
+person model last so that it is always there."""
 
 FAST_MODELS = ("mediapipe-person", "mediapipe-selfie-gated", "lraspp-mobilenet-v3", "deeplabv3-mobilenet-v3")
 """Models fast enough for the live webcam mode on a CPU, fastest first."""
@@ -69,7 +71,7 @@ FAST_MODELS = ("mediapipe-person", "mediapipe-selfie-gated", "lraspp-mobilenet-v
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 MAX_UPSAMPLED_LOGITS = 40_000_000
-"""Full-resolution logits above this many floats are upsampled in two steps to save memory."""
+"""At most this many full-resolution logits exist at once (the classes are upsampled in chunks)."""
 
 
 # --------------------------------------------------------------------------- public API
@@ -322,6 +324,47 @@ class SelfieGatedSegmenter:
         return np.stack([1.0 - prob, prob]).astype(np.float32)
 
 
+# --------------------------------------------------------------------------- offline things
+THINGS_NOTE = ("Offline there are thing classes only (COCO's 80 countable objects), no stuff classes: "
+               "sky, road, grass and walls are all background here.")
+
+
+class ThingsSegmenter:
+    """``things-offline``: every pixel gets the class of the thing covering it, from the
+    ``objects-offline`` instance pipeline (NanoDet boxes; BlazePose masks for people, GrabCut
+    masks inside the other boxes); background elsewhere. Labels: "background" + the 80 COCO
+    things (index 1 + the COCO-80 index). Where instances overlap, people win, then the higher
+    score. There is no stuff class offline (see :data:`THINGS_NOTE`)."""
+
+    def __init__(self, pipeline) -> None:
+        from core.segmentation.labels import COCO80_LABELS
+
+        self.pipeline = pipeline
+        self.labels = ("background", *COCO80_LABELS)
+
+    def predict(self, rgb: np.ndarray, timings: Timings, *, min_score: float | None = None,
+                **_: Any) -> tuple[np.ndarray, dict]:
+        from core.segmentation import objects
+
+        seg = objects.segment(rgb, self.pipeline, 0.35 if min_score is None else float(min_score), timings)
+        with timings.stage("postprocess"):
+            label_map = np.zeros(rgb.shape[:2], np.uint8)
+            index = {name: i for i, name in enumerate(self.labels)}
+            people = np.array([n == "person" for n in seg.class_names], bool)
+            order = sorted(range(len(seg)), key=lambda i: (people[i], float(seg.scores[i])))
+            for i in order:  # later wins: the best-scoring things last, people on top
+                label_map[seg.masks[i]] = index[seg.class_names[i]]
+        extras = {"instances": len(seg), "things": sorted(set(seg.class_names)),
+                  "people": int(people.sum()), "note": THINGS_NOTE,
+                  "method": "objects-offline instances painted into one map (thing classes only)"}
+        return label_map, extras
+
+    def probabilities(self, rgb: np.ndarray, native: bool = False) -> np.ndarray:
+        """(81, H, W) one-hot class map (this pipeline gives no per-pixel probabilities)."""
+        label_map, _ = self.predict(rgb, Timings())
+        return (np.arange(len(self.labels))[:, None, None] == label_map[None]).astype(np.float32)
+
+
 # --------------------------------------------------------------------------- torch models
 class TorchSegmenter:
     """A PyTorch segmentation network with its own preprocessing.
@@ -333,6 +376,15 @@ class TorchSegmenter:
             transform, resize_size=[520]); or
         fixed_size: (h, w) to stretch to (SegFormer's 512 x 512 albumentations Resize).
         mean, std: normalisation of RGB in [0, 1].
+
+    Preprocessing is the libraries' own, step for step, so that the label maps equal their
+    documented inference on the same weights (tests/segmentation/test_equivalence.py):
+    torchvision's ``weights.transforms()`` resizes the *uint8* image (bilinear, antialiased, long
+    side ``int(520 * long / short)``, truncated) before converting to float; the smp-hub
+    albumentations pipeline resizes the uint8 image with OpenCV (``INTER_LINEAR``) and normalises
+    0-255 pixels by ``mean * 255`` / ``std * 255``. (Resizing the float image instead, as this
+    class did before, moved inputs by up to half a grey level and changed 4% of SegFormer's
+    labels on a real photo with the same random weights.)
     """
 
     def __init__(self, net, labels: tuple[str, ...], name: str, *, resize_short: int | None = None,
@@ -351,29 +403,48 @@ class TorchSegmenter:
         self.device = device
         self.mean = torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1).to(device)
         self.std = torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1).to(device)
+        # the smp-hub configs give the same numbers on the 0-255 scale (123.675, ... / 58.395, ...)
+        self.mean_255 = np.round(np.asarray(mean, np.float64) * 255.0, 6).astype(np.float32)
+        self.std_255 = np.round(np.asarray(std, np.float64) * 255.0, 6).astype(np.float32)
 
     def input_size(self, h: int, w: int) -> tuple[int, int]:
-        """(h, w) the network sees for an image of h x w."""
+        """(h, w) the network sees for an image of h x w (torchvision's rule: the short side
+        becomes ``resize_short``, the long one ``int(resize_short * long / short)``)."""
         if self.fixed_size is not None:
             return self.fixed_size
-        s = self.resize_short / min(h, w)
-        return max(1, int(round(h * s))), max(1, int(round(w * s)))
+        short, long = min(h, w), max(h, w)
+        new_long = max(1, int(self.resize_short * long / short))
+        return (self.resize_short, new_long) if h <= w else (new_long, self.resize_short)
 
     def preprocess(self, rgb: np.ndarray, native: bool = False):
-        """RGB uint8 -> normalised (1, 3, h, w) at the network's input size (``native``: keep the
-        image's own size; a fully convolutional network takes any size)."""
+        """RGB uint8 -> normalised float32 (1, 3, h, w) at the network's input size (``native``:
+        keep the image's own size; a fully convolutional network takes any size). The resize
+        happens on the uint8 image, as in the libraries' own transforms (see the class doc)."""
         import torch
-        import torch.nn.functional as F
 
         h, w = rgb.shape[:2]
-        x = torch.from_numpy(np.array(rgb, dtype=np.uint8, copy=True)).to(self.device)
-        x = x.permute(2, 0, 1)[None].float().div_(255.0)
+        rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
         size = (h, w) if native else self.input_size(h, w)
-        if size != (h, w):
-            # torchvision's transform antialiases; SegFormer's albumentations Resize (cv2 linear) does not
-            x = F.interpolate(x, size=size, mode="bilinear", align_corners=False,
-                              antialias=self.resize_short is not None)
-        return (x - self.mean) / self.std
+        if size != (h, w) and self.fixed_size is not None:
+            import cv2
+
+            rgb = cv2.resize(rgb, (size[1], size[0]), interpolation=cv2.INTER_LINEAR)  # albumentations Resize
+        x = torch.from_numpy(rgb.copy()).permute(2, 0, 1)[None]
+        if size != (h, w) and self.fixed_size is None:
+            from torchvision.transforms import InterpolationMode
+            from torchvision.transforms import functional as TF
+
+            x = TF.resize(x, [self.resize_short], interpolation=InterpolationMode.BILINEAR, antialias=True)
+        x = x.to(self.device)
+        if self.fixed_size is not None:
+            # albumentations Normalize(mean * 255, std * 255, max_pixel_value=1) on uint8: a float32
+            # lookup table (v - mean) * (1 / std)
+            v = np.arange(256, dtype=np.float32)[:, None]
+            lut = (v - self.mean_255) * np.reciprocal(self.std_255)  # (256, 3) float32
+            table = torch.from_numpy(lut.T.copy()).to(self.device)  # (3, 256)
+            idx = x[0].long()
+            return torch.stack([table[c][idx[c]] for c in range(3)])[None]
+        return (x.float().div_(255.0) - self.mean) / self.std
 
     def forward(self, x):
         import torch
@@ -384,30 +455,42 @@ class TorchSegmenter:
             out = out["out"]
         return out
 
-    def upsample(self, logits, h: int, w: int):
-        """Logits (1, C, h', w') -> (1, C, h1, w1) bilinear, at most MAX_UPSAMPLED_LOGITS floats."""
+    def upsampled_argmax(self, logits, h: int, w: int):
+        """Logits (1, C, h', w') -> (h, w) int64 class map: bilinear upsampling to (h, w), then
+        argmax over C, as the libraries' documented inference does. At most
+        MAX_UPSAMPLED_LOGITS floats exist at once: the classes are upsampled in chunks and the
+        best one is kept (exact: bilinear interpolation treats every channel on its own, and the
+        first of equal maxima wins, as in ``argmax``)."""
+        import torch
         import torch.nn.functional as F
 
         c = logits.shape[1]
-        s = min(1.0, math.sqrt(MAX_UPSAMPLED_LOGITS / float(c * h * w)))
-        size = (max(1, int(h * s)), max(1, int(w * s))) if s < 1 else (h, w)
-        return F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
+        step = max(1, MAX_UPSAMPLED_LOGITS // max(1, h * w))
+        if step >= c:
+            return F.interpolate(logits, size=(h, w), mode="bilinear", align_corners=False).argmax(1)[0]
+        best_val = best_idx = None
+        for c0 in range(0, c, step):
+            up = F.interpolate(logits[:, c0:c0 + step], size=(h, w), mode="bilinear", align_corners=False)
+            val, idx = up[0].max(0)
+            idx += c0
+            if best_val is None:
+                best_val, best_idx = val, idx
+            else:
+                better = val > best_val
+                best_val = torch.where(better, val, best_val)
+                best_idx = torch.where(better, idx, best_idx)
+        return best_idx
 
     def predict(self, rgb: np.ndarray, timings: Timings, **_: Any) -> tuple[np.ndarray, dict]:
-        import torch.nn.functional as F
-
         h, w = rgb.shape[:2]
         with timings.stage("preprocess"):
             x = self.preprocess(rgb)
         with timings.stage("model"):
             logits = self.forward(x)
         with timings.stage("postprocess"):
-            up = self.upsample(logits, h, w)
-            labels = up.argmax(1, keepdim=True)
-            if labels.shape[-2:] != (h, w):
-                labels = F.interpolate(labels.float(), size=(h, w), mode="nearest").long()
+            labels = self.upsampled_argmax(logits, h, w)
             dtype = np.uint8 if len(self.labels) <= 256 else np.int32  # uint8: faster np.unique downstream
-            label_map = labels[0, 0].to("cpu").numpy().astype(dtype)
+            label_map = labels.to("cpu").numpy().astype(dtype)
         return label_map, {"input_size": list(x.shape[-2:])}
 
     def probabilities(self, rgb: np.ndarray, native: bool = False) -> np.ndarray:

@@ -167,7 +167,7 @@ def fast_stylize(content: np.ndarray, params: FastParams | None = None, *,
     else:
         model = "fast-26styles"
         if not isinstance(p.style, Mapping):
-            p.style = FAST_STYLE_NAMES[style_index(p.style)]  # "7" / 7 -> "style 7" in the JSON
+            p.style = FAST_STYLE_NAMES[style_index(p.style)]  # "7" / "style 7" -> its name in the JSON
         if p.mix_with not in (None, "", "none"):
             p.mix_with = FAST_STYLE_NAMES[style_index(p.mix_with)]
         net26: OnnxNet = load(model)
@@ -238,7 +238,7 @@ def builtin_style_image(content: np.ndarray, name: Any, size: int = 512) -> np.n
 def resolve_style(spec: str | Path) -> tuple[str, Any]:
     """What a ``--style`` argument means: ("builtin", index), ("image", RGB uint8).
 
-    Order: an existing file path; a built-in style (``7``, ``style 7``); a painting
+    Order: an existing file path; a built-in style (``stained glass``, ``15``, ``style 15``); a painting
     preset name from ``assets/styles`` (``starry_night``).
     """
     from core.image import load_image
@@ -252,5 +252,5 @@ def resolve_style(spec: str | Path) -> tuple[str, Any]:
     presets = painting_presets()
     if text in presets:
         return "image", load_image(presets[text])
-    known = ", ".join([*presets, "style 0 .. style 25"])
+    known = ", ".join([*presets, *FAST_STYLE_NAMES, "style 0 .. style 25"])
     raise ValueError(f"'{text}' is neither an image file nor a known style ({known}).")

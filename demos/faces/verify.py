@@ -125,24 +125,26 @@ def build_verify_tab(c: SharedControls) -> dict[str, Any]:
                     "embeddings, the model's threshold, and the decision. Move the threshold: nothing is "
                     "recomputed, only the decision changes.")
         with gr.Row():
-            with gr.Column():
+            with gr.Column(scale=2, min_width=220):
                 img_a = ImageInput(label="Photo A", sources=["upload", "webcam", "clipboard"], type="numpy",
-                                   height=300)
+                                   height=260)
                 face_a = gr.Dropdown(choices=["largest"], value="largest", label="Face in A", interactive=False)
-            with gr.Column():
+            with gr.Column(scale=2, min_width=220):
                 against = gr.Radio([("a second photo", "photo"), ("a person in my gallery", "gallery")],
                                    value="photo", label="Compare A with")
                 img_b = ImageInput(label="Photo B", sources=["upload", "webcam", "clipboard"], type="numpy",
-                                   height=300)
+                                   height=260)
                 face_b = gr.Dropdown(choices=["largest"], value="largest", label="Face in B", interactive=False)
                 verify_person = gr.Dropdown(choices=[], label="Person in the gallery", visible=False)
-        verify_btn = gr.Button("Compare", variant="primary")
+            # the answer sits next to the question, not below the examples
+            with gr.Column(scale=2, min_width=220):
+                verify_btn = gr.Button("Compare", variant="primary", elem_id="faces-verify-run")
+                verdict_md = gr.Markdown(elem_id="faces-verify-verdict")
+                axis_html = gr.HTML(elem_id="faces-verify-axis")
         gr.Examples([[str(PEOPLE_DIR / "Barack_Obama/1.jpg"), str(PEOPLE_DIR / "Barack_Obama/3.jpg")],
                      [str(PEOPLE_DIR / "Barack_Obama/2.jpg"), str(PEOPLE_DIR / "Joe_Biden/1.jpg")],
                      [str(FACES_DIR / "obama_and_biden.jpg"), str(PEOPLE_DIR / "Joe_Biden/1.jpg")]],
                     inputs=[img_a, img_b], label="Try (public-domain portraits)")
-        axis_html = gr.HTML()
-        verdict_md = gr.Markdown()
         with gr.Row():
             ann_a = gr.Image(label="A: faces found", interactive=False, height=260)
             ann_b = gr.Image(label="B: faces found", interactive=False, height=260)

@@ -79,3 +79,39 @@ def test_panoptic_things_get_shades_of_class_colour():
     seg = _seg(task="panoptic", is_thing=[True, True, True], segment_ids=[1, 2, 3])
     colors = render.segment_colors(seg)
     assert colors[0] == render.class_color(1) and len(set(colors)) == 3
+
+
+def test_labels_stay_clear_of_badges_and_of_each_other():
+    """Issue 14.5: a box in the image's top-left corner used to get its tag at (0, 0), under the image
+    component's own label badge; faces side by side got tags on top of one another."""
+    h, w = 480, 640
+    boxes = np.array([[0, 0, 300, 300],                                       # touches the top-left corner
+                      [200, 100, 280, 200], [250, 105, 330, 205], [300, 110, 380, 210]], float)  # a group
+    sizes = [(150, 20)] * len(boxes)
+    spots = render.label_positions(boxes, sizes, (h, w))
+    rects = [(x, y, x + tw, y + th) for (x, y), (tw, th) in zip(spots, sizes)]
+    zones = render.badge_zones((h, w), 20)
+    for r in rects:
+        assert 0 <= r[0] and r[2] <= w and 0 <= r[1] and r[3] <= h
+        assert not any(render._overlaps(r, z) for z in zones), (r, zones)
+    for i in range(len(rects)):
+        for j in range(i):
+            assert not render._overlaps(rects[i], rects[j]), (rects[i], rects[j])
+    # and the drawing uses those places: the badge corner keeps its pixels
+    rgb = np.full((h, w, 3), 100, np.uint8)
+    out = render.draw_boxes(rgb, boxes, [(230, 25, 75)] * 4, ["person 0.99"] * 4, draw_rect=False)
+    assert (out[:int(zones[0][3]), :int(zones[0][2])] == 100).all()
+
+
+def test_things_of_one_class_get_clearly_different_shades_and_keep_them_in_every_view():
+    """Two people side by side were near-identical greens; the instance and panoptic views coloured the
+    same person differently. Shades now differ clearly and follow the left-to-right order."""
+    base = render.class_color(1)
+    shades = [render.shade(base, i) for i in range(4)]
+    for i in range(4):
+        for j in range(i):
+            assert np.abs(np.subtract(shades[i], shades[j])).sum() >= 90, (shades[i], shades[j])
+    seg = _seg(task="panoptic", is_thing=[True, True, True], segment_ids=[9, 2, 5])
+    colors = render.segment_colors(seg, "shade")
+    flipped = seg.subset([2, 0, 1])
+    assert render.segment_colors(flipped, "shade") == [colors[2], colors[0], colors[1]]

@@ -71,11 +71,20 @@ def test_live_frames_report_server_time(astronaut):
     assert ("MediaPipe person (bundled)", "mediapipe-person") in tab.live_models()
 
 
-def test_lab_callbacks(astronaut):
+def test_lab_callbacks(astronaut, photos):
+    astronaut_path = photos / "astronaut.png"
     gallery, text = tab.run_sliding(astronaut, None, "mediapipe-person", 192, 96, "tile")
     assert len(gallery) == 2 and "forward passes" in text and "faster" in text
     panels, text = tab.run_sampling(astronaut, None, "relu1_2", 2, 3, 2, 0, "ones")
     assert len(panels) == 8 and "= 193" in text and "ratio 4.0" in text
     assert "25 forward passes" in tab.passes_note(128, 64, "tile", astronaut)
+    # the note counts what the run will do on this very photo (the cat at 384x255: 15, not the 25 of a 384x384 guess)
+    cat = load_image(astronaut_path.parent / "chelsea.png")
+    note = tab.passes_note(128, 64, "tile", cat)
+    gallery, text = tab.run_sliding(cat, None, "mediapipe-person", 128, 64, "tile")
+    n = int(note.split("**")[1].split()[0])
+    assert f"| **{n}** |" in text and n != 25, (note, text)
+    assert "add one" in tab.passes_note(128, 64, "tile", None)
+    assert tab.new_lab_photo(128, 64, "tile", cat)[1:] == (None, "", None, "")
     with pytest.raises(gr.Error, match="forward passes"):
         tab.run_sliding(astronaut, None, "mediapipe-person", 32, 16, "centre")

@@ -114,20 +114,25 @@ def start_recording(page, cam_selector: str) -> None:
     record.click()
 
 
-def upload_until_listed(page, selector: str, path: Path, attempts: int = 3) -> None:
-    """Set a gr.File's input to ``path`` and wait until its name is listed. On a cold first page load
-    the input can exist before the front end listens to it (seen once in a fresh-clone CI run), so
-    the upload is repeated a few times before giving up."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+def upload_until_listed(page, selector: str, *paths: Path) -> None:
+    """Set a gr.File's input to ``paths`` ONCE and wait until the component lists exactly those files.
 
-    for attempt in range(attempts):
-        page.locator(f"{selector} input[type=file]").set_input_files(str(path))
-        try:
-            page.locator(selector).get_by_text(Path(path).name).first.wait_for(timeout=20_000)
-            return
-        except PlaywrightTimeout:
-            if attempt == attempts - 1:
-                raise
+    Gradio 6 lists a finished upload as ``<td class="filename" aria-label="1.jpg">`` with the stem and
+    the extension in separate spans, so the text "1.jpg" is on screen only while the upload is in
+    flight. Waiting for that text missed fast uploads; an older version of this helper then uploaded
+    again, and a multiple gr.File appends, so the same photo was listed (and enrolled) twice."""
+    names = [Path(p).name for p in paths]
+    page.locator(f"{selector} input[type=file]").set_input_files([str(p) for p in paths])
+    page.wait_for_function(
+        "([sel, names]) => { const cells = [...document.querySelectorAll(sel + ' td.filename')]"
+        ".map(c => c.getAttribute('aria-label'));"
+        " return cells.length === names.length && names.every(n => cells.includes(n)); }",
+        arg=[selector, names], timeout=30_000)
+
+
+def listed_files(page, selector: str) -> list[str]:
+    """Names of the files a gr.File lists now."""
+    return page.eval_on_selector_all(f"{selector} td.filename", "cells => cells.map(c => c.getAttribute('aria-label'))")
 
 
 def shoot(page, name: str) -> Path:

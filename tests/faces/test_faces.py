@@ -423,3 +423,24 @@ def test_extreme_aspect_strip_finds_no_face_instead_of_crashing():
     """A 3000x12 strip resizes to 640x3 for YuNet, which then returned NaN/inf boxes (OverflowError)."""
     strip = np.full((12, 3000, 3), 128, np.uint8)
     assert len(F.analyze(strip).boxes) == 0
+
+
+def test_nearest_other_person_names_a_lookalike_before_it_is_filed(gallery_without_obama3_and_hopper):
+    """Obama's third photo typed in under another name: the closest *other* person is Obama, past the
+    threshold; under Obama's own name nobody else is that close; a stranger passes nobody's threshold."""
+    g = gallery_without_obama3_and_hopper
+    meta = F.embedder_meta("sface")
+    obama3 = F.analyze(load_image(FACES / "Barack_Obama" / "3.jpg")).embeddings[0]
+    look = F.nearest_other_person(g, obama3, "Joe  Biden", threshold=meta["threshold"], metric="cosine")
+    assert look.name == "Barack Obama" and look.same and look.similarity > meta["threshold"]
+    own = F.nearest_other_person(g, obama3, "Barack Obama", threshold=meta["threshold"], metric="cosine")
+    assert own.name != "Barack Obama" and not own.same
+    hopper = F.analyze(load_image(FACES / "Grace_Hopper" / "1.jpg")).embeddings[0]
+    assert not F.nearest_other_person(g, hopper, "Grace Hopper", threshold=meta["threshold"], metric="cosine").same
+    # the same closeness stated as a distance for euclidean models
+    as_dist = F.nearest_other_person(g, obama3, "X", threshold=1.0, metric="euclidean")
+    assert abs(as_dist.value - float(F.cosine_to_distance(look.similarity))) < 1e-6
+    assert F.nearest_other_person(Gallery.empty("sface", 128), obama3, "X", threshold=0.3, metric="cosine") is None
+    first = g.people["Barack Obama"][0].embedding
+    assert F.is_enrolled(g, first, "Barack Obama") and not F.is_enrolled(g, first, "Joe Biden")
+    assert not F.is_enrolled(g, obama3, "Barack Obama")

@@ -23,14 +23,14 @@ def two_people(photos):
 
 @pytest.fixture(scope="module")
 def two_seg(two_people):
-    return instance(two_people, inside=True)
+    return instance(two_people, model="blazepose-multi", inside=True)
 
 
 # --------------------------------------------------------------------------- bundled, real photos
 def test_auto_is_the_bundled_pipeline_offline():
     # no torchvision weights can be downloaded on the test machines
     if models.registry().status("maskrcnn-resnet50-fpn-v2") not in ("cached", "loaded"):
-        assert resolve_model("auto") in ("maskrcnn-resnet50-fpn", "blazepose-multi")
+        assert resolve_model("auto") in ("maskrcnn-resnet50-fpn", "objects-offline", "blazepose-multi")
 
 
 def test_two_people_are_two_instances_with_disjoint_masks(two_people, two_seg):
@@ -58,9 +58,9 @@ def test_ids_follow_position_not_detection_order(two_people, two_seg):
     assert seg.segment_ids[left] == 0 and seg.segment_ids[1 - left] == 1
     # the detector is surer about the person on the right, so detection order differs from ids
     assert seg.scores[1 - left] > seg.scores[left]
-    again = instance(two_people)
+    again = instance(two_people, model="blazepose-multi")
     np.testing.assert_array_equal(again.segment_ids, seg.segment_ids)
-    flipped = instance(np.ascontiguousarray(two_people[:, ::-1]))
+    flipped = instance(np.ascontiguousarray(two_people[:, ::-1]), model="blazepose-multi")
     assert len(flipped) == 2
     left_f = int(np.argmin(flipped.keypoints[:, NOSE, 0]))
     assert flipped.segment_ids[left_f] == 0
@@ -70,7 +70,7 @@ def test_ids_follow_position_not_detection_order(two_people, two_seg):
 
 
 def test_coco17_keypoints(two_people):
-    seg = instance(two_people, keypoint_format="coco17")
+    seg = instance(two_people, model="blazepose-multi", keypoint_format="coco17")
     assert seg.keypoints.shape == (2, 17, 3) and seg.keypoint_names[0] == "nose"
     assert seg.keypoint_names[5] == "left_shoulder" and len(seg.skeleton) == 19
     assert seg.extras["keypoint_format"] == "coco17"
@@ -143,7 +143,7 @@ def test_tracked_video_ids_stable_on_real_frames(two_people):
     seen = []
     for shift in (0, 6, 12, 18):
         frame = np.ascontiguousarray(np.roll(two_people, shift, axis=1))
-        seg = instance(frame, tracker=t)
+        seg = instance(frame, model="blazepose-multi", tracker=t)
         order = np.argsort(seg.keypoints[:, NOSE, 0])
         seen.append(tuple(seg.segment_ids[order]))
     assert len(set(seen)) == 1 and len(seen[0]) == 2
@@ -176,7 +176,8 @@ def test_coco_export_round_trips_masks_and_keypoints(tmp_path, two_seg):
 def test_cli_segment_instance(tmp_path, photos, capsys):
     from core.cli import main
 
-    assert main(["segment", "instance", str(photos / "two_people.jpg"), "--out", str(tmp_path)]) == 0
+    assert main(["segment", "instance", str(photos / "two_people.jpg"), "--model", "blazepose-multi",
+                 "--out", str(tmp_path)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["task"] == "instance" and out["model"] == "blazepose-multi"
     assert len(out["keypoint_names"]) == 33 and len(out["segments"]) == 2
@@ -193,7 +194,7 @@ def test_tab_callbacks_cache_and_rerender(photos):
     from demos import instance as tab
 
     rgb = load_image(photos / "two_people.jpg")
-    state, overlay, legend, table, summary, timings, classes, panels = tab.segment_instances(
+    state, overlay, legend, table, summary, timings, classes, panels, _, _ = tab.segment_instances(
         rgb, "auto", "native", 0.5, 0.5, 0.5, True, True, True)
     assert overlay.shape == rgb.shape and not np.array_equal(overlay, rgb)
     assert len(table) == 2 and {r[1] for r in table} == {"person"} and "2 instance(s)" in summary
@@ -222,7 +223,8 @@ def test_live_frame_tracks_and_reports_server_time(photos):
     live = None
     for _ in range(3):
         image, text, live = tab.live_frame(frame, 0.5, 0.5, True, True, live)
-    assert image.shape == frame.shape and "ms on the server" in text and "1 person" in text and "fps" not in text
+    assert image.shape == frame.shape and "ms on the server" in text and "1 instance(s)" in text
+    assert "fps" not in text  # the page counts the frames it shows (demos/live.py)
     assert live["tracker"].ids == [0]
 
 
@@ -334,8 +336,8 @@ def test_video_follows_people_from_frame_to_frame_without_the_detector(photos):
     t = IouTracker(redetect_every=4)
     for k in range(8):
         f = np.ascontiguousarray(np.roll(frame, 4 * k, axis=1))
-        seg = instance(f, tracker=t, tiles=False)
-        fresh = instance(f, tiles=False)
+        seg = instance(f, model="blazepose-multi", tracker=t, tiles=False)
+        fresh = instance(f, model="blazepose-multi", tiles=False)
         assert len(seg) == 1 and list(seg.segment_ids) == [0]
         # the model itself wobbles by a few % on this upper-body shot as the frame shifts
         gap = np.hypot(*(seg.keypoints[0, [0, 11, 12], :2] - fresh.keypoints[0, [0, 11, 12], :2]).T)
@@ -344,3 +346,14 @@ def test_video_follows_people_from_frame_to_frame_without_the_detector(photos):
         assert 0.75 < size / fresh_size < 1.33, "the followed crop must not drift away in scale"
         assert ("detect" in seg.timings_ms) == (k % 4 == 0)
     assert t.detector_runs == 2 and t.frames == 8
+
+
+def test_blazepose_inside_says_why_each_detection_is_not_in_the_result(two_seg):
+    """Issue 14, item 10: the Inside view draws every detector box; the ones not in the result say why."""
+    from core.segmentation.instance import candidate_rows, candidate_summary
+
+    rows = candidate_rows(two_seg)
+    assert len(rows) == len(two_seg.extras["detector"]["scores"])
+    assert sum(r["result"].startswith("kept") for r in rows) == len(two_seg)
+    assert all(r["result"].startswith(("kept", "stage 2")) for r in rows)
+    assert f"{len(rows)} detector candidates" in candidate_summary(two_seg)

@@ -112,8 +112,9 @@ def test_auto_falls_back_to_the_bundled_model(monkeypatch, tmp_path):
     monkeypatch.setenv("CVLAB_WEIGHTS_DIR", str(tmp_path))
     monkeypatch.setattr(hfc, "HF_HUB_CACHE", str(tmp_path / "hf"))
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
-    assert resolve_model("auto") == "mediapipe-person"
-    assert AUTO_ORDER[-1] == "mediapipe-person"
+    # things-offline when `make setup` made the NanoDet file (npm), else the person model
+    assert resolve_model("auto") in ("things-offline", "mediapipe-person")
+    assert AUTO_ORDER[-2:] == ("things-offline", "mediapipe-person")
 
 
 def test_every_semantic_spec_has_labels_licence_and_metrics():

