@@ -105,6 +105,9 @@ def box_mask(rgb: np.ndarray, box, *, side: int = WORK_SIDE, iterations: int = I
         mask = np.zeros((ch, cw), np.uint8)
         bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
         try:
+            # GrabCut seeds its colour models with k-means on OpenCV's (per-thread) RNG: without a fixed
+            # seed a box's mask depended on what this thread had computed before.
+            cv2.setRNGSeed(0)
             cv2.grabCut(np.ascontiguousarray(crop[:, :, ::-1]), mask, (rx0, ry0, rx1 - rx0, ry1 - ry0),
                         bgd, fgd, int(iterations), cv2.GC_INIT_WITH_RECT)
             fg = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8) * 255

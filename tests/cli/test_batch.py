@@ -118,10 +118,7 @@ def test_ray_data_engine_gives_the_same_rows(folder, tmp_path):
     local_sum = run_batch(job, [str(folder)], tmp_path / "local", progress=False)
     assert (ray_sum["images"], ray_sum["ok"], ray_sum["engine"]) == (6, 5, "ray")
     assert ray_sum["failed"] == local_sum["failed"]
-    # Ray's actors run their runtimes on 1 thread, this process on 2: float sums in another order can move
-    # a mask edge by a pixel or two, so the same labels with areas within 0.5 % of the image.
     for name in ("astronaut", "two_people", "coffee-2"):
-        a = json.loads((tmp_path / "ray" / f"{name}.json").read_text())["segments"]
-        b = json.loads((tmp_path / "local" / f"{name}.json").read_text())["segments"]
-        assert [s["label"] for s in a] == [s["label"] for s in b]
-        assert all(abs(x["area_fraction"] - y["area_fraction"]) < 0.005 for x, y in zip(a, b))
+        a = json.loads((tmp_path / "ray" / f"{name}.json").read_text())
+        b = json.loads((tmp_path / "local" / f"{name}.json").read_text())
+        assert a["segments"] == b["segments"]
