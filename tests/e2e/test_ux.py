@@ -119,6 +119,9 @@ def test_faces_verify_answer_is_visible_without_scrolling(page):
     page.locator("#faces-settings").wait_for()
     page.get_by_text("Try (public-domain portraits)").wait_for()
     page.locator("button.gallery-item:visible, tr.tr-body:visible").first.click()
+    # the example's two photos arrive asynchronously: a Compare pressed before both are shown runs on none
+    page.wait_for_function("() => ['#faces-verify-a', '#faces-verify-b'].every("
+                           "s => document.querySelector(s + ' img')?.naturalWidth > 0)", timeout=60_000)
     page.locator("#faces-verify-run").click()
     verdict = page.locator("#faces-verify-verdict")
     verdict.get_by_text(re.compile("Same person|Different people")).wait_for(timeout=90_000)
