@@ -69,7 +69,8 @@ def test_offline_models_are_not_offered_as_choices_that_fail(page):
     open_tab(page, "Models")
     table = page.locator("#models-table")
     table.get_by_text("blazepose-multi").first.wait_for()
-    page.wait_for_function("() => /mediapipe-person\\s+semantic\\s+bundled\\s+loaded/.test("
+    # the semantic default offline: things-offline with the NanoDet file, else mediapipe-person
+    page.wait_for_function("() => /(things-offline|mediapipe-person)\\s+semantic\\s+\\S+\\s+loaded/.test("
                            "document.querySelector('#models-table').innerText)", timeout=30_000)
     text = table.inner_text()
     assert re.search(r"deeplabv3-resnet50\s+semantic\s+downloadable\s+not available here", text), text[:2000]
