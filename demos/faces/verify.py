@@ -126,14 +126,14 @@ def build_verify_tab(c: SharedControls) -> dict[str, Any]:
                     "recomputed, only the decision changes.")
         with gr.Row():
             with gr.Column(scale=2, min_width=220):
-                img_a = ImageInput(label="Photo A", elem_id="faces-verify-a", sources=["upload", "webcam", "clipboard"], type="numpy",
-                                   height=260)
+                img_a = ImageInput(label="Photo A", elem_id="faces-verify-a", sources=["upload", "webcam", "clipboard"],
+                                   type="numpy", height=260)
                 face_a = gr.Dropdown(choices=["largest"], value="largest", label="Face in A", interactive=False)
             with gr.Column(scale=2, min_width=220):
                 against = gr.Radio([("a second photo", "photo"), ("a person in my gallery", "gallery")],
                                    value="photo", label="Compare A with")
-                img_b = ImageInput(label="Photo B", elem_id="faces-verify-b", sources=["upload", "webcam", "clipboard"], type="numpy",
-                                   height=260)
+                img_b = ImageInput(label="Photo B", elem_id="faces-verify-b", sources=["upload", "webcam", "clipboard"],
+                                   type="numpy", height=260)
                 face_b = gr.Dropdown(choices=["largest"], value="largest", label="Face in B", interactive=False)
                 verify_person = gr.Dropdown(choices=[], label="Person in the gallery", visible=False)
             # the answer sits next to the question, not below the examples
