@@ -35,6 +35,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from core.segmentation.boxes import iou_one_to_many
 from core.segmentation.coco import COCO17_KEYPOINT_NAMES, COCO17_SKELETON  # noqa: F401  (re-exported)
 
 # --------------------------------------------------------------------------- constants
@@ -261,17 +262,6 @@ def letterbox(rgb: np.ndarray, size: int = DETECTOR_SIZE) -> tuple[np.ndarray, f
     return out, scale, float(px), float(py)
 
 
-def _iou_one_to_many(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    x0 = np.maximum(box[0], boxes[:, 0])
-    y0 = np.maximum(box[1], boxes[:, 1])
-    x1 = np.minimum(box[2], boxes[:, 2])
-    y1 = np.minimum(box[3], boxes[:, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    return inter / np.maximum(area + areas - inter, 1e-9)
-
-
 def weighted_nms(boxes: np.ndarray, points: np.ndarray, scores: np.ndarray,
                  iou: float = DETECTOR_NMS_IOU) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """MediaPipe's WEIGHTED non-max suppression: each group overlapping the best remaining box
@@ -283,7 +273,7 @@ def weighted_nms(boxes: np.ndarray, points: np.ndarray, scores: np.ndarray,
     out_b, out_p, out_s = [], [], []
     while remaining.size:
         first = remaining[0]
-        overlaps = _iou_one_to_many(boxes[first], boxes[remaining])
+        overlaps = iou_one_to_many(boxes[first], boxes[remaining])
         group = remaining[overlaps > iou]
         if group.size == 0:
             group = remaining[:1]
@@ -352,7 +342,7 @@ def _greedy_nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
         i = order.pop(0)
         keep.append(int(i))
         if order:
-            ov = _iou_one_to_many(boxes[i], boxes[order])
+            ov = iou_one_to_many(boxes[i], boxes[order])
             order = [j for j, o in zip(order, ov) if o <= iou]
     return keep
 
@@ -494,7 +484,7 @@ def _roi_overlap(a: Roi, b: Roi) -> float:
     ha, hb = a.size / 2, b.size / 2
     box_a = np.array([a.cx - ha, a.cy - ha, a.cx + ha, a.cy + ha], np.float32)
     box_b = np.array([[b.cx - hb, b.cy - hb, b.cx + hb, b.cy + hb]], np.float32)
-    return float(_iou_one_to_many(box_a, box_b)[0])
+    return float(iou_one_to_many(box_a, box_b)[0])
 
 
 def people(rgb: np.ndarray, min_score: float = 0.5, *, with_masks: bool = True,

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core import models
+from core.segmentation.boxes import box_iou
 from core.types import Segmentation, Timings
 
 BUNDLED = "blazepose-multi"
@@ -73,20 +74,6 @@ def spatial_ids(boxes: np.ndarray) -> np.ndarray:
     ids = np.empty(len(boxes), np.int64)
     ids[np.lexsort((cy, cx))] = np.arange(len(boxes))
     return ids
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(len(a), len(b)) IoU of xyxy boxes."""
-    a = np.asarray(a, np.float32).reshape(-1, 4)
-    b = np.asarray(b, np.float32).reshape(-1, 4)
-    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x1 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y1 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
 
 
 @dataclass

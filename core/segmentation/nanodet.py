@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from core.image import array_to_rgb
-from core.segmentation.blazepose import _iou_one_to_many
+from core.segmentation.boxes import iou_one_to_many
 from core.segmentation.labels import COCO80_LABELS
 from core.types import Timings
 
@@ -278,7 +278,7 @@ def select(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, score_t
     for i in np.flatnonzero(scores >= score_threshold):
         same = kept_by_class.setdefault(int(class_ids[i]), [])
         if same:
-            ious = _iou_one_to_many(boxes[i], boxes[same])
+            ious = iou_one_to_many(boxes[i], boxes[same])
             j = int(np.argmax(ious))
             if ious[j] > iou_threshold:
                 by[i], iou[i] = same[j], ious[j]

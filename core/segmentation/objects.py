@@ -36,6 +36,7 @@ import numpy as np
 
 from core.segmentation import blazepose as bp
 from core.segmentation.box_masks import box_mask
+from core.segmentation.boxes import iou_one_to_many
 from core.segmentation.labels import COCO80_LABELS, COCO91_LABELS
 from core.types import Segmentation, Timings
 
@@ -103,13 +104,6 @@ def person_from_box(rgb: np.ndarray, box, landmarker, *, with_mask: bool = True)
                      presence=flag, detector_box=np.asarray(box, np.float32), crop=crop, next_roi=next_roi)
 
 
-def _iou(box, boxes) -> np.ndarray:
-    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
-    if not len(boxes):
-        return np.zeros(0, np.float32)
-    return bp._iou_one_to_many(np.asarray(box, np.float32), boxes)
-
-
 def segment(rgb: np.ndarray, net: ObjectsPipeline, min_score: float, timings: Timings, *,
             keypoint_format: str = "native", inside: bool = False, with_masks: bool = True,
             tracker=None, iou_threshold: float = 0.5) -> Segmentation:
@@ -169,17 +163,17 @@ def segment(rgb: np.ndarray, net: ObjectsPipeline, min_score: float, timings: Ti
                 if not dets.kept[i] or names[i] != "person":
                     continue
                 c = nd_cands[i]
-                ious = _iou(dets.boxes[i], people_boxes)
+                ious = iou_one_to_many(dets.boxes[i], people_boxes)
                 if len(ious) and ious.max() >= SAME_PERSON_IOU:
                     j = int(ious.argmax())
                     c.status = f"duplicate: a person the BlazePose detector found (IoU {ious[j]:.2f})"
                     c.instance = j
                     continue
-                clash = [(a, n) for a, n in kept_animals if _iou(dets.boxes[i], dets.boxes[a])[0] >= ANIMAL_CONFLICT_IOU]
+                clash = [(a, n) for a, n in kept_animals if iou_one_to_many(dets.boxes[i], dets.boxes[a])[0] >= ANIMAL_CONFLICT_IOU]
                 if clash:
                     a, n = clash[0]
                     c.status = (f"pose check: the same box is also {n} {dets.scores[a]:.2f} (#N{a}, IoU "
-                                f"{_iou(dets.boxes[i], dets.boxes[a])[0]:.2f}), and the pose model fires on animals")
+                                f"{iou_one_to_many(dets.boxes[i], dets.boxes[a])[0]:.2f}), and the pose model fires on animals")
                     continue
                 person = person_from_box(rgb, dets.boxes[i], net.landmarker, with_mask=with_masks)
                 if inside:
@@ -214,7 +208,7 @@ def segment(rgb: np.ndarray, net: ObjectsPipeline, min_score: float, timings: Ti
                 if not dets.kept[i] or names[i] == "person":
                     continue
                 c = nd_cands[i]
-                ious = _iou(dets.boxes[i], [dets.boxes[k] for k in kept_objects])
+                ious = iou_one_to_many(dets.boxes[i], [dets.boxes[k] for k in kept_objects])
                 if len(ious) and ious.max() >= SAME_OBJECT_IOU:
                     k = kept_objects[int(ious.argmax())]
                     c.status = f"overlap: same box as #N{k} {names[k]} {dets.scores[k]:.2f} (IoU {ious.max():.2f})"

@@ -39,7 +39,6 @@ model, which includes the helmet): the VOC convention too.
 """
 from __future__ import annotations
 
-import math
 import threading
 from pathlib import Path
 from typing import Any
