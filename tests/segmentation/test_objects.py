@@ -62,6 +62,7 @@ def test_auto_is_the_offline_pipeline(pipeline):
     ("street_bus.jpg", {"bus": 1, "car": 1}),
     ("person_dog_horse.jpg", {"person": 1, "dog": 1, "horse": 1}),
     ("dog_bicycle.jpg", {"dog": 1, "bicycle": 1}),
+    ("football.jpg", {"person": 1, "sports ball": 1}),
     ("two_people.jpg", {"person": 2}),
     ("astronaut.png", {"person": 1}),
     ("coffee.png", {"cup": 1}),
@@ -79,6 +80,18 @@ def test_exactly_the_people_there_are(results):
     assert _count(results["two_people.jpg"][1])["person"] == 2
     assert _count(results["astronaut.png"][1])["person"] == 1
     assert _count(results["pedestrians.jpg"][1])["person"] <= 8
+    assert _count(results["football.jpg"][1])["person"] == 1  # the player, not the blurred crowd
+
+
+def test_the_ball_is_found_on_the_ball_and_masked_round(results):
+    """football.jpg: the ball lies at about x 340-390, y 290-335 (of 548x342); a disc fills
+    pi/4 = 0.79 of its box, a whole-box mask would fill 1.0 and a miss much less."""
+    seg = results["football.jpg"][1]
+    (i,) = [k for k, c in enumerate(seg.class_names) if c == "sports ball"]
+    x0, y0, x1, y1 = seg.boxes[i]
+    assert 325 <= x0 <= 350 and 375 <= x1 <= 400 and 275 <= y0 <= 300 and 325 <= y1 <= 342
+    fill = seg.areas[i] / ((x1 - x0) * (y1 - y0))
+    assert 0.6 <= fill <= 0.92, fill
 
 
 @pytest.mark.parametrize("name", ["chelsea.png", "coffee.png", "rocket.jpg", "dog_bicycle.jpg", "fruits.jpg"])
