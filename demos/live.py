@@ -245,6 +245,10 @@ LIVE_CSS = """
 .cvlab-live-pane video, .cvlab-live-pane img { position: absolute; inset: 0; width: 100%; height: 100%;
   object-fit: contain; display: block; }
 .cvlab-live-cam video { transform: scaleX(-1); }
+.cvlab-live-cam.recording video { visibility: hidden; }
+.cvlab-live-paused { position: absolute; inset: auto 12px 56px 12px; text-align: center; font-size: 13px;
+  color: var(--body-text-color-subdued); display: none; }
+.cvlab-live-cam.recording .cvlab-live-paused { display: block; }
 .cvlab-live-label { position: absolute; top: 6px; left: 8px; font-size: 12px; padding: 1px 6px; border-radius: 4px;
   background: var(--block-label-background-fill); color: var(--block-label-text-color); z-index: 2; }
 .cvlab-live-btn { position: absolute; bottom: 10px; left: 50%; transform: translateX(-50%); z-index: 3;
@@ -303,6 +307,7 @@ function setInfo(force) {
 }
 function fallback(reason) {
   running = false;
+  cam.classList.remove('recording');
   serverText = `The fast live connection could not be opened here (${reason}); ` +
                "use Gradio's own stream below (slower): click its camera, then Record.";
   setInfo(true);
@@ -323,7 +328,8 @@ function capture() {
   ctx.setTransform(-1, 0, 0, 1, w, 0);          // mirrored, like a mirror (and like Gradio's webcam)
   ctx.drawImage(video, 0, 0, w, h);
   // encoded on this thread, as Gradio's webcam does (a worker with OffscreenCanvas was tried: on one
-  // busy browser core it was no faster, 2-16 fps against 3-12 in the same run)
+  // busy browser core it was no faster, 2-16 fps against 3-12 in the same run; canvas.toBlob took
+  // 72 ms to call back against 12-16 ms for toDataURL, and showed 11 fps against 15-17)
   const b64 = canvas.toDataURL('image/jpeg', 0.8);
   const bin = atob(b64.slice(b64.indexOf(',') + 1));
   const msg = new Uint8Array(4 + bin.length);
@@ -386,6 +392,7 @@ async function onMessage(ev) {
 }
 function stop() {
   running = false;
+  cam.classList.remove('recording');
   record.textContent = 'Record';
   if (ws) { try { ws.close(); } catch (e) {} ws = null; }
   inflight = 0; sentAt.clear(); next = null;
@@ -401,6 +408,7 @@ function start() {
   ws = new WebSocket(url);
   ws.binaryType = 'arraybuffer';
   running = true; gotFrame = false; seq = 0; inflight = 0; shown = []; delays = [];
+  cam.classList.add('recording');
   serverText = 'Connecting…'; setInfo(true);
   record.textContent = 'Stop';
   const opened = ws;
@@ -441,6 +449,9 @@ def _html(name: str, cam_id: str, out_id: str, info_id: str, cam_label: str, out
     <div id="{cam_id}" class="cvlab-live-pane cvlab-live-cam">
       <span class="cvlab-live-label">{cam_label}</span>
       <video playsinline muted autoplay></video>
+      <p class="cvlab-live-paused">Recording: your camera's frames go to the server and come back on the
+        right. The preview here pauses meanwhile, so the browser's time goes to the result (painting a
+        second moving picture halved the frames shown on a computer without graphics acceleration).</p>
       <button class="cvlab-live-btn cvlab-live-access" type="button">Click to Access Webcam</button>
       <button class="cvlab-live-btn cvlab-live-record" type="button" hidden>Record</button>
     </div>

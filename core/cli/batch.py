@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.config import usable_cpus
 from core.image import IMAGE_SUFFIXES
 
 ENGINES = ("local", "ray")
@@ -152,7 +153,7 @@ def run_local(job: Job, paths: list[Path], names: list[str], out_dir: Path, work
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    threads = max(1, usable_cpus() // workers)
     items = [(i, str(p), n, str(out_dir)) for i, (p, n) in enumerate(zip(paths, names))]
     # spawn, not fork: torch / onnxruntime thread pools do not survive a fork
     with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_pool_init,

@@ -22,12 +22,13 @@ Nothing here loads anything at import time; the registry calls the constructors.
 from __future__ import annotations
 
 import contextlib
-import os
 import queue
 import threading
 from pathlib import Path
 
 import numpy as np
+
+from core.config import usable_cpus
 
 ARCFACE_TEMPLATE_112 = np.array(
     [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]],
@@ -50,7 +51,7 @@ def similarity_align(rgb: np.ndarray, landmarks: np.ndarray, size: int) -> np.nd
     return cv2.warpAffine(rgb, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
 
 
-POOL_SIZE = max(2, min(4, os.cpu_count() or 2))
+POOL_SIZE = max(2, min(4, usable_cpus()))
 """Most OpenCV face-model instances kept per model (each call borrows one exclusively)."""
 MIN_DETECT_SIDE = 16
 """YuNet is not run on images narrower than this (pixels, after resizing): no face fits there."""

@@ -89,7 +89,9 @@ def default_num_threads() -> int:
     env = os.environ.get("CVLAB_TFLITE_THREADS")
     if env:
         return max(1, int(env))
-    return max(1, min(4, (os.cpu_count() or 2) // 2))
+    from core.config import usable_cpus
+
+    return max(1, min(4, usable_cpus() // 2))
 
 
 # --------------------------------------------------------------------------- model wrapper

@@ -102,7 +102,7 @@ class Detections:
 
 
 def default_num_threads() -> int:
-    """onnxruntime intra-op threads: ``CVLAB_NANODET_THREADS``, else one per core (at most 4).
+    """onnxruntime intra-op threads: ``CVLAB_NANODET_THREADS``, else one per usable core (at most 4).
 
     On the 2-core machine (``bench/bench_nanodet.py``, 640x480 photo): quiet, 2 threads took 46-52
     ms against 68-79 ms for 1; with the machine loaded by other jobs (load 5-9), 2 threads were
@@ -110,7 +110,9 @@ def default_num_threads() -> int:
     env = os.environ.get("CVLAB_NANODET_THREADS")
     if env:
         return max(0, int(env))
-    return max(1, min(4, os.cpu_count() or 2))
+    from core.config import usable_cpus
+
+    return max(1, min(4, usable_cpus()))
 
 
 def onnx_session(path: Path | str, num_threads: int | None = None):

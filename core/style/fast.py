@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
+from core.config import usable_cpus
 from core.style.params import (
     FAST_STYLE_NAMES,
     NUM_FAST_STYLES,
@@ -35,6 +36,7 @@ def _onnx_session(path: Path | str, device: str = "cpu"):
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.intra_op_num_threads = min(4, usable_cpus())  # onnxruntime's own default ignores taskset
     providers = ["CPUExecutionProvider"]
     if device.startswith("cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
         providers.insert(0, "CUDAExecutionProvider")
