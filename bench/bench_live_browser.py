@@ -96,6 +96,9 @@ PROBE_JS = r"""
     const sh = Math.max(2, Math.round(strip * h / 480)), W = 4 * blocks;
     cv.width = W; cv.height = 2;
     ctx.drawImage(src, 0, h - Math.round(sh * 0.8), w, Math.round(sh * 0.6), 0, 0, W, 2);
+    return read(W);
+  }
+  function read(W) {
     const data = ctx.getImageData(0, 0, W, 2).data, v = [];
     for (let i = 0; i < blocks; i++) {
       let s = 0;
@@ -109,6 +112,19 @@ PROBE_JS = r"""
     for (let i = 1; i < blocks - 1; i++) k = 2 * k + (v[i] > thr ? 1 : 0);
     return k;
   }
+  // an output image's strip through createImageBitmap: decoded off the page's main thread, where a
+  // drawImage of the <img> itself decoded the whole JPEG a second time on it (with getImageData that
+  // was 18 % of the browser's core in a JavaScript profile: the probe slowed what it measured)
+  async function decodeShown(img) {
+    const w = img.naturalWidth, h = img.naturalHeight, W = 4 * blocks;
+    const sh = Math.max(2, Math.round(strip * h / 480));
+    const bmp = await createImageBitmap(img, 0, h - Math.round(sh * 0.8), w, Math.round(sh * 0.6),
+                                        {resizeWidth: W, resizeHeight: 2, resizeQuality: 'pixelated'});
+    cv.width = W; cv.height = 2;
+    ctx.drawImage(bmp, 0, 0);
+    bmp.close();
+    return read(W);
+  }
   P.decode = decode;
   // capture side: every new frame of the camera's own <video>
   function watchVideo() {
@@ -116,9 +132,9 @@ PROBE_JS = r"""
     if (!video || !video.requestVideoFrameCallback) { setTimeout(watchVideo, 200); return; }
     let n = 0;
     const onFrame = (now, meta) => {
-      // every 5th camera frame is enough to fix the camera's phase (delays_ms), and the probe must
+      // every 10th camera frame is enough to fix the camera's phase (delays_ms), and the probe must
       // not load the page it measures (decoding all 30 a second cost 12 % of the browser's core)
-      if (video.videoWidth && n++ % 5 === 0) {
+      if (video.videoWidth && n++ % 10 === 0) {
         const k = decode(video, video.videoWidth, video.videoHeight);
         // the frame's own presentation time: the callback itself can run late on a busy page
         if (k !== null && P.caps.length < 20000) P.caps.push([meta.presentationTime || now, k]);
@@ -137,7 +153,9 @@ PROBE_JS = r"""
     if (!(img instanceof HTMLImageElement) || !img.naturalWidth) return;
     const t = performance.now();
     if (P.t0 === null) P.t0 = t;
-    P.shown.push([t, decode(img, img.naturalWidth, img.naturalHeight)]);
+    const row = [t, null];
+    P.shown.push(row);
+    decodeShown(img).then(k => { row[1] = k; }, () => {});
     const m = (document.querySelector(textSel)?.innerText || '').match(re);
     if (m) P.serverMs.push(parseFloat(m[1]));
   }, true);

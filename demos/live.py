@@ -272,6 +272,10 @@ if (height) { cam.style.height = height + 'px'; out.style.height = height + 'px'
 // 200 ms two again. ?live_inflight=1|2 fixes it (for measuring).
 const FIXED_INFLIGHT = parseInt(new URLSearchParams(location.search).get('live_inflight')) || 0;
 let maxInflight = FIXED_INFLIGHT || 2;
+// Frames travel at most SEND_WIDTH px wide (the camera's 640x480 -> 480x360): drawing, encoding,
+// decoding and painting each frame cost in proportion to its pixels, on the visitor's side as on the
+// server's, and every model here works below that size anyway. ?live_width=640 sends the full frame.
+const SEND_WIDTH = parseInt(new URLSearchParams(location.search).get('live_width')) || 480;
 function adapt() {
   if (FIXED_INFLIGHT || delays.length < 8) return;
   const d = delays.slice(-8).sort((a, b) => a - b)[4];
@@ -319,7 +323,8 @@ function capture() {
   if (!running || !ws || ws.readyState !== 1) return;
   if (!fresh || inflight >= maxInflight || !video.videoWidth) return;   // each camera frame at most once
   fresh = false;
-  const w = video.videoWidth, h = video.videoHeight;
+  const scale = Math.min(1, SEND_WIDTH / video.videoWidth);
+  const w = Math.round(video.videoWidth * scale), h = Math.round(video.videoHeight * scale);
   const id = ++seq, t = frameAt;
   inflight++;
   stats.pending.set(id, {frame: t, drawn: performance.now()});

@@ -83,6 +83,6 @@ def specs() -> list[ModelSpec]:
             reference="Ghiasi et al.: Exploring the Structure of a Real-time, Arbitrary Neural "
                       "Artistic Stylization Network (2017)",
             description="A style network turns any picture into 100 numbers; a transformer network "
-                        "paints the photo with them (works at 384 px).",
+                        "paints the photo with them (at up to 384 px on the longest side).",
         ),
     ]

@@ -68,7 +68,7 @@ def test_live_webcam_finds_a_person_with_fps(camera_page, tmp_path):
         "() => { const m = document.querySelector('#instance-fps')?.innerText.match(/([0-9.]+) fps/);"
         " return m && parseFloat(m[1]) > 0; }", timeout=90_000)
     text = page.locator("#instance-fps").inner_text()
-    assert "1 instance(s)" in text and "640x480" in text, text
+    assert "1 instance(s)" in text and "480x360" in text, text
     assert page.locator("#instance-live img").count() >= 1
     shoot(page, "instance_live")
 

@@ -49,7 +49,7 @@ def test_live_webcam_segments_a_person_with_fps(camera_page, tmp_path):
         "() => { const m = document.querySelector('#semantic-fps')?.innerText.match(/([0-9.]+) fps/);"
         " return m && parseFloat(m[1]) > 0; }", timeout=90_000)
     text = page.locator("#semantic-fps").inner_text()
-    assert "person" in text and "640x480" in text, text
+    assert "person" in text and "480x360" in text, text
     assert page.locator("#semantic-live img").count() >= 1
     shoot(page, "semantic_live")
 

