@@ -173,8 +173,11 @@ READ_JS = r"""
 ([from, to]) => {
   const P = window.__live;
   const s = P.shown.filter(r => r[0] >= from && r[0] < to);
+  // the page's own account (demos/live.py): when each shown frame's camera frame reached the page
+  const own = Object.values(window.cvlabLive || {}).flatMap(v => v.frames)
+    .filter(f => f.shown >= from && f.shown < to).map(f => f.shown - f.frame);
   return {shown: s, caps: P.caps.slice(-3000), serverMs: P.serverMs.slice(-Math.max(1, s.length)),
-          mutations: P.mutations};
+          mutations: P.mutations, own};
 }
 """
 
@@ -295,6 +298,7 @@ def measure(page, seconds: float = SECONDS) -> dict:
             "bad": sum(k is None for _, k in r["shown"]), "caps": len(r["caps"]),
             "delay_ms": statistics.median(delays) if delays else None,
             "delay_p90_ms": delays[int(0.9 * (len(delays) - 1))] if delays else None,
+            "page_delay_ms": statistics.median(r["own"]) if r.get("own") else None,
             "server_ms": statistics.median(r["serverMs"]) if r["serverMs"] else None,
             **{f"{k}_cpu_ms_per_frame": round(1000 * v / max(1, len(r["shown"])), 1) for k, v in cpu.items()},
             **{f"{k}_cpu_share": round(v / seconds, 2) for k, v in cpu.items()},
@@ -450,13 +454,20 @@ def entries_for(results: dict, loaded: dict | None) -> list[dict]:
                      f"(server {_fmt(gr_.get('server_ms') if gr_ else None)} a frame"
                      + (f", {gr_['error']}" if gr_ and "error" in gr_ else "") + ")"})
         gd = gr_.get("delay_ms") if gr_ and "error" not in gr_ else None
+        # the style network paints over the barcode: there the page's own account is the figure
+        # (capture time of each sent frame, kept by demos/live.py, to the load of its result)
+        painted = tab == "style"
+        delay = ws["page_delay_ms"] if painted else ws["delay_ms"]
+        how = ("the page's own record of each frame (the style network paints over the frame-number barcode, "
+               f"which read {_fmt(ws['delay_ms'])})" if painted else
+               f"read back from a frame-number barcode in the video (p90 {_fmt(ws['delay_p90_ms'])}; {ws['bad']} "
+               f"shown frames unreadable; the page's own record says {_fmt(ws.get('page_delay_ms'))})")
         entries.append({
-            "name": f"live.delay_ms.{tab}", "value": None if ws["delay_ms"] is None else round(ws["delay_ms"]),
-            "unit": "ms", "baseline": None if gd is None else round(gd),
-            "ratio": round(ws["delay_ms"] / gd, 2) if gd and ws["delay_ms"] is not None else None,
-            "notes": f"median delay from the camera frame reaching the page to its result shown, read back from a "
-                     f"frame-number barcode in the video (p90 {_fmt(ws['delay_p90_ms'])}; {ws['bad']} shown "
-                     f"frames unreadable); goal < 250 ms; baseline = Gradio's own stream in this run"})
+            "name": f"live.delay_ms.{tab}", "value": None if delay is None else round(delay),
+            "unit": "ms", "baseline": None if gd is None or painted else round(gd),
+            "ratio": round(delay / gd, 2) if gd and delay is not None and not painted else None,
+            "notes": f"median delay from the camera frame reaching the page to its result shown, {how}; "
+                     f"goal < 250 ms; baseline = Gradio's own stream in this run"})
         entries.append({
             "name": f"live.server_ms.{tab}", "value": ws["server_ms"], "unit": "ms",
             "baseline": gr_.get("server_ms") if gr_ and "error" not in gr_ else None,

@@ -54,6 +54,9 @@ ANIMALS = frozenset({"bird", "cat", "dog", "horse", "sheep", "cow", "elephant", 
                      "teddy bear"})
 MASK_THRESHOLD = 0.5
 SCORE_FLOOR = 0.3
+LIVE_DETECTOR_SIZE = 320
+"""NanoDet's input side on live video (trained at 416): 44 against 102 ms on one core; a webcam's
+objects are near and large, which is where the smaller input loses nothing (bench/bench_nanodet.py)."""
 """Neither detector keeps candidates below this (as blazepose-multi): below it they are clutter,
 and each would cost a landmark run or a GrabCut."""
 COCO91_ID = {name: COCO91_LABELS.index(name) for name in COCO80_LABELS}
@@ -113,8 +116,9 @@ def segment(rgb: np.ndarray, net: ObjectsPipeline, min_score: float, timings: Ti
     :data:`SCORE_FLOOR`).
     ``with_masks``: False skips the object masks (GrabCut) and the person masks (live video).
     ``tracker``: an :class:`core.segmentation.instance.IouTracker`; the detectors then run every
-    ``tracker.redetect_every`` frames, people are followed by the landmark model in between and
-    other objects keep their last boxes (live video: boxes only for them, no GrabCut).
+    ``tracker.redetect_every`` frames (NanoDet at :data:`LIVE_DETECTOR_SIZE`), people are followed
+    by the landmark model in between and other objects keep their last boxes (live video: boxes
+    only for them, no GrabCut).
     """
     h, w = rgb.shape[:2]
     min_score = max(float(min_score), SCORE_FLOOR)
@@ -131,8 +135,14 @@ def segment(rgb: np.ndarray, net: ObjectsPipeline, min_score: float, timings: Ti
     crops: list[tuple[np.ndarray, str]] = []
     if run_detectors:
         with timings.stage("detect"):
-            dets = net.detector.detect(rgb, score_threshold=min_score, iou_threshold=iou_threshold)
-            bp_dets = bp.detect_people_tiled(rgb, net.person_detector, min_score)
+            dets = net.detector.detect(rgb, score_threshold=min_score, iou_threshold=iou_threshold,
+                                       input_size=LIVE_DETECTOR_SIZE if tracker is not None else None)
+            if tracker is not None and any(k and n == "person" for k, n in zip(dets.kept, dets.names)):
+                # live video: NanoDet's people are enough on this frame (the BlazePose detector,
+                # 19 ms, is there for the people NanoDet misses); the tracked crops follow them
+                bp_dets = bp.PersonDetections.empty()
+            else:
+                bp_dets = bp.detect_people_tiled(rgb, net.person_detector, min_score)
         if tracker is not None:
             tracker.detector_runs += 1
     else:
