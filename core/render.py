@@ -281,17 +281,41 @@ def badge_zones(image_hw: tuple[int, int], tag_height: float) -> list[tuple[floa
     return [(0.0, 0.0, 0.3 * w, band), (0.8 * w, 0.0, float(w), band)]
 
 
-def _overlaps(a, b) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+def _overlaps(a, b, gap: float = 0.0) -> bool:
+    """Rectangles (x0, y0, x1, y1) overlap, or come closer than ``gap`` pixels."""
+    return a[0] < b[2] + gap and b[0] < a[2] + gap and a[1] < b[3] + gap and b[1] < a[3] + gap
+
+
+LABEL_GAP = 4.0
+"""Pixels kept free between two label tags (touching tags read as one)."""
+
+
+def _label_spots(box, tw: float, th: float, rings: int = 4):
+    """Candidate top-left corners (x, y, far) for a (tw, th) tag of ``box``, best first: just above the
+    box, inside it at the top, lower inside, just below; then (a crowd, every near spot taken) rings
+    of ``far`` spots ever further above and beside the box, one tag height and half a tag width apart
+    (used only where they fit in the image as they are: a far spot pushed into a corner would label
+    nothing near it)."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    for ty in [y0 - th, y0] + [y0 + k * th for k in range(1, max(1, int((y1 - y0) // max(th, 1))))] + [y1 - th, y1]:
+        for tx in (x0, x1 - tw):
+            yield tx, ty, False
+    step_y, step_x = th + LABEL_GAP, tw / 2
+    for r in range(1, rings + 1):
+        for dy in range(-r, r + 1):
+            for dx in range(-r, r + 1):
+                if max(abs(dx), abs(dy)) == r:
+                    yield x0 + dx * step_x, y0 - th + dy * step_y, True
 
 
 def label_positions(boxes: np.ndarray, sizes: list[tuple[float, float]],
                     image_hw: tuple[int, int]) -> list[tuple[float, float]]:
     """Top-left corners for label tags of ``sizes`` (w, h) belonging to ``boxes`` (N, 4) x0 y0 x1 y1.
 
-    Each tag goes to the first place, in this order, that lies inside the image, avoids
-    :func:`badge_zones` and every tag placed before it: just above its box, inside its box at the top,
-    then lower inside the box, just below it. When none is free, the one overlapping least is used.
+    Each tag goes to the first place (:func:`_label_spots`) that lies inside the image, avoids
+    :func:`badge_zones` and every tag placed before it (by :data:`LABEL_GAP`): just above its box, inside
+    its box at the top, then lower inside the box, just below it, then further out. When none is
+    free, the one overlapping least is used.
     Greedy in the given order (callers pass large/important things first)."""
     h, w = image_hw
     placed: list[tuple[float, float, float, float]] = []
@@ -300,23 +324,20 @@ def label_positions(boxes: np.ndarray, sizes: list[tuple[float, float]],
         if tw <= 0:
             out.append((0.0, 0.0))
             continue
-        x0, y0, x1, y1 = box
         zones = badge_zones(image_hw, th)
-        xs = [x0, x1 - tw]
-        ys = [y0 - th, y0] + [y0 + k * th for k in range(1, max(1, int((y1 - y0) // max(th, 1))))] + [y1 - th, y1]
         best, best_cost = None, None
-        for ty in ys:
-            for tx in xs:
-                tx_c = min(max(0.0, tx), max(0.0, w - tw))
-                ty_c = min(max(0.0, ty), max(0.0, h - th))
-                rect = (tx_c, ty_c, tx_c + tw, ty_c + th)
-                cost = 2 * sum(_overlaps(rect, z) for z in zones) + 3 * sum(_overlaps(rect, p) for p in placed)
-                cost += 0.001 * (abs(tx_c - tx) + abs(ty_c - ty))  # prefer spots that needed no clamping
-                if best_cost is None or cost < best_cost:
-                    best, best_cost = rect, cost
-                if cost < 0.5:
-                    break
-            if best_cost is not None and best_cost < 0.5:
+        for tx, ty, far in _label_spots(box, tw, th):
+            tx_c = min(max(0.0, tx), max(0.0, w - tw))
+            ty_c = min(max(0.0, ty), max(0.0, h - th))
+            if far and (tx_c, ty_c) != (tx, ty):
+                continue
+            rect = (tx_c, ty_c, tx_c + tw, ty_c + th)
+            cost = 2 * sum(_overlaps(rect, z) for z in zones) + 3 * sum(_overlaps(rect, p, LABEL_GAP)
+                                                                        for p in placed)
+            cost += 0.001 * (abs(tx_c - tx) + abs(ty_c - ty))  # prefer spots that needed no clamping
+            if best_cost is None or cost < best_cost:
+                best, best_cost = rect, cost
+            if cost < 0.5:
                 break
         placed.append(best)
         out.append((best[0], best[1]))

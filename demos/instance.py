@@ -169,7 +169,7 @@ def build_instance_tab() -> None:
             with gr.Row():
                 show_boxes = gr.Checkbox(True, label="Boxes")
                 show_skeleton = gr.Checkbox(True, label="Skeletons", elem_id="instance-skeletons")
-                show_labels = gr.Checkbox(True, label="Labels")
+                show_labels = gr.Checkbox(True, label="Labels", elem_id="instance-labels")
             classes = gr.CheckboxGroup(choices=[], value=[], label="Classes to show")
         with gr.Column(scale=2):
             overlay = gr.Image(label="Instances", show_label=False, type="numpy", interactive=False, height=440,

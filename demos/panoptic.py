@@ -7,12 +7,20 @@ from pathlib import Path
 
 import gradio as gr
 
-from core.segmentation import panoptic as pan
 from core import render
 from core.models import registry
+from core.segmentation import panoptic as pan
 from core.types import Segmentation
-from demos.common import (READY, ImageInput, example_photos, idea_box, legend_html, read_upload,
-                          timings_table, user_errors)
+from demos.common import (
+    READY,
+    ImageInput,
+    example_photos,
+    idea_box,
+    legend_html,
+    read_upload,
+    timings_table,
+    user_errors,
+)
 
 INTRO = """### Panoptic segmentation: every pixel labelled *and* every object told apart
 **Semantic** segmentation gives every pixel a class but merges two people into one "person" region.
@@ -140,10 +148,13 @@ def build_panoptic_tab() -> None:
             timings = gr.Markdown()
     with gr.Accordion("Compare: semantic vs instance vs panoptic", open=True):
         sentence = gr.Markdown(elem_id="panoptic-sentence")
-        with gr.Row():
-            sem_view = gr.Image(label="Semantic: classes, not objects", interactive=False, height=260)
-            inst_view = gr.Image(label="Instance: objects, not the rest", interactive=False, height=260)
-            pan_view = gr.Image(label="Panoptic: both", interactive=False, height=260)
+        with gr.Row(elem_id="panoptic-compare"):
+            sem_view = gr.Image(label="Semantic: classes, not objects", interactive=False, height=260,
+                                elem_id="panoptic-compare-semantic")
+            inst_view = gr.Image(label="Instance: objects, not the rest", interactive=False, height=260,
+                                 elem_id="panoptic-compare-instance")
+            pan_view = gr.Image(label="Panoptic: both", interactive=False, height=260,
+                                elem_id="panoptic-compare-panoptic")
     with gr.Accordion("Export (COCO panoptic format)", open=False):
         export = gr.Button("Export PNG + segments_info JSON")
         files = gr.File(label="Files", file_count="multiple")

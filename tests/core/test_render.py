@@ -22,7 +22,24 @@ def test_overlay_does_not_mutate_input_and_draws():
     assert (rgb == before).all()
     assert out.shape == rgb.shape and out.dtype == np.uint8
     assert (out != rgb).any()
-    assert (out[38, 58] == rgb[38, 58]).all()  # far from every mask: untouched
+    bare = render.overlay(rgb, _seg(), opacity=0.6, show_labels=False)  # tags may sit below their boxes
+    assert (bare[38, 58] == rgb[38, 58]).all()  # far from every mask: untouched
+
+
+def test_crowded_label_tags_find_free_spots_apart():
+    """Five boxes side by side whose near spots collide: every tag still gets a spot of its own,
+    LABEL_GAP apart, inside the image and clear of the badge corners."""
+    boxes = np.array([[100 + 30 * i, 200, 125 + 30 * i, 260] for i in range(5)], float)
+    sizes = [(70.0, 16.0)] * 5
+    spots = render.label_positions(boxes, sizes, (480, 640))
+    rects = [(x, y, x + tw, y + th) for (x, y), (tw, th) in zip(spots, sizes)]
+    zones = render.badge_zones((480, 640), 16.0)
+    for i, a in enumerate(rects):
+        assert 0 <= a[0] and a[2] <= 640 and 0 <= a[1] and a[3] <= 480
+        assert not any(render._overlaps(a, z) for z in zones)
+        for b in rects[i + 1:]:
+            assert not render._overlaps(a, b, render.LABEL_GAP - 1e-6), (a, b)
+        assert abs(a[1] - 200) <= 5 * 20  # still near its box
 
 
 def test_colours_fixed_by_class_id():
