@@ -30,7 +30,7 @@ from demos.common import (
     unavailable_info,
     user_errors,
 )
-from demos.live import live_view, make_room
+from demos.live import live_view, make_room, run_politely
 
 IDEA = """**Style transfer** repaints a photo in the manner of a painting.
 A convolutional network (VGG19, trained to recognise objects) describes an image at many depths.
@@ -227,7 +227,8 @@ def gatys_run(content, choice, upload, cw, sw, tvw, steps, size, init, keep_colo
     try:
         # the previous run's files are not this run's: clear them while this one works
         yield gr.skip(), gr.skip(), "Starting…", None, None
-        yield from _gatys_steps(rgb, style_rgb, params, source, stop)
+        # at a lower OS priority than the live webcam frames (demos/live.py)
+        yield from run_politely(lambda: _gatys_steps(rgb, style_rgb, params, source, stop))
     finally:
         with _STOPS_LOCK:
             if _STOPS.get(key) is stop:

@@ -124,3 +124,53 @@ def test_a_socket_counts_as_open_while_it_streams(client):
         ws.send_bytes(_frame_msg(1, np.zeros((16, 16, 3), np.uint8)))
         ws.receive_bytes()
         assert live._OPEN[0] == before + 1
+
+
+def test_run_politely_yields_everything_in_a_lower_priority_thread_and_passes_errors():
+    import os
+    import threading
+
+    from demos.live import run_politely
+
+    seen = []
+
+    def job():
+        seen.append((threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, threading.get_native_id())))
+        yield from range(5)
+
+    assert list(run_politely(job)) == [0, 1, 2, 3, 4]
+    (tid, nice), = seen
+    assert tid != threading.get_native_id()
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < nice  # this thread untouched
+
+    def broken():
+        yield 1
+        raise ValueError("no style image")
+
+    gen = run_politely(broken)
+    assert next(gen) == 1
+    with pytest.raises(ValueError, match="no style image"):
+        next(gen)
+
+
+def test_closing_run_politely_stops_the_job():
+    import threading
+    import time
+
+    from demos.live import run_politely
+
+    produced = []
+
+    def endless():
+        for i in range(10_000):
+            produced.append(i)
+            yield i
+
+    gen = run_politely(endless)
+    assert next(gen) == 0
+    gen.close()
+    time.sleep(0.5)
+    n = len(produced)
+    time.sleep(0.3)
+    assert len(produced) == n <= 3  # stopped at its next item, not run to the end
+    assert not any(t.name == "cvlab-background" and t.is_alive() for t in threading.enumerate())
