@@ -24,7 +24,15 @@ from pathlib import Path
 import numpy as np
 
 from core import models
-from core.faces.gallery import Gallery, GalleryError, GalleryMatch, accepts, cosine_to_distance, identify
+from core.boxes import iou_one_to_many
+from core.faces.gallery import (
+    Gallery,
+    GalleryError,
+    GalleryMatch,
+    accepts,
+    cosine_to_distance,
+    identify,
+)
 from core.image import IMAGE_SUFFIXES, load_image
 from core.types import Faces, Match, Recognition, Timings, Verification
 
@@ -236,14 +244,6 @@ def recognize(rgb: np.ndarray, gallery: Gallery, *, embedder: str = DEFAULT_EMBE
                        model=embedder, timings_ms=timings)
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
-    x1, y1 = min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
 def recognize_tracked(rgb: np.ndarray, gallery: Gallery, memory: dict | None = None, *,
                       embedder: str = DEFAULT_EMBEDDER, detector: str = DEFAULT_DETECTOR,
                       threshold: float | None = None, mode: str = "nearest", max_faces: int = 8,
@@ -272,7 +272,7 @@ def recognize_tracked(rgb: np.ndarray, gallery: Gallery, memory: dict | None = N
         for t_idx, t in enumerate(tracks):
             if t_idx in taken:
                 continue
-            o = _iou(box, np.asarray(t["box"], np.float32))
+            o = float(iou_one_to_many(box, t["box"])[0])
             if o >= best_iou:
                 best, best_iou = t_idx, o
         if best is not None and tracks[best]["age"] + 1 < reembed_every:

@@ -35,7 +35,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.segmentation.boxes import iou_one_to_many
+from core.boxes import iou_one_to_many
 from core.segmentation.coco import COCO17_KEYPOINT_NAMES, COCO17_SKELETON  # noqa: F401  (re-exported)
 
 # --------------------------------------------------------------------------- constants

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core import models
-from core.segmentation.boxes import box_iou
+from core.boxes import box_iou
 from core.types import Segmentation, Timings
 
 BUNDLED = "blazepose-multi"

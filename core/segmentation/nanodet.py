@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.boxes import iou_one_to_many
 from core.image import array_to_rgb
-from core.segmentation.boxes import iou_one_to_many
 from core.segmentation.labels import COCO80_LABELS
 from core.types import Timings
 

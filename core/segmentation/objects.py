@@ -34,9 +34,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.boxes import iou_one_to_many
 from core.segmentation import blazepose as bp
 from core.segmentation.box_masks import box_mask
-from core.segmentation.boxes import iou_one_to_many
 from core.segmentation.labels import COCO80_LABELS, COCO91_LABELS
 from core.types import Segmentation, Timings
 

@@ -626,7 +626,7 @@ class _Converter:
         self._finish_nchw(node, y, (n, c, oh, ow), fmt)
 
     def op_cast(self, node: dict) -> None:
-        x = self.data_inputs(node)[0]
+        """A cast to float of a float tensor (all this graph has): an identity."""
         dst = _attr(node, "DstT", "DT_FLOAT")
         if dst != "DT_FLOAT":
             raise UnsupportedOp(f"Cast to {dst} of a non-constant tensor in {node['name']}")

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.segmentation import blazepose as bp
 from core.image import load_image
+from core.segmentation import blazepose as bp
 
 NOSE, L_SH, R_SH, L_HIP, R_HIP = 0, 11, 12, 23, 24
 

@@ -7,11 +7,18 @@ import json
 import numpy as np
 import pytest
 
-from core.segmentation import coco
 from core import models
-from core.segmentation.catalog import instance as instance_hub
 from core.image import load_image
-from core.segmentation.instance import IouTracker, inside_panels, instance, instance_rows, resolve_model, spatial_ids
+from core.segmentation import coco
+from core.segmentation.catalog import instance as instance_hub
+from core.segmentation.instance import (
+    IouTracker,
+    inside_panels,
+    instance,
+    instance_rows,
+    resolve_model,
+    spatial_ids,
+)
 
 NOSE, L_SH, R_SH = 0, 11, 12
 
@@ -216,8 +223,9 @@ def test_tab_callbacks_cache_and_rerender(photos):
 
 def test_live_frame_tracks_and_reports_server_time(photos):
     pytest.importorskip("gradio")
-    from demos import instance as tab
     from PIL import Image
+
+    from demos import instance as tab
 
     frame = np.asarray(Image.open(photos / "astronaut.png").convert("RGB").resize((640, 480)))
     live = None

@@ -10,13 +10,9 @@ the same preprocessing and GFL decode on the original TF.js graph's outputs.
 """
 from __future__ import annotations
 
-import gzip
-import hashlib
-import io
 import os
 import shutil
 import sys
-import tarfile
 import threading
 from pathlib import Path
 

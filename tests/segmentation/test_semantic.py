@@ -10,8 +10,8 @@ import torch
 
 from core import models
 from core.config import SETTINGS
-from core.segmentation.export import read_label_png, write_result, write_semantic
 from core.image import load_image
+from core.segmentation.export import read_label_png, write_result, write_semantic
 from core.segmentation.semantic import (
     AUTO_ORDER,
     class_probabilities,
