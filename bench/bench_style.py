@@ -202,13 +202,8 @@ def bench_gatys(size: int = SIZE, base_steps: int = BASE_STEPS, max_steps: int =
 
     from core import models
     from core.image import load_image
-    from core.style import (
-        GatysParams,
-        StyleObjective,
-        _resize_to,
-        resize_longest,
-        resolve_precision,
-    )
+    from core.style import GatysParams, StyleObjective, resize_longest, resolve_precision
+    from core.style.params import _resize_to
     from core.style.vgg import rgb_to_tensor
 
     torch.set_num_threads(2)

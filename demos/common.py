@@ -78,6 +78,28 @@ def check_upload(payload: Any):
     return gr.skip()
 
 
+def check_photo_files(payload: Any):
+    """A multiple ``gr.File`` of photos, on upload (raw payload, before preprocessing): every file
+    ``core.image`` cannot read is named in one warning toast and taken off the list; the readable ones
+    stay. Nothing changes when all are readable."""
+    items = payload if isinstance(payload, list) else [payload] if payload else []
+    keep, bad = [], []
+    for item in items:
+        path = item.get("path") if isinstance(item, dict) else getattr(item, "path", None)
+        name = (item.get("orig_name") if isinstance(item, dict) else None) or Path(str(path)).name
+        try:
+            load_image(path)
+            keep.append(path)
+        except ImageError as exc:
+            bad.append(f"{name} ({exc})")
+        except Exception:  # noqa: BLE001 - a broken upload is the user's message, not our traceback
+            bad.append(f"{name} (not readable as an image)")
+    if not bad:
+        return gr.skip()
+    gr.Warning(f"Not added, cannot be used: {'; '.join(bad)}")
+    return keep or None
+
+
 def check_uploads_on_arrival(blocks: gr.Blocks) -> None:
     """Give every ImageInput of ``blocks`` an upload check (call inside the ``with blocks:`` context, after
     the tabs are built): a broken file is named at once and removed, instead of sitting there as a

@@ -7,14 +7,30 @@ from pathlib import Path
 
 import gradio as gr
 
+from core import models, render
 from core.segmentation import coco
-from core import render
-from core import models
-from core.segmentation.instance import (BUNDLED, OFFLINE, IouTracker, candidate_rows, candidate_summary,
-                                        inside_panels, instance, instance_rows)
+from core.segmentation.instance import (
+    BUNDLED,
+    OFFLINE,
+    IouTracker,
+    candidate_rows,
+    candidate_summary,
+    inside_panels,
+    instance,
+    instance_rows,
+    resolve_model,
+)
 from core.types import Segmentation
-from demos.common import (ImageInput, example_photos, idea_box, legend_html, model_dropdown, read_upload,
-                          timings_table, user_errors)
+from demos.common import (
+    ImageInput,
+    example_photos,
+    idea_box,
+    legend_html,
+    model_dropdown,
+    read_upload,
+    timings_table,
+    user_errors,
+)
 from demos.live import live_view
 
 INTRO = """### Instance segmentation: every object its own mask
@@ -140,6 +156,14 @@ def live_frame(frame, score: float, kp_threshold: float, show_boxes: bool, show_
     return image, text, live
 
 
+def uses_rcnn(model: str | None) -> bool:
+    """The dropdown's choice runs a torchvision R-CNN (whose input size the tab's radio sets)."""
+    try:
+        return "rcnn" in resolve_model(model or "auto")
+    except (models.ModelError, LookupError, ValueError):
+        return False
+
+
 def live_model() -> str:
     """The live path: the offline 80-class pipeline when its detector is here, else BlazePose."""
     return OFFLINE if models.registry().status(OFFLINE) in ("loaded", "ready") else BUNDLED
@@ -159,6 +183,7 @@ def build_instance_tab() -> None:
             keypoint_format = gr.Radio([("model's own (BlazePose 33 / COCO 17)", "native"), ("COCO 17", "coco17")],
                                        value="native", label="Keypoints")
             rcnn_size = gr.Radio([("800 (as trained)", 800), ("640", 640), ("512 (faster)", 512)], value=800,
+                                 visible=uses_rcnn(model.value),
                                  label="Mask / Keypoint R-CNN input: shorter side in pixels",
                                  info="a CPU needs several seconds per photo at 800")
             run = gr.Button("Find instances", variant="primary", elem_id="instance-run")
@@ -198,6 +223,8 @@ def build_instance_tab() -> None:
                   cam_id="instance-live-cam", out_id="instance-live", info_id="instance-fps",
                   out_label="Live instances", time_limit=300)
 
+    model.change(lambda m: gr.Radio(visible=uses_rcnn(m)), model, rcnn_size, api_visibility="private",
+                 show_progress="hidden", queue=False)
     look = [score, kp_threshold, opacity, show_boxes, show_skeleton, show_labels]
     run.click(segment_instances, inputs=[image, model, keypoint_format, *look, rcnn_size],
               outputs=[state, overlay, legend, table, summary, timings, classes, inside, cand_summary, candidates],

@@ -8,15 +8,24 @@ from pathlib import Path
 import gradio as gr
 from PIL import Image
 
-from core.segmentation import fcn_lab
 from core import render
-from core.segmentation.export import write_semantic
 from core.image import limit_side
 from core.models import registry
+from core.segmentation import fcn_lab
+from core.segmentation.export import write_semantic
 from core.segmentation.semantic import FAST_MODELS, PersonTrack, semantic
 from core.types import Segmentation
-from demos.common import (READY, ImageInput, example_photos, idea_box, legend_html, model_dropdown, read_upload,
-                          timings_table, user_errors)
+from demos.common import (
+    READY,
+    ImageInput,
+    example_photos,
+    idea_box,
+    legend_html,
+    model_dropdown,
+    read_upload,
+    timings_table,
+    user_errors,
+)
 from demos.live import live_view
 
 INTRO = """### Semantic segmentation: a class for every pixel

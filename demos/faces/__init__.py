@@ -16,7 +16,7 @@ from core.faces.gallery import Gallery, GalleryError
 from demos.common import idea_box, runnable_choices, unavailable_info
 from demos.faces.calibrate import build_calibrate_tab
 from demos.faces.gallery import build_gallery_tab
-from demos.faces.learn import default_pair, default_triplet, build_learn_tab
+from demos.faces.learn import build_learn_tab, default_pair, default_triplet
 from demos.faces.recognize import build_recognize_tab
 from demos.faces.shared import (
     INTRO,

@@ -14,6 +14,7 @@ from core.faces.gallery import Gallery, GalleryError
 from core.image import load_image
 from demos.common import (
     ImageInput,
+    check_photo_files,
     read_upload,
     user_errors,
 )
@@ -293,6 +294,8 @@ def build_gallery_tab(c: SharedControls) -> dict[str, Any]:
                 enrol_name = gr.Textbox(label="Name", placeholder="e.g. Ada Lovelace", elem_id="faces-enrol-name")
                 enrol_files = gr.File(label="Photos", file_count="multiple", file_types=["image"],
                                       elem_id="faces-enrol-files")
+                enrol_files.upload(check_photo_files, enrol_files, enrol_files, preprocess=False, api_name=False,
+                                   show_progress="hidden")
                 enrol_snap = ImageInput(label="…or a webcam snapshot", sources=["webcam"], type="numpy",
                                         height=240)
                 enrol_face = gr.Dropdown(FACE_CHOICES, value="largest",

@@ -17,7 +17,6 @@ from demos.common import (
     timings_table,
     user_errors,
 )
-from demos.live import live_view
 from demos.faces.shared import (
     FACES_DIR,
     MATCH_MODES,
@@ -27,6 +26,7 @@ from demos.faces.shared import (
     embedder_dim,
     gallery_of,
 )
+from demos.live import live_view
 
 
 # --------------------------------------------------------------------------- Recognize

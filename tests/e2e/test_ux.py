@@ -61,6 +61,12 @@ def test_offline_models_are_not_offered_as_choices_that_fail(page):
     page.keyboard.press("Escape")
     info = page.locator("#semantic-model").inner_text()
     assert "Not available here (offline" in info and "deeplabv3-resnet50" in info, info
+    # a setting of a model that cannot run here is not offered either (Instance: R-CNN input size)
+    open_tab(page, "Instance")
+    page.locator("#instance-run").wait_for()
+    assert page.get_by_text("Mask / Keypoint R-CNN input").count() == 0 or \
+        not page.get_by_text("Mask / Keypoint R-CNN input").first.is_visible()
+    open_tab(page, "Semantic")
     # run the bundled model once: the Models tab must then say it is loaded, without a Refresh
     page.locator("#semantic-input input[type=file]").set_input_files(str(PHOTOS / "astronaut.png"))
     page.locator("#semantic-run").click()
@@ -111,6 +117,26 @@ def test_a_bad_upload_is_named_when_it_arrives(page, tmp_path):
     page.wait_for_function("() => document.querySelector('#semantic-input img')?.naturalWidth > 0")
     page.wait_for_timeout(1000)
     assert page.locator("#semantic-input img").count() >= 1
+
+
+def test_a_bad_photo_in_the_gallery_list_is_named_and_taken_off(page, tmp_path):
+    """The gallery's Photos list (a multiple file input) checks each upload too: a broken file among
+    good ones is named at once and removed; the good photo stays listed, once."""
+    from tests.e2e.conftest import listed_files
+    from tests.hostile import write_corpus
+
+    corpus = write_corpus(tmp_path, PHOTOS / "astronaut.png")
+    bad = corpus["truncated"][0]
+    open_tab(page, "Faces")
+    page.locator("button[role=tab]:visible", has_text=re.compile(r"^\s*Gallery\s*$")).first.click()
+    page.locator("#faces-enrol-files input[type=file]").set_input_files([str(PHOTOS / "astronaut.png"), str(bad)])
+    toast = page.locator(".toast-body", has_text="cannot be used").first
+    toast.wait_for(timeout=30_000)
+    assert bad.name in toast.inner_text() and "Traceback" not in toast.inner_text()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#faces-enrol-files td.filename')].map(c => c.getAttribute('aria-label'))"
+        ".join('|') === 'astronaut.png'", timeout=15_000)
+    assert listed_files(page, "#faces-enrol-files") == ["astronaut.png"]
 
 
 def test_faces_verify_answer_is_visible_without_scrolling(page):
