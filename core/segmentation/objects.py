@@ -63,6 +63,10 @@ COCO91_ID = {name: COCO91_LABELS.index(name) for name in COCO80_LABELS}
 """COCO-80 name -> torchvision's COCO id (index into ``COCO91_LABELS``; person = 1)."""
 
 
+LIVE_LANDMARKER = "blazepose-landmark-lite"
+"""The landmark model live video uses when it is here (made by ``make setup``), else the full one."""
+
+
 class ObjectsPipeline:
     """The built ``objects-offline`` model: NanoDet + the BlazePose detector and landmark model."""
 
@@ -70,6 +74,18 @@ class ObjectsPipeline:
         self.detector = detector
         self.person_detector = person_detector
         self.landmarker = landmarker
+        self._live_landmarker = None
+
+    @property
+    def live_landmarker(self):
+        """The lite landmark model when it is here (half the full model's time per person), else
+        the full one; loaded on first use."""
+        if self._live_landmarker is None:
+            from core import models
+
+            ready = models.registry().status(LIVE_LANDMARKER) in ("ready", "loaded", "cached")
+            self._live_landmarker = models.load(LIVE_LANDMARKER) if ready else self.landmarker
+        return self._live_landmarker
 
     def __repr__(self) -> str:
         return "ObjectsPipeline(nanodet-m + blazepose detector + landmarks + GrabCut)"
@@ -117,7 +133,7 @@ def segment(rgb: np.ndarray, net: ObjectsPipeline, min_score: float, timings: Ti
     ``with_masks``: False skips the object masks (GrabCut) and the person masks (live video).
     ``tracker``: an :class:`core.segmentation.instance.IouTracker`; the detectors then run every
     ``tracker.redetect_every`` frames (NanoDet at :data:`LIVE_DETECTOR_SIZE`), people are followed
-    by the landmark model in between and other objects keep their last boxes (live video: boxes
+    by the landmark model (:attr:`ObjectsPipeline.live_landmarker`) in between and other objects keep their last boxes (live video: boxes
     only for them, no GrabCut).
     """
     h, w = rgb.shape[:2]
@@ -125,6 +141,7 @@ def segment(rgb: np.ndarray, net: ObjectsPipeline, min_score: float, timings: Ti
     object_masks = with_masks and tracker is None  # GrabCut is too slow for live video: boxes there
     run_detectors = True
     tracked = None
+    landmarker = net.live_landmarker if tracker is not None else net.landmarker
     if tracker is not None:
         tracker.frames += 1
         tracked = [t for t in tracker.pose_rois if t.score >= min_score]
@@ -149,7 +166,7 @@ def segment(rgb: np.ndarray, net: ObjectsPipeline, min_score: float, timings: Ti
         dets, bp_dets = None, None
     with timings.stage("people"):
         found = bp.people(rgb, min_score, detections=bp_dets, tracked=tracked, detector=net.person_detector,
-                          landmarker=net.landmarker, keep_crops=inside, with_masks=with_masks)
+                          landmarker=landmarker, keep_crops=inside, with_masks=with_masks)
     people_boxes = [p.box for p in found]
     if bp_dets is not None:
         for k in range(len(bp_dets)):
@@ -185,7 +202,7 @@ def segment(rgb: np.ndarray, net: ObjectsPipeline, min_score: float, timings: Ti
                     c.status = (f"pose check: the same box is also {n} {dets.scores[a]:.2f} (#N{a}, IoU "
                                 f"{iou_one_to_many(dets.boxes[i], dets.boxes[a])[0]:.2f}), and the pose model fires on animals")
                     continue
-                person = person_from_box(rgb, dets.boxes[i], net.landmarker, with_mask=with_masks)
+                person = person_from_box(rgb, dets.boxes[i], landmarker, with_mask=with_masks)
                 if inside:
                     crops.append((person, f"#N{i} person {dets.scores[i]:.2f}"))
                 small = dets.boxes[i][3] - dets.boxes[i][1] < SMALL_PERSON_PX

