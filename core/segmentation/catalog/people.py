@@ -5,9 +5,8 @@ model that chains the detector and the landmark model for every person (see ``co
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import shutil
+from pathlib import Path
 
 from core.models import ModelSpec, NpmPackageFile, PackageFile
 
