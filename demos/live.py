@@ -510,8 +510,7 @@ def _html(name: str, cam_id: str, out_id: str, info_id: str, cam_label: str, out
       <span class="cvlab-live-label">{cam_label}</span>
       <video playsinline muted autoplay></video>
       <p class="cvlab-live-paused">Recording: your camera's frames go to the server and come back on the
-        right. The preview here pauses meanwhile, so the browser's time goes to the result (painting a
-        second moving picture halved the frames shown on a computer without graphics acceleration).</p>
+        right. This preview pauses meanwhile, so your browser spends its time on the result.</p>
       <button class="cvlab-live-btn cvlab-live-access" type="button">Click to Access Webcam</button>
       <button class="cvlab-live-btn cvlab-live-record" type="button" hidden>Record</button>
     </div>
