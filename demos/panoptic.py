@@ -31,9 +31,9 @@ class. Panoptic FPN merges the two networks' outputs: instances claim pixels in 
 mostly hidden behind better-scoring ones is dropped: *overlap*), stuff fills what is left, and stuff
 patches smaller than *min stuff area* become void (shown unpainted).
 
-*With the bundled models the things are people and all the rest is the stuff class "background": no
-offline multi-class model exists. With Mask R-CNN + SegFormer (ADE20K) or DeepLab weights in your
-cache, you get cars, sky, road, ...*"""
+*Offline the things are COCO's 80 classes (NanoDet boxes, then a person or GrabCut mask per box) and all
+the rest is one stuff class, "background": no offline model labels sky, road or grass. With Mask
+R-CNN + SegFormer (ADE20K) weights in your cache, the stuff gets its classes too.*"""
 
 TABLE_HEADERS = ["id", "label", "kind", "area %", "score"]
 
