@@ -360,7 +360,8 @@ function setInfo(force) {
   shown = shown.filter(t => now - t < 3000);
   const fps = shown.length > 1 ? (shown.length - 1) * 1000 / (shown[shown.length - 1] - shown[0]) : 0;
   const d = delays.slice(-30).sort((a, b) => a - b), delay = d.length ? d[Math.floor(d.length / 2)] : null;
-  const head = running ? `<b>${fps.toFixed(1)} fps shown</b> in this browser` +
+  const head = running ? (shown.length > 1 ? `<b>${fps.toFixed(1)} fps shown</b> in this browser`
+                                          : 'first frame shown, measuring the frame rate…') +
     (delay !== null ? ` · ${Math.round(delay)} ms from camera to screen` : '') : '';
   info.innerHTML = [head, md(serverText)].filter(Boolean).join(' · ');
 }
