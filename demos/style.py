@@ -202,6 +202,16 @@ and the optimisation ends after the current step through its normal last yield, 
 its plot and its files. (Cancelling the Gradio event instead aborted the stream mid-update: the outputs
 showed red Error badges, the image could vanish and the plot threw "reading 'step'" in the browser.)"""
 _STOPS_LOCK = threading.Lock()
+_SUBMITTED: dict[str, float] = {}
+"""When each session last pressed Run (time.time()), written before its job joins the queue."""
+_STOP_ASKED: dict[str, float] = {}
+"""When a session pressed Stop with no run of its own running (its run may still wait in the queue)."""
+
+
+def gatys_submitted(request: gr.Request = None) -> None:
+    """Run button, before the job is queued: note when, so a Stop pressed while it waits can end it."""
+    with _STOPS_LOCK:
+        _SUBMITTED[_session(request)] = time.time()
 
 
 def _session(request: gr.Request | None) -> str:
@@ -224,6 +234,15 @@ def gatys_run(content, choice, upload, cw, sw, tvw, steps, size, init, keep_colo
     key = _session(request)
     with _STOPS_LOCK:
         _STOPS[key] = stop
+        submitted = _SUBMITTED.pop(key, time.time())
+        asked = _STOP_ASKED.pop(key, None)
+    if asked is not None and asked >= submitted:  # Stop was pressed while this run waited its turn
+        with _STOPS_LOCK:
+            if _STOPS.get(key) is stop:
+                del _STOPS[key]
+        yield gr.skip(), gr.skip(), "Stopped before it started (Stop was pressed while it waited in the queue).", \
+            gr.skip(), gr.skip()
+        return
     try:
         # the previous run's files are not this run's: clear them while this one works
         yield gr.skip(), gr.skip(), "Starting…", None, None
@@ -277,12 +296,15 @@ def _gatys_steps(rgb, style_rgb, params, source, stop: threading.Event):
 
 def gatys_stop(request: gr.Request = None) -> bool:
     """Stop button: ask this session's running optimisation to finish after its current step (True when
-    one was running). It writes nothing itself: the run's own last yield says "Stopped" (a status written
+    one was running); with none running, a run of this session still waiting in the queue ends as it
+    starts. It writes nothing itself: the run's own last yield says "Stopped" (a status written
     here could arrive after that yield and leave "stopping..." on screen)."""
+    key = _session(request)
     with _STOPS_LOCK:
-        stop = _STOPS.get(_session(request))
-    if stop is None:
-        return False
+        stop = _STOPS.get(key)
+        if stop is None:  # nothing running: a run of this session may be waiting in the queue
+            _STOP_ASKED[key] = time.time()
+            return False
     stop.set()
     return True
 
@@ -392,7 +414,7 @@ def build_style_tab() -> None:
         trigger(fast_refinish, [f_cache, f_strength, f_keep], [f_out, f_files, f_info], api_name=False,
                 show_progress="hidden")
 
-    g_run.click(
+    g_run.click(gatys_submitted, None, None, queue=False, api_visibility="private", show_progress="hidden").then(
         gatys_run,
         [content, choice, upload, g_cw, g_sw, g_tv, g_steps, g_size, g_init, g_keep, g_opt, g_multi, g_model,
          g_every, g_prec, *g_layers],

