@@ -59,23 +59,38 @@ class ImageInput(gr.Image):
             raise gr.Error("The upload could not be read as an image.") from None
 
 
+def _upload_path(item: Any) -> str | None:
+    """The server-side path of one raw upload payload (a FileData dict or object)."""
+    return item.get("path") if isinstance(item, dict) else getattr(item, "path", None)
+
+
+def _upload_problem(item: Any) -> tuple[str, str | None] | None:
+    """None when ``core.image`` can read this upload; else (its file name, what is wrong, or None when
+    it is not readable as an image at all)."""
+    path = _upload_path(item)
+    try:
+        load_image(path)
+        return None
+    except ImageError as exc:
+        reason: str | None = str(exc)
+    except Exception:  # noqa: BLE001 - a broken upload is the user's message, not our traceback
+        reason = None
+    name = (item.get("orig_name") if isinstance(item, dict) else None) or Path(str(path)).name
+    return name, reason
+
+
 def check_upload(payload: Any):
     """An image input's upload event (raw payload, before preprocessing): nothing changes when
     ``core.image`` can read the file; otherwise a warning toast says what is wrong and the input is
     cleared."""
-    path = payload.get("path") if isinstance(payload, dict) else getattr(payload, "path", None)
-    if not path:
+    if not _upload_path(payload):
         return gr.skip()
-    try:
-        load_image(path)
-    except ImageError as exc:
-        name = (payload.get("orig_name") if isinstance(payload, dict) else None) or Path(path).name
-        gr.Warning(f"{name} cannot be used: {exc}")
-        return None
-    except Exception:  # noqa: BLE001 - a broken upload is the user's message, not our traceback
-        gr.Warning("This file cannot be read as an image.")
-        return None
-    return gr.skip()
+    problem = _upload_problem(payload)
+    if problem is None:
+        return gr.skip()
+    name, reason = problem
+    gr.Warning(f"{name} cannot be used: {reason}" if reason is not None else "This file cannot be read as an image.")
+    return None
 
 
 def check_photo_files(payload: Any):
@@ -85,15 +100,12 @@ def check_photo_files(payload: Any):
     items = payload if isinstance(payload, list) else [payload] if payload else []
     keep, bad = [], []
     for item in items:
-        path = item.get("path") if isinstance(item, dict) else getattr(item, "path", None)
-        name = (item.get("orig_name") if isinstance(item, dict) else None) or Path(str(path)).name
-        try:
-            load_image(path)
-            keep.append(path)
-        except ImageError as exc:
-            bad.append(f"{name} ({exc})")
-        except Exception:  # noqa: BLE001 - a broken upload is the user's message, not our traceback
-            bad.append(f"{name} (not readable as an image)")
+        problem = _upload_problem(item)
+        if problem is None:
+            keep.append(_upload_path(item))
+        else:
+            name, reason = problem
+            bad.append(f"{name} ({reason if reason is not None else 'not readable as an image'})")
     if not bad:
         return gr.skip()
     gr.Warning(f"Not added, cannot be used: {'; '.join(bad)}")

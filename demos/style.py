@@ -233,13 +233,12 @@ def gatys_run(content, choice, upload, cw, sw, tvw, steps, size, init, keep_colo
     stop = threading.Event()
     key = _session(request)
     with _STOPS_LOCK:
-        _STOPS[key] = stop
         submitted = _SUBMITTED.pop(key, time.time())
         asked = _STOP_ASKED.pop(key, None)
-    if asked is not None and asked >= submitted:  # Stop was pressed while this run waited its turn
-        with _STOPS_LOCK:
-            if _STOPS.get(key) is stop:
-                del _STOPS[key]
+        stopped_while_waiting = asked is not None and asked >= submitted
+        if not stopped_while_waiting:
+            _STOPS[key] = stop
+    if stopped_while_waiting:
         yield gr.skip(), gr.skip(), "Stopped before it started (Stop was pressed while it waited in the queue).", \
             gr.skip(), gr.skip()
         return

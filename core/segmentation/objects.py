@@ -83,8 +83,8 @@ class ObjectsPipeline:
         if self._live_landmarker is None:
             from core import models
 
-            ready = models.registry().status(LIVE_LANDMARKER) in ("ready", "loaded", "cached")
-            self._live_landmarker = models.load(LIVE_LANDMARKER) if ready else self.landmarker
+            name = models.first_available((LIVE_LANDMARKER, "blazepose-landmark"))
+            self._live_landmarker = models.load(name) if name == LIVE_LANDMARKER else self.landmarker
         return self._live_landmarker
 
     def __repr__(self) -> str:
@@ -133,8 +133,8 @@ def segment(rgb: np.ndarray, net: ObjectsPipeline, min_score: float, timings: Ti
     ``with_masks``: False skips the object masks (GrabCut) and the person masks (live video).
     ``tracker``: an :class:`core.segmentation.instance.IouTracker`; the detectors then run every
     ``tracker.redetect_every`` frames (NanoDet at :data:`LIVE_DETECTOR_SIZE`), people are followed
-    by the landmark model (:attr:`ObjectsPipeline.live_landmarker`) in between and other objects keep their last boxes (live video: boxes
-    only for them, no GrabCut).
+    by the landmark model (:attr:`ObjectsPipeline.live_landmarker`) in between and other objects
+    keep their last boxes (live video: boxes only for them, no GrabCut).
     """
     h, w = rgb.shape[:2]
     min_score = max(float(min_score), SCORE_FLOOR)

@@ -129,7 +129,7 @@ class ArbitraryStyleNet:
         x = small.astype(np.float32) / 255.0
         m = self.MULTIPLE
         ph, pw = max(-sh % m, 2 * m - sh), max(-sw % m, 2 * m - sw)  # and at least 2 x MULTIPLE
-        x = np.pad(x, ((0, max(0, ph)), (0, max(0, pw)), (0, 0)), mode="reflect")
+        x = np.pad(x, ((0, ph), (0, pw), (0, 0)), mode="reflect")
         y = self.transformer.run(None, {self._t_in[0]: x[None], self._t_in[1]: vec.astype(np.float32)})[0][0]
         out = (np.clip(y[:sh, :sw], 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
         if (sh, sw) != (h, w):
