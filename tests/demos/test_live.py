@@ -174,3 +174,47 @@ def test_closing_run_politely_stops_the_job():
     time.sleep(0.3)
     assert len(produced) == n <= 3  # stopped at its next item, not run to the end
     assert not any(t.name == "cvlab-background" and t.is_alive() for t in threading.enumerate())
+
+
+def test_a_socket_waiting_for_a_busy_worker_takes_its_newest_frame_not_its_first(client):
+    """Frames that arrive while every worker is busy are dropped: only the newest is worked on when a
+    worker frees (taking the first one, as the pool's own queue did, showed stale frames)."""
+    import threading
+    import time
+
+    gate = threading.Event()
+
+    def held(frame, state):
+        gate.wait(10)
+        return frame, "held", state
+
+    live._VIEWS["held"] = live.LiveSpec("held", held, time_limit=60)
+    rgb = np.full((16, 16, 3), 50, np.uint8)
+    tokens = [f"{i}" * 32 for i in range(live.WORKERS + 1)]
+    for t in tokens:
+        live._register(t, [])
+    live._register(tokens[-1], [1])
+    busy = [client.websocket_connect(f"/cvlab/live/held/{t}") for t in tokens[:-1]]
+    try:
+        for ws in busy:
+            ws.__enter__()
+            ws.send_bytes(_frame_msg(1, rgb))
+        time.sleep(0.5)  # every worker now holds a frame
+        with client.websocket_connect(f"/cvlab/live/test/{tokens[-1]}") as ws:
+            for seq in range(1, 6):
+                ws.send_bytes(_frame_msg(seq, rgb))
+            time.sleep(0.5)
+            gate.set()
+            answered, dropped = [], []
+            while len(answered) + len(dropped) < 5:
+                seq, meta, _ = _unpack(ws.receive_bytes())
+                answered.append(seq)
+                dropped += meta.get("dropped", [])
+            assert answered == [5] and dropped == [1, 2, 3, 4]
+        for ws in busy:
+            assert _unpack(ws.receive_bytes())[1]["text"] == "held"
+    finally:
+        gate.set()
+        for ws in busy:
+            ws.__exit__(None, None, None)
+        live._VIEWS.pop("held", None)
