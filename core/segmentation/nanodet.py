@@ -34,6 +34,7 @@ import numpy as np
 
 from core.boxes import iou_one_to_many
 from core.image import array_to_rgb
+from core.onnx_session import onnx_session
 from core.segmentation.labels import COCO80_LABELS
 from core.types import Timings
 
@@ -115,19 +116,6 @@ def default_num_threads() -> int:
     return max(1, min(4, usable_cpus()))
 
 
-def onnx_session(path: Path | str, num_threads: int | None = None):
-    """A CPU onnxruntime session in the style of :func:`core.style.fast._onnx_session` (quiet,
-    all graph optimisations) with ``num_threads`` intra-op threads (0 = onnxruntime's default)."""
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    opts.intra_op_num_threads = default_num_threads() if num_threads is None else int(num_threads)
-    opts.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-
-
 def preprocess(rgb: np.ndarray, size: int = INPUT_SIZE) -> np.ndarray:
     """RGB uint8 (H, W, 3) -> (1, 3, size, size) float32 BGR, normalised as NanoDet was trained."""
     from PIL import Image
@@ -160,7 +148,7 @@ class NanoDet:
 
     def __init__(self, path: Path | str, num_threads: int | None = None, input_size: int = INPUT_SIZE) -> None:
         self.path = Path(path)
-        self.session = onnx_session(path, num_threads)
+        self.session = onnx_session(path, default_num_threads() if num_threads is None else num_threads)
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         self.fixed_size = inp.shape[2] if isinstance(inp.shape[2], int) else None

@@ -10,12 +10,12 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from core.config import usable_cpus
+from core.onnx_session import onnx_session
 from core.style.params import (
     FAST_STYLE_NAMES,
     NUM_FAST_STYLES,
@@ -26,22 +26,6 @@ from core.style.params import (
     style_weights,
 )
 from core.types import Timings
-
-if TYPE_CHECKING:  # torch is imported lazily: importing this module stays cheap
-    pass
-
-def _onnx_session(path: Path | str | bytes, device: str = "cpu"):
-    """An onnxruntime session from a file, or from a serialised model (bytes)."""
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.log_severity_level = 3
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    opts.intra_op_num_threads = min(4, usable_cpus())  # onnxruntime's own default ignores taskset
-    providers = ["CPUExecutionProvider"]
-    if device.startswith("cuda") and "CUDAExecutionProvider" in ort.get_available_providers():
-        providers.insert(0, "CUDAExecutionProvider")
-    return ort.InferenceSession(path if isinstance(path, bytes) else str(path), opts, providers=providers)
 
 
 def any_size_image_input(path: Path | str) -> bytes:
@@ -77,7 +61,7 @@ class OnnxNet:
     """Thinner inputs (e.g. a 3000x12 strip) are padded up to this many pixels."""
 
     def __init__(self, path: Path | str, device: str = "cpu") -> None:
-        self.session = _onnx_session(path, device)
+        self.session = onnx_session(path, device=device)
 
     def run(self, rgb: np.ndarray, weights: np.ndarray) -> np.ndarray:
         h, w = rgb.shape[:2]
@@ -109,8 +93,8 @@ class ArbitraryStyleNet:
     """The transformer halves the image three times on the way down."""
 
     def __init__(self, predict_path: Path | str, transform_path: Path | str, device: str = "cpu") -> None:
-        self.predict = _onnx_session(predict_path, device)
-        self.transformer = _onnx_session(any_size_image_input(transform_path), device)
+        self.predict = onnx_session(predict_path, device=device)
+        self.transformer = onnx_session(any_size_image_input(transform_path), device=device)
         self._t_in = [i.name for i in self.transformer.get_inputs()]
 
     def style_vector(self, rgb: np.ndarray) -> np.ndarray:
