@@ -78,6 +78,14 @@ def _build_tab(title: str, module: str, builder: str) -> None:
         gr.Markdown(f"**The {title} tab is unavailable here:** {FAILED_TABS[title]}")
 
 
+MAX_SESSIONS = 200
+"""Sessions whose gr.State values (cached results with their masks, a face gallery) the server keeps,
+the least recently used dropped first. Gradio keeps 10,000 by default, and an API client's session
+never closes (a browser tab's is dropped an hour after it closes), so scripted calls grew the app by
+~100 MB every 12 s of 20 clients (tests/test_load.py's windows) with no end; capped at 20 sessions
+the growth fell to 9-44 MB a window by the fifth. At a few MB a session, 200 bound it to about 1 GB."""
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="CV Lab web app")
     p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
@@ -87,6 +95,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     p.add_argument("--max-side", type=int, default=1024,
                    help="working resolution cap: longest image side in pixels (default 1024)")
+    p.add_argument("--max-sessions", type=int, default=MAX_SESSIONS,
+                   help=f"visitor sessions whose results stay in memory (default {MAX_SESSIONS})")
     return p.parse_args(argv)
 
 
@@ -106,6 +116,7 @@ def main(argv: list[str] | None = None) -> None:
         allowed_paths=[str(HERE / "assets")],
         show_error=True,
         prevent_thread_lock=True,
+        state_session_capacity=args.max_sessions,
     )
     from demos.live import install_routes
 

@@ -20,6 +20,8 @@ def test_flags():
     assert (args.host, args.port, args.share, args.offline, args.device, args.max_side) == (
         "0.0.0.0", 9000, True, True, "cpu", 640)
     assert app.parse_args([]).port == 7860
+    assert app.parse_args([]).max_sessions == app.MAX_SESSIONS < 10_000  # Gradio's own default grew without end
+    assert app.parse_args(["--max-sessions", "20"]).max_sessions == 20
 
 
 def test_every_tabs_holds_only_tabs():
