@@ -30,6 +30,8 @@ def test_twenty_clients_all_answered_memory_flat(app_server):
         assert run.answered >= 20, run.answered  # every client got at least one answer per window
     assert proc.poll() is None  # the server is still up
     grown = rss_after_second - rss_after_first
-    # Open: growth is still 70-175 MB a window here (decreasing: per-session gr.State now holds every
-    # object's mask?); this bound catches a gross leak, not that one (stop-10 note).
+    # Each API client's session keeps its gr.State values (cached results with masks, ~5 MB) until
+    # app.MAX_SESSIONS (200) newer sessions push it out: these 60 sessions still grow the app 80-150 MB
+    # a window (with --max-sessions 20 the growth fell to 9-44 MB by the fifth window). This bound
+    # catches a gross leak; the cap is what keeps a long run bounded.
     assert grown < max(300.0, 0.2 * rss_after_first), (rss_after_first, rss_after_second)
