@@ -95,6 +95,11 @@ _LOCK = threading.Lock()
 _OPEN = [0]
 """Live sockets open right now (all views, all visitors)."""
 
+def streams_open() -> int:
+    """Live webcam sockets streaming right now, over all views and visitors."""
+    return _OPEN[0]
+
+
 YIELD_SHARE = 0.5
 """While a live view streams, a long batch job (a Gatys run) pauses this share of each step's time."""
 

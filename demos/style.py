@@ -30,7 +30,7 @@ from demos.common import (
     unavailable_info,
     user_errors,
 )
-from demos.live import live_view, make_room, run_politely
+from demos.live import live_view, make_room, run_politely, streams_open
 
 IDEA = """**Style transfer** repaints a photo in the manner of a painting.
 A convolutional network (VGG19, trained to recognise objects) describes an image at many depths.
@@ -278,6 +278,9 @@ def _gatys_steps(rgb, style_rgb, params, source, stop: threading.Event):
                   f"({'full size' if prog.scale == 1 else f'{prog.scale:g}× size'}) · "
                   f"content {prog.losses['content']:.4f} · style {prog.losses['style']:.4f} · "
                   f"tv {prog.losses['tv']:.5f} · {prog.precision} · {prog.elapsed_s:.1f} s")
+        if streams_open() and not prog.done:
+            status += (f"  \n⏳ {streams_open()} live webcam stream(s) on this server go first: this run gets "
+                       "the CPU they leave, so it is slower meanwhile (Stop keeps the best image so far).")
         if prog.done:
             status = ("**Done** · " if not prog.cancelled else "**Stopped** (best image so far) · ") + status + \
                 f" · {prog.elapsed_s / max(1, prog.step):.2f} s/step  \n" + timings_table(prog.timings_ms)

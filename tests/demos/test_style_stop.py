@@ -47,3 +47,19 @@ def test_a_stop_pressed_before_run_does_not_stop_the_next_run():
     run = _run(visitor)
     assert next(run)[2] == "Starting…"
     run.close()
+
+
+def test_a_run_says_it_is_slowed_while_live_streams_go_first(monkeypatch):
+    """While live webcam streams run, the Gatys thread gets only the CPU they leave (demos/live.py): its
+    status says so, instead of looking stalled; the last (Done) status does not."""
+    import demos.live as L
+    import demos.style as D
+
+    monkeypatch.setattr(L, "_OPEN", [2])
+    monkeypatch.setattr(L, "YIELD_SHARE", 0.0)  # no pauses between steps in this test
+    visitor = _Request("slowed-visitor")
+    D.gatys_submitted(visitor)
+    statuses = [out[2] for out in _run(visitor)]
+    steps = [s for s in statuses if s.startswith("Step")]
+    assert steps and all("2 live webcam stream(s) on this server go first" in s for s in steps)
+    assert statuses[-1].startswith("**Done**") and "go first" not in statuses[-1]
