@@ -137,7 +137,8 @@ def read_upload(value: Any, *, what: str = "image", max_side: int | None = None)
     """A Gradio image value (numpy, PIL, path, or None) -> RGB uint8 (H, W, 3), downscaled
     to ``max_side`` (default: the app's --max-side). Raises gr.Error with a plain sentence."""
     if value is None:
-        raise gr.Error(f"Please add an {what} first: upload a photo, paste one, or use the webcam.")
+        article = "an" if what[:1].lower() in "aeiou" else "a"
+        raise gr.Error(f"Please add {article} {what} first: upload a photo, paste one, or use the webcam.")
     if isinstance(value, dict) and "path" in value:  # FileData from the API
         value = value["path"]
     try:
