@@ -30,7 +30,7 @@ from demos.common import (
     unavailable_info,
     user_errors,
 )
-from demos.live import live_view, make_room, run_politely, streams_open
+from demos.live import live_view, run_politely, streams_open
 
 IDEA = """**Style transfer** repaints a photo in the manner of a painting.
 A convolutional network (VGG19, trained to recognise objects) describes an image at many depths.
@@ -244,7 +244,7 @@ def gatys_run(content, choice, upload, cw, sw, tvw, steps, size, init, keep_colo
         return
     try:
         # the previous run's files are not this run's: clear them while this one works
-        yield gr.skip(), gr.skip(), "Starting…", None, None
+        yield gr.skip(), gr.skip(), "Starting…" + _slowed_note(), None, None
         # at a lower OS priority than the live webcam frames (demos/live.py)
         yield from run_politely(lambda: _gatys_steps(rgb, style_rgb, params, source, stop))
     finally:
@@ -253,15 +253,21 @@ def gatys_run(content, choice, upload, cw, sw, tvw, steps, size, init, keep_colo
                 del _STOPS[key]
 
 
+def _slowed_note() -> str:
+    """What a Gatys visitor should know while live webcam streams run (they get the CPU first)."""
+    n = streams_open()
+    if not n:
+        return ""
+    return (f"  \n⏳ {n} live webcam stream(s) on this server go first: this run gets the CPU they leave, "
+            "so it is slower meanwhile (Stop keeps the best image so far).")
+
+
 def _gatys_steps(rgb, style_rgb, params, source, stop: threading.Event):
     rows: list[dict] = []
     weights = {"content": params.content_weight, "style": params.style_weight, "tv": params.tv_weight}
-    last_plot = step_start = 0.0
+    last_plot = 0.0
     progress = S.gatys(rgb, style_rgb, params, cancel=stop)
     while True:
-        if step_start:  # live webcam views streaming now get the CPU first (demos/live.py)
-            make_room(time.perf_counter() - step_start)
-        step_start = time.perf_counter()
         try:
             prog = next(progress)
         except StopIteration:
@@ -278,9 +284,8 @@ def _gatys_steps(rgb, style_rgb, params, source, stop: threading.Event):
                   f"({'full size' if prog.scale == 1 else f'{prog.scale:g}× size'}) · "
                   f"content {prog.losses['content']:.4f} · style {prog.losses['style']:.4f} · "
                   f"tv {prog.losses['tv']:.5f} · {prog.precision} · {prog.elapsed_s:.1f} s")
-        if streams_open() and not prog.done:
-            status += (f"  \n⏳ {streams_open()} live webcam stream(s) on this server go first: this run gets "
-                       "the CPU they leave, so it is slower meanwhile (Stop keeps the best image so far).")
+        if not prog.done:
+            status += _slowed_note()
         if prog.done:
             status = ("**Done** · " if not prog.cancelled else "**Stopped** (best image so far) · ") + status + \
                 f" · {prog.elapsed_s / max(1, prog.step):.2f} s/step  \n" + timings_table(prog.timings_ms)

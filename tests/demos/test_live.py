@@ -106,16 +106,6 @@ def test_registration_ignores_bad_tokens():
     assert None not in live._SESSIONS and "short" not in live._SESSIONS
 
 
-def test_batch_jobs_make_room_only_while_someone_streams(monkeypatch):
-    slept = []
-    monkeypatch.setattr(live.time, "sleep", slept.append)
-    monkeypatch.setattr(live, "_OPEN", [0])
-    assert live.make_room(0.8) == 0.0 and slept == []
-    live._OPEN[0] = 2
-    assert live.make_room(0.8) == pytest.approx(0.4) and live.make_room(5.0) == 1.0
-    assert slept == [pytest.approx(0.4), 1.0]
-
-
 def test_a_socket_counts_as_open_while_it_streams(client):
     token = "e" * 32
     live._register(token, [1])
