@@ -258,7 +258,7 @@ def _slowed_note() -> str:
     n = streams_open()
     if not n:
         return ""
-    return (f"  \n⏳ {n} live webcam stream(s) on this server go first: this run gets the CPU they leave, "
+    return (f"  \n**Slower now:** {n} live webcam stream(s) on this server go first: this run gets the CPU they leave, "
             "so it is slower meanwhile (Stop keeps the best image so far).")
 
 
