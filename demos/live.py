@@ -16,8 +16,9 @@ what the visitor sees: frames shown per second and the delay from capture to dis
 Settings (the tab's controls, the visitor's face gallery) stay in the visitor's Gradio session: pressing
 Record fires a Gradio event with the view's inputs, which registers them under a random token that only
 this page knows; every later change of those inputs updates the registration; the WebSocket presents the
-token, and the registration is dropped when the socket closes (nothing is shared between visitors). Each frame then runs the same callback as the Gradio stream: ``fn(frame, *settings, state) ->
-(image, status markdown, state)``.
+token, and the registration is dropped when the socket closes (nothing is shared between visitors).
+Each frame then runs the same callback as the Gradio stream:
+``fn(frame, *settings, state) -> (image, status markdown, state)``.
 
 When the WebSocket cannot be opened (a proxy that blocks WebSockets), the page says so and opens the
 Gradio stream below the fast view, which works as before. WebSockets need no TURN server (unlike WebRTC):
