@@ -248,18 +248,30 @@ def selectors(tab: str, transport: str) -> tuple[str, str, str]:
     return (cam, out, text) if transport == "ws" else (f"{cam}-gradio", f"{out}-gradio", f"{text}-gradio")
 
 
+def new_context(browser):
+    """A fresh visitor: its own cookies and Gradio session, camera allowed."""
+    return browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=["camera"])
+
+
+def open_page(context, url: str, tab: str):
+    """A new page on ``url`` (its query string included) with ``tab``'s live view open."""
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    page.wait_for_selector("button[role=tab]", timeout=60_000)
+    open_view(page, tab)
+    return page
+
+
 def start_view(context, url: str, tab: str, transport: str = "ws"):
     """A new page on ``url`` with ``tab``'s live view recording (through the WebSocket, "ws", or
     Gradio's own stream, "gradio") and the probe installed."""
     from tests.e2e.conftest import start_recording
 
     cam, out, text = selectors(tab, transport)
-    page = context.new_page()
-    page.set_default_timeout(60_000)
     query = os.environ.get("CVLAB_LIVE_QUERY", "")  # e.g. "live_inflight=2" to compare settings
-    page.goto(url + "?" + "&".join(q for q in ("live=gradio" if transport == "gradio" else "", query) if q))
-    page.wait_for_selector("button[role=tab]", timeout=60_000)
-    open_view(page, tab)
+    page = open_page(context, url + "?" + "&".join(
+        q for q in ("live=gradio" if transport == "gradio" else "", query) if q), tab)
     if transport == "gradio":
         page.locator(f"#{tab}-live-fallback .label-wrap").first.click()
     page.locator(out).wait_for(state="attached")
@@ -355,7 +367,7 @@ def run_views(url: str, browser, tabs, transports=("ws", "gradio")) -> dict[tupl
     results = {}
     for tab in tabs:
         for transport in transports:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=["camera"])
+            context = new_context(browser)
             try:
                 page = start_view(context, url, tab, transport)
                 page.wait_for_timeout(2000)  # warm-up
@@ -377,18 +389,15 @@ class RemoteVisitor:
     measured visitor's machine)."""
 
     def __init__(self, browser, url: str, tab: str, frames: Path):
+        from tests.e2e.conftest import start_recording
+
         cam, _, _ = selectors(tab, "ws")
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=["camera"])
+        context = new_context(browser)
         sockets: list[str] = []
         try:
-            page = context.new_page()
-            page.set_default_timeout(60_000)
-            page.route_web_socket(re.compile(r"/cvlab/live/"), lambda ws: sockets.append(ws.url))
-            page.goto(url)
-            page.wait_for_selector("button[role=tab]", timeout=60_000)
-            open_view(page, tab)
-            from tests.e2e.conftest import start_recording
-
+            # not connected to the server: the page's socket ends here, its token goes to the client
+            context.route_web_socket(re.compile(r"/cvlab/live/"), lambda ws: sockets.append(ws.url))
+            page = open_page(context, url, tab)
             start_recording(page, cam)
             deadline = time.monotonic() + 30
             while not sockets and time.monotonic() < deadline:
@@ -426,7 +435,7 @@ def run_load(url: str, browser, frames: Path, tab: str = "faces") -> dict:
     """``tab`` measured while a Gatys run is in progress and two other visitors stream."""
     stop, started, errors, progress = threading.Event(), threading.Event(), [], [0]
     gatys = threading.Thread(target=_gatys_forever, args=(url, stop, started, errors, progress), daemon=True)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=["camera"])
+    context = new_context(browser)
     others: list[RemoteVisitor] = []
     try:
         gatys.start()

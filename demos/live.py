@@ -10,8 +10,8 @@ tick after the previous answer arrived, and an output image still loading is can
 Here one WebSocket per live view carries binary JPEG frames both ways, with two frames in flight (the
 browser captures the next frame while the server works on the current one; the server keeps only the
 newest waiting frame, and takes it only once a worker is free, so a slow or busy server drops frames
-instead of building a queue). The page measures
-what the visitor sees: frames shown per second and the delay from capture to display.
+instead of building a queue). The page measures what the visitor sees: frames shown per second and
+the delay from capture to display.
 
 Settings (the tab's controls, the visitor's face gallery) stay in the visitor's Gradio session: pressing
 Record fires a Gradio event with the view's inputs, which registers them under a random token that only

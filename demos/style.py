@@ -284,8 +284,6 @@ def _gatys_steps(rgb, style_rgb, params, source, stop: threading.Event):
                   f"({'full size' if prog.scale == 1 else f'{prog.scale:g}× size'}) · "
                   f"content {prog.losses['content']:.4f} · style {prog.losses['style']:.4f} · "
                   f"tv {prog.losses['tv']:.5f} · {prog.precision} · {prog.elapsed_s:.1f} s")
-        if not prog.done:
-            status += _slowed_note()
         if prog.done:
             status = ("**Done** · " if not prog.cancelled else "**Stopped** (best image so far) · ") + status + \
                 f" · {prog.elapsed_s / max(1, prog.step):.2f} s/step  \n" + timings_table(prog.timings_ms)
@@ -293,6 +291,7 @@ def _gatys_steps(rgb, style_rgb, params, source, stop: threading.Event):
                                                          seconds=round(prog.elapsed_s, 2)), "style_gatys")
             yield prog.image, _plot(rows), status, None, files
             return
+        status += _slowed_note()
         now = time.perf_counter()
         send_plot = prog.image is not None or now - last_plot > 2.0
         if send_plot:
