@@ -96,3 +96,71 @@ def test_core_never_imports_gradio():
             mods = [a.name for a in node.names] if isinstance(node, ast.Import) else (
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             assert not any(m.split(".")[0] == "gradio" for m in mods), f"{name} imports gradio"
+
+
+# ----------------------------------------------------------------------------------- house rules
+# The project's own Python: the app, the inference layer, the tabs, the benchmarks and the tests.
+PROJECT_DIRS = ("core", "demos", "bench", "tests")
+MAX_MODULE_LINES = 600
+MAX_FUNCTION_LINES = 60
+DECLARATIVE_TABLES = {"specs"}
+"""Functions that are data, not logic (a registry's list of model specs): exempt from the length rule."""
+
+
+def project_files() -> list[Path]:
+    files = [ROOT / "app.py"]
+    for folder in PROJECT_DIRS:
+        files += sorted((ROOT / folder).rglob("*.py"))
+    return files
+
+
+def is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def private_reaches(path: Path) -> list[str]:
+    """Places where ``path`` uses another module's private name: ``from m import _x`` (relative
+    imports included) or ``alias._x`` where ``alias`` is a module the file imported."""
+    tree = ast.parse(path.read_text())
+    found: list[str] = []
+    module_aliases: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            found += [f"{path.name}:{node.lineno} from {'.' * node.level}{node.module or ''} import {a.name}"
+                      for a in node.names if is_private(a.name)]
+            module_aliases.update(a.asname or a.name for a in node.names if not is_private(a.name))
+        elif isinstance(node, ast.Import):
+            module_aliases.update((a.asname or a.name).split(".")[0] for a in node.names)
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and is_private(node.attr) and isinstance(node.value, ast.Name)
+                and node.value.id in module_aliases and node.value.id not in {"self", "cls"}):
+            found.append(f"{path.name}:{node.lineno} {node.value.id}.{node.attr}")
+    return found
+
+
+def test_private_reach_finder_sees_both_forms(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text("from core.image import _check\nfrom . import _x\nimport demos.live as live\n"
+                      "live._register()\nfrom core import render\nrender.draw()\n")
+    assert len(private_reaches(sample)) == 3
+
+
+def test_no_module_reaches_into_another_modules_private_names():
+    offenders = [hit for p in project_files() for hit in private_reaches(p)]
+    assert not offenders, "private names used across modules:\n" + "\n".join(offenders)
+
+
+def test_no_module_over_600_lines():
+    too_long = {str(p.relative_to(ROOT)): n for p in project_files()
+                if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES}
+    assert not too_long, f"modules over {MAX_MODULE_LINES} lines: {too_long}"
+
+
+def test_no_function_over_60_lines():
+    too_long = []
+    for p in project_files():
+        for node in ast.walk(ast.parse(p.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name not in DECLARATIVE_TABLES:
+                if (n := node.end_lineno - node.lineno + 1) > MAX_FUNCTION_LINES:
+                    too_long.append(f"{p.relative_to(ROOT)}:{node.lineno} {node.name} ({n} lines)")
+    assert not too_long, f"functions over {MAX_FUNCTION_LINES} lines:\n" + "\n".join(too_long)
