@@ -9,8 +9,8 @@ the boundaries back. Here:
 * **coarse**: the same probabilities averaged over 32x32 blocks (all a stride-32 output can hold),
   then upsampled bilinearly;
 * **guided**: the coarse map upsampled with a guided filter (He, Sun, Tang, ECCV 2010) whose guide
-  is full-resolution information: the photo's grey levels (its edges), or the first principal
-  component of the bundled VGG19's ``relu1_2`` features (an early layer, stride 1).
+  is full-resolution information: the photo's colours (its edges), or the first three principal
+  components of the bundled VGG19's ``relu1_2`` features (an early layer, stride 1).
 
 Errors are measured against **full**: the share of pixels labelled differently, overall and within
 :data:`BAND_PX` px of full's class boundaries (where downsampling hurts).
@@ -38,15 +38,24 @@ def box_mean(a: np.ndarray, r: int) -> np.ndarray:
 
 
 def guided_filter(guide: np.ndarray, src: np.ndarray, r: int = RADIUS, eps: float = EPS) -> np.ndarray:
-    """He et al.'s guided filter: ``src`` (H, W) float32 smoothed so that its edges follow those of
-    ``guide`` (H, W) float32 in [0, 1]. ``r``: window radius (px); ``eps``: how strong an edge of the
-    guide must be to be kept (variance units of ``guide``)."""
-    mean_i, mean_p = box_mean(guide, r), box_mean(src, r)
-    cov = box_mean(guide * src, r) - mean_i * mean_p
-    var = box_mean(guide * guide, r) - mean_i * mean_i
-    a = cov / (var + eps)
-    b = mean_p - a * mean_i
-    return box_mean(a, r) * guide + box_mean(b, r)
+    """He et al.'s guided filter with a colour guide: ``src`` (H, W) float32 smoothed so that its
+    edges follow those of ``guide`` (H, W, 3) float32 in [0, 1]. In every (2r+1)^2 window the output
+    is a linear function of the guide's three channels, fitted to ``src`` by least squares with a
+    ridge ``eps`` (how strong an edge of the guide must be to be kept, in variance units)."""
+    def mean(a: np.ndarray) -> np.ndarray:
+        return box_mean(np.ascontiguousarray(a, dtype=np.float32), r)
+
+    mean_i = np.stack([mean(guide[..., k]) for k in range(3)], -1)
+    mean_p = mean(src)
+    cov_ip = np.stack([mean(guide[..., k] * src) for k in range(3)], -1) - mean_i * mean_p[..., None]
+    sigma = np.empty(guide.shape[:2] + (3, 3), np.float32)
+    for i in range(3):
+        for j in range(i, 3):
+            sigma[..., i, j] = sigma[..., j, i] = mean(guide[..., i] * guide[..., j]) - mean_i[..., i] * mean_i[..., j]
+    sigma += eps * np.eye(3, dtype=np.float32)
+    a = np.linalg.solve(sigma, cov_ip[..., None])[..., 0]
+    b = mean_p - (a * mean_i).sum(-1)
+    return (np.stack([mean(a[..., k]) for k in range(3)], -1) * guide).sum(-1) + mean(b)
 
 
 def coarse_probabilities(probs: np.ndarray, stride: int = STRIDE) -> np.ndarray:
@@ -75,13 +84,13 @@ def upsample(coarse: np.ndarray, hw: tuple[int, int], stride: int = STRIDE) -> n
 
 
 def photo_guide(rgb: np.ndarray) -> np.ndarray:
-    """Grey levels of RGB uint8 (H, W, 3) as (H, W) float32 in [0, 1]."""
-    return (rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)) / 255.0
+    """RGB uint8 (H, W, 3) as (H, W, 3) float32 in [0, 1]."""
+    return rgb.astype(np.float32) / 255.0
 
 
 def feature_guide(rgb: np.ndarray) -> np.ndarray:
-    """First principal component of the bundled VGG19's relu1_2 features (64 channels at stride 1)
-    of RGB uint8 (H, W, 3), as (H, W) float32 scaled to [0, 1]."""
+    """The first three principal components of the bundled VGG19's relu1_2 features (64 channels at
+    stride 1) of RGB uint8 (H, W, 3), as (H, W, 3) float32, each scaled to [0, 1]."""
     from core.backbones.vgg19 import vgg19_features
 
     f = vgg19_features(rgb, upto="relu1_2")
@@ -89,9 +98,9 @@ def feature_guide(rgb: np.ndarray) -> np.ndarray:
     x = f.reshape(c, -1)
     x = x - x.mean(1, keepdims=True)
     _, _, vt = np.linalg.svd(x @ x.T)
-    pc = vt[0] @ x
-    lo, hi = float(pc.min()), float(pc.max())
-    return ((pc - lo) / max(hi - lo, 1e-6)).reshape(h, w).astype(np.float32)
+    pcs = vt[:3] @ x
+    lo, hi = pcs.min(1, keepdims=True), pcs.max(1, keepdims=True)
+    return ((pcs - lo) / np.maximum(hi - lo, 1e-6)).T.reshape(h, w, 3).astype(np.float32)
 
 
 def boundary_band(label_map: np.ndarray, band: int = BAND_PX) -> np.ndarray:

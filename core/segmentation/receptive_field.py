@@ -190,3 +190,54 @@ def layer_rows(names: tuple[str, ...] = CONV_NAMES) -> list[dict]:
     """``[{"layer", "stride", "rf_px"}]`` for VGG19's conv and pool layers in ``names`` (all convs by default)."""
     geo = vgg19_geometry()
     return [{"layer": n, "stride": geo[n].jump, "rf_px": geo[n].rf_px} for n in names if n in geo]
+
+
+# --------------------------------------------------------------------------- the lab's report
+WORK_SIDE = 320
+"""The photo is downscaled to this longest side (px) before VGG19 sees it (the field sizes are
+in the pixels the network sees)."""
+BLOCK_ENDS = ("conv1_2", "conv2_2", "conv3_4", "conv4_4", "conv5_4")
+"""The layers whose squares are drawn: the last convolution of each block."""
+
+
+def conv_name(layer: str) -> str:
+    """``relu4_4`` -> ``conv4_4`` (a ReLU has its convolution's field); anything else unchanged."""
+    return "conv" + layer[4:] if layer.startswith("relu") else layer
+
+
+def receptive_field_report(net, rgb: np.ndarray, x: float, y: float, layer: str = "conv4_4",
+                           work_side: int = WORK_SIDE) -> tuple[np.ndarray, dict, EffectiveField]:
+    """Receptive fields of VGG19 at pixel (x, y) of the photo ``rgb`` (RGB uint8 (H, W, 3), x, y in
+    its pixels).
+
+    Returns:
+        drawing: RGB uint8 (h, w, 3), the photo at the analysed size (longest side ``work_side``):
+            the effective field of ``layer`` as a heat map, the theoretical squares of the block ends
+            and of ``layer``, the ERF centre and radius.
+        data: ``{"layers": [{"layer", "stride", "rf_px"}], "layer", "erf_center": [x, y],
+            "erf_radius_px", "unit_center": [x, y], "analysed_size": [w, h], "scale"}``; ``rf_px`` and
+            ``stride`` are in the analysed image's pixels, ``erf_*`` / ``unit_center`` in the photo's.
+        erf: the :class:`EffectiveField` (analysed-image pixels).
+    """
+    from core.image import limit_side
+    from core.segmentation import lab_draw
+
+    h, w = rgb.shape[:2]
+    if not (0 <= x < w and 0 <= y < h):
+        raise ValueError(f"The point ({x:g}, {y:g}) is outside the {w}x{h} photo.")
+    if conv_name(layer) not in CONV_NAMES:
+        raise ValueError(f"Pick a convolution layer: one of {', '.join(CONV_NAMES)}.")
+    small = limit_side(np.ascontiguousarray(rgb), int(work_side))
+    scale = w / small.shape[1]
+    sx, sy = min(x / scale, small.shape[1] - 1), min(y / scale, small.shape[0] - 1)
+    erf = effective_field(net, small, sx, sy, conv_name(layer))
+    shown = list(dict.fromkeys([*BLOCK_ENDS, conv_name(layer)]))
+    squares = [(n, geometry_of(n).square(sx, sy)) for n in shown]
+    drawing = lab_draw.draw_squares(lab_draw.heat_overlay(small, erf.grad), squares)
+    drawing = lab_draw.mark_point(drawing, erf.centre[0], erf.centre[1], erf.radius_px)
+    data = {"layers": layer_rows(), "layer": conv_name(layer),
+            "erf_center": [round(erf.centre[0] * scale, 1), round(erf.centre[1] * scale, 1)],
+            "erf_radius_px": round(erf.radius_px * scale, 1),
+            "unit_center": [round(erf.unit_centre[0] * scale, 1), round(erf.unit_centre[1] * scale, 1)],
+            "analysed_size": [int(small.shape[1]), int(small.shape[0])], "scale": round(scale, 4)}
+    return drawing, data, erf
