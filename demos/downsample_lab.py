@@ -36,6 +36,13 @@ VGG19 layer can see (the *theoretical* field: each 3x3 layer adds 2 x its stride
 stride). The heat map is the *effective* field of the chosen layer: how much each pixel changes that unit
 (its gradient). It sits in a blob much smaller than the square."""
 
+
+def square_legend() -> str:
+    """One line naming the colour of each drawn square (the last convolution of each block)."""
+    spans = [f'<span style="color:rgb{lab_draw.layer_colour(n)};text-shadow:0 0 2px #000">&#9632;</span> {n}'
+             for n in receptive_field.BLOCK_ENDS]
+    return "Squares: " + " &nbsp; ".join(spans) + " &nbsp; (circle: 90% of the effective field)"
+
 COST_TEXT = """**The cost of never downsampling.** The same 3x3 convolutions and weights, once with VGG19's pooling
 and once with every pooling removed (stride 1 throughout). Without pooling the deep layers run on every
 pixel: the operations and memory grow many times over, yet the receptive field grows by only 2 px a layer."""
@@ -74,13 +81,12 @@ def _shown_to_photo(evt: gr.SelectData, rgb: np.ndarray, side: int) -> tuple[flo
 
 
 def show_photo(image):
-    """A new photo: show it (lab size) in the two clickable panels, clear the old results."""
+    """A new photo: show it (at :data:`SHOW_SIDE`) in the two clickable panels, clear the old results."""
     try:
         rgb = limit_side(_photo(image), SHOW_SIDE)
-        ctx = limit_side(_photo(image), LAB_SIDE)
     except gr.Error:
-        rgb = ctx = None
-    return rgb, None, None, "", ctx, None, ""
+        rgb = None
+    return rgb, None, None, "", rgb, None, ""
 
 
 # --------------------------------------------------------------------------- 1. receptive field
@@ -105,10 +111,12 @@ def rf_table(data) -> tuple[list[list], str]:
             for r in data["layers"]]
     geo = receptive_field.geometry_of(data["layer"])
     scale = data["scale"]
-    text = (f"VGG19 saw the photo at **{w}x{h}** px. `{data['layer']}`: theoretical field **{geo.rf_px} px** "
-            f"(stride {geo.jump}); effective field: 90% of the gradient within **{data['erf_radius_px'] / scale:.0f} px** "
-            f"of ({data['erf_center'][0]:.0f}, {data['erf_center'][1]:.0f}) in the photo's pixels, i.e. a disc "
-            f"{2 * data['erf_radius_px'] / scale:.0f} px across inside a {geo.rf_px} px square.")
+    cx, cy = (c / scale for c in data["erf_center"])
+    radius = data["erf_radius_px"] / scale
+    text = (f"VGG19 saw the photo at **{w}x{h}** px (all numbers here in those pixels). `{data['layer']}`: theoretical "
+            f"field **{geo.rf_px} px** (stride {geo.jump}); effective field: 90% of the gradient within "
+            f"**{radius:.0f} px** of ({cx:.0f}, {cy:.0f}), a disc {2 * radius:.0f} px across inside a "
+            f"{geo.rf_px} px square ({100 * math.pi * radius ** 2 / geo.rf_px ** 2:.0f}% of its area).")
     return rows, text
 
 
@@ -142,16 +150,20 @@ def run_cost(image, upto: str, time_side: int):
 # --------------------------------------------------------------------------- 3. context
 @user_errors
 def run_context(image, model: str, evt: gr.SelectData):
-    rgb = _photo(image, LAB_SIDE)
-    x, y = int(evt.index[0]), int(evt.index[1])
+    photo = _photo(image)
+    rgb, shown = limit_side(photo, LAB_SIDE), limit_side(photo, SHOW_SIDE)
+    scale = rgb.shape[1] / shown.shape[1]
+    x, y = int(evt.index[0] * scale), int(evt.index[1] * scale)
     _point(x, y, rgb.shape)
     res = context_lab.context_scores(rgb, x, y, model or "auto")
     headers, rows = res.table()
     drawing = lab_draw.draw_crops(rgb, [c.box for c in res.crops], x, y)
+    drawing = cv2.resize(drawing, shown.shape[1::-1], interpolation=cv2.INTER_LINEAR)
     how = ("NanoDet's class scores of the boxes covering the pixel (each 0-1, they do not sum to 1; "
            f"'{context_lab.NOTHING}' = 1 - the best)" if res.kind == "detector" else "softmax probabilities")
     labels = " → ".join(c.label for c in res.crops)
-    text = f"Pixel ({x}, {y}), model `{res.model}`, {how}. Label by crop size: **{labels}**."
+    text = (f"Pixel ({x}, {y}) of the photo at {rgb.shape[1]}x{rgb.shape[0]} px (crop sides in those pixels), "
+            f"model `{res.model}`, {how}. Label by crop size: **{labels}**.")
     return drawing, gr.Dataframe(value=rows, headers=headers), text
 
 
@@ -182,6 +194,7 @@ def run_boundaries(image, model: str, guide: str):
 # --------------------------------------------------------------------------- layout
 def _rf_panel(image):
     gr.Markdown(RF_TEXT)
+    gr.HTML(square_legend(), elem_id="dl-rf-legend")
     with gr.Row():
         layer = gr.Dropdown(RF_LAYERS, value="conv4_4", label="Layer for the effective field",
                             elem_id="dl-rf-layer")
@@ -236,8 +249,10 @@ def _boundary_panel(image, model):
         guide = gr.Radio([("the photo's edges", "photo"), ("VGG19 relu1_2 features", "vgg19-relu1_2")],
                          value="photo", label="Full-resolution guide")
         go = gr.Button("Compare", variant="primary", elem_id="dl-bd-run")
-    gallery = gr.Gallery(label="Coarse vs refined", columns=3, height=520, object_fit="contain", elem_id="dl-bd-gallery")
-    table = gr.Dataframe(interactive=False, elem_id="dl-bd-table")
+    gallery = gr.Gallery(label="Coarse vs refined", columns=3, height=720, object_fit="contain",
+                         elem_id="dl-bd-gallery")
+    table = gr.Dataframe(headers=["map", "wrong pixels %", f"wrong near boundaries (±{boundary_lab.BAND_PX} px) %"],
+                         interactive=False, elem_id="dl-bd-table")
     text = gr.Markdown(elem_id="dl-bd-text")
     go.click(run_boundaries, inputs=[image, model, guide], outputs=[gallery, table, text],
              api_name="lab_boundaries", concurrency_limit=1)
