@@ -47,12 +47,12 @@ COST_TEXT = """**The cost of never downsampling.** The same 3x3 convolutions and
 and once with every pooling removed (stride 1 throughout). Without pooling the deep layers run on every
 pixel: the operations and memory grow many times over, yet the receptive field grows by only 2 px a layer."""
 
-CONTEXT_TEXT = """**Context.** Click a pixel. A real model labels square crops of growing size around it, and we read its
-class scores at that pixel. From a small crop it sees only texture and colour and is unsure or wrong; with
+CONTEXT_TEXT = """**Context.** Click a pixel. A real model labels square crops of growing size around it, and we read
+its class scores at that pixel. From a small crop it sees only texture and colour and is unsure or wrong; with
 more of the photo it can use shape and surroundings."""
 
-BOUNDARY_TEXT = """**Early layers for boundaries.** A stride-32 network decides one class per 32x32 block: upsampled alone
-its boundaries are blurry. Refining the same coarse map with full-resolution information (the photo's edges,
+BOUNDARY_TEXT = """**Early layers for boundaries.** A stride-32 network decides one class per 32x32 block: upsampled
+alone its boundaries are blurry. Refining the same coarse map with full-resolution information (the photo's edges,
 or VGG19's first layers, as FCN-8s and U-Net do with their skip connections) puts many of them back.
 Errors are counted against the model's own full-resolution map; red = wrong pixels, blue = boundary band."""
 
@@ -93,8 +93,8 @@ def show_photo(image):
 @user_errors
 def lab_receptive_field(image, x, y, layer: str):
     """Endpoint ``/lab_receptive_field``: photo, pixel (x, y) in the photo's pixels, a VGG19 conv layer
-    -> (drawing RGB uint8 at up to :data:`SHOW_SIDE` px, JSON ``{"layers": [{"layer", "stride", "rf_px"}], "erf_center": [x, y],
-    "erf_radius_px", ...}``)."""
+    -> (drawing RGB uint8 at up to :data:`SHOW_SIDE` px, JSON ``{"layers": [{"layer", "stride", "rf_px"}],
+    "erf_center": [x, y], "erf_radius_px", ...}``)."""
     rgb = _photo(image)
     fx, fy = _point(x, y, rgb.shape)
     drawing, data, _ = receptive_field.receptive_field_report(models.load(VGG), rgb, fx, fy, layer or "conv4_4")
