@@ -14,7 +14,7 @@ import numpy as np
 
 from core import models, render
 from core.image import limit_side
-from core.segmentation import boundary_lab, context_lab, downsample_cost, lab_draw, receptive_field
+from core.segmentation import boundary_lab, context_lab, downsample_cost, lab_draw, model_field, receptive_field
 from core.types import Segmentation
 from demos.common import read_upload, user_errors
 
@@ -120,6 +120,27 @@ def rf_table(data) -> tuple[list[list], str]:
     return rows, text
 
 
+@user_errors
+def run_model_field(image, model: str, x, y):
+    """The tab's own model (torch networks only): its effective field at the chosen pixel."""
+    from core.segmentation.semantic import resolve_model
+
+    photo = _photo(image)
+    fx, fy = _point(x, y, photo.shape)
+    rgb = limit_side(photo, receptive_field.WORK_SIDE)
+    scale = photo.shape[1] / rgb.shape[1]
+    sx, sy = min(int(fx / scale), rgb.shape[1] - 1), min(int(fy / scale), rgb.shape[0] - 1)
+    f = model_field.model_effective_field(models.load(resolve_model(model or "auto")), rgb, sx, sy)
+    drawing = lab_draw.draw_squares(lab_draw.heat_overlay(rgb, f.grad), [("conv1_1", f.support)])
+    drawing = lab_draw.mark_point(drawing, f.centre[0], f.centre[1], f.radius_px)
+    x0, y0, x1, y1 = f.support
+    text = (f"`{f.model}` at ({sx}, {sy}) of the photo at {rgb.shape[1]}x{rgb.shape[0]} px says **{f.label}**. "
+            f"90% of the gradient lies within **{f.radius_px:.0f} px** of ({f.centre[0]:.0f}, {f.centre[1]:.0f}); "
+            f"the decision reaches a {x1 - x0}x{y1 - y0} px box (white).")
+    h, w = limit_side(photo, SHOW_SIDE).shape[:2]
+    return cv2.resize(drawing, (w, h), interpolation=cv2.INTER_LINEAR), text
+
+
 def rf_click(image, evt: gr.SelectData):
     """A click on the shown photo -> the photo-pixel coordinates for the x / y boxes."""
     try:
@@ -192,7 +213,7 @@ def run_boundaries(image, model: str, guide: str):
 
 
 # --------------------------------------------------------------------------- layout
-def _rf_panel(image):
+def _rf_panel(image, model):
     gr.Markdown(RF_TEXT)
     gr.HTML(square_legend(), elem_id="dl-rf-legend")
     with gr.Row():
@@ -209,6 +230,7 @@ def _rf_panel(image):
             text = gr.Markdown(elem_id="dl-rf-text")
             with gr.Accordion("JSON", open=False):
                 data = gr.JSON(label="lab_receptive_field")
+    _model_field_row(image, model, x, y)
     run = dict(fn=lab_receptive_field, inputs=[image, x, y, layer], outputs=[shown, data])
     after = dict(fn=rf_table, inputs=data, outputs=[table, text], show_progress="hidden", api_visibility="private")
     go.click(**run, api_name="lab_receptive_field", concurrency_limit=1).then(**after)
@@ -216,6 +238,17 @@ def _rf_panel(image):
         .then(**run, api_visibility="private", concurrency_limit=1).then(**after)
     layer.input(**run, api_visibility="private", concurrency_limit=1).then(**after)
     return shown, data, table, text
+
+
+def _model_field_row(image, model, x, y) -> None:
+    """The tab's own model at the same pixel (torch networks only), under the VGG19 panel."""
+    with gr.Accordion("The tab's own model (torch networks: the downloadable ones)", open=False):
+        go = gr.Button("Show its effective field at the same pixel", elem_id="dl-model-run")
+        with gr.Row():
+            shown = gr.Image(label="Tab's model: effective field", type="numpy", interactive=False, height=360)
+            text = gr.Markdown(elem_id="dl-model-text")
+    go.click(run_model_field, inputs=[image, model, x, y], outputs=[shown, text], api_visibility="private",
+             concurrency_limit=1)
 
 
 def _cost_panel(image):
@@ -265,7 +298,7 @@ def build_downsample_lab(image: gr.Image, model: gr.Dropdown) -> None:
         gr.Markdown(INTRO)
         with gr.Tabs():
             with gr.Tab("Receptive field"):
-                rf_shown, rf_data, rf_rows, rf_text = _rf_panel(image)
+                rf_shown, rf_data, rf_rows, rf_text = _rf_panel(image, model)
             with gr.Tab("Cost of stride 1"):
                 _cost_panel(image)
             with gr.Tab("Context"):

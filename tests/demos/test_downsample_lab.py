@@ -61,3 +61,8 @@ def test_context_callback(people):
     drawing, table, text = lab.run_context(people, "mediapipe-person", SimpleNamespace(index=[120, 200]))
     assert drawing.shape == (345, 640, 3)
     assert "Label by crop size" in text and "mediapipe-person" in text
+
+
+def test_model_field_offline_says_what_to_choose(people):
+    with pytest.raises(gr.Error, match="not a torch network"):
+        lab.run_model_field(people, "mediapipe-person", 445, 240)

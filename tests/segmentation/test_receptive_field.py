@@ -245,3 +245,26 @@ def test_guided_upsampling_fixes_boundaries_on_a_real_photo(guide):
     coarse, guided = (e["band"] for e in r.errors.values())
     assert r.full.shape == rgb.shape[:2] and r.band.any() and r.guide.shape == rgb.shape
     assert 0.05 < coarse and guided < 0.95 * coarse
+
+
+# --------------------------------------------------------------------------- the tab's own torch model
+def test_model_field_of_a_torch_segmenter_random_weights():
+    """Plumbing only (random weights, never shown): the gradient of the decision at a pixel."""
+    from core.segmentation import model_field
+    from core.segmentation.semantic import make_torchvision_segmenter
+
+    torch.manual_seed(0)
+    seg = make_torchvision_segmenter("lraspp_mobilenet_v3_large", None, resize_short=96)
+    rgb = limit_side(load_image(PHOTOS / "two_people.jpg"), 128)
+    f = model_field.model_effective_field(seg, rgb, 40, 30)
+    assert f.grad.shape == rgb.shape[:2] and f.label in seg.labels
+    x0, y0, x1, y1 = f.support
+    assert x0 <= 40 < x1 and y0 <= 30 < y1 and f.radius_px > 0
+
+
+def test_model_field_refuses_models_that_are_not_torch_networks():
+    from core import models
+    from core.segmentation import model_field
+
+    with pytest.raises(ValueError, match="not a torch network"):
+        model_field.model_effective_field(models.load("mediapipe-person"), np.zeros((32, 32, 3), np.uint8), 1, 1)
