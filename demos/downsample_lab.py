@@ -282,7 +282,7 @@ def _boundary_panel(image, model):
         guide = gr.Radio([("the photo's edges", "photo"), ("VGG19 relu1_2 features", "vgg19-relu1_2")],
                          value="photo", label="Full-resolution guide")
         go = gr.Button("Compare", variant="primary", elem_id="dl-bd-run")
-    gallery = gr.Gallery(label="Coarse vs refined", columns=3, height=720, object_fit="contain",
+    gallery = gr.Gallery(label="Coarse vs refined", columns=3, height=780, object_fit="contain",
                          elem_id="dl-bd-gallery")
     table = gr.Dataframe(headers=["map", "wrong pixels %", f"wrong near boundaries (±{boundary_lab.BAND_PX} px) %"],
                          interactive=False, elem_id="dl-bd-table")

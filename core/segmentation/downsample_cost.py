@@ -131,6 +131,10 @@ def compare(net, rgb: np.ndarray, upto: str = "conv4_4", time_side: int = 64) ->
         raise ValueError("The timing size must be between 16 and 256 px.")
     h, w = rgb.shape[:2]
     small = limit_side(np.ascontiguousarray(rgb), int(time_side))
+    need = 2 ** (int(upto[4]) - 1)
+    if min(small.shape[:2]) < need:
+        raise ValueError(f"This photo is too thin to time: shrunk to {small.shape[1]}x{small.shape[0]} px, its "
+                         f"{int(upto[4]) - 1} poolings need at least {need} px on each side.")
     real_ms = time_ms(net, small, upto, False, repeats=2)
     flat_ms = time_ms(net, small, upto, True)
     return CostComparison(upto=upto, photo_hw=(h, w), real=net_cost(h, w, upto), flat=net_cost(h, w, upto, True),

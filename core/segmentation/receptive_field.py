@@ -172,8 +172,12 @@ def effective_field(net, rgb: np.ndarray, x: float, y: float, layer: str) -> Eff
     name = "conv" + layer[4:] if layer.startswith("relu") else layer
     x0, y0, x1, y1 = aligned_crop(geo, x, y, (h, w))
     inp = rgb_to_tensor(rgb[y0:y1, x0:x1], net.mean.device).requires_grad_(True)
+    # a crop thinner than the layer's stride would pool away to nothing: extend it at the bottom / right
+    # with zeros after normalisation (the mean colour, what the convolutions' own padding adds)
+    pad_h, pad_w = max(0, geo.jump - (y1 - y0)), max(0, geo.jump - (x1 - x0))
     with torch.enable_grad():
-        act = net(inp, [name])[name]
+        z = torch.nn.functional.pad(net.normalize(inp), (0, pad_w, 0, pad_h))
+        act = net(z, [name], normalized=True)[name]
         col, row = geo.unit_at(x - x0, y - y0, tuple(act.shape[2:]))
         act[0, :, row, col].sum().backward()
     local = inp.grad[0].abs().sum(0).cpu().numpy().astype(np.float32)

@@ -268,3 +268,9 @@ def test_model_field_refuses_models_that_are_not_torch_networks():
 
     with pytest.raises(ValueError, match="not a torch network"):
         model_field.model_effective_field(models.load("mediapipe-person"), np.zeros((32, 32, 3), np.uint8), 1, 1)
+
+
+def test_a_photo_thinner_than_the_stride_still_has_a_field(vgg):
+    rgb = np.random.default_rng(1).integers(0, 255, (3, 300, 3), dtype=np.uint8)
+    e = rf.effective_field(vgg, rgb, 150, 1, "conv4_4")
+    assert e.grad.shape == (3, 300) and abs(e.centre[0] - 150) < 12
