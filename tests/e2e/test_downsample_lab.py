@@ -60,6 +60,7 @@ def test_cost_and_boundary_panels(page):
     page.locator("#dl-cost-run").click()
     page.locator("#dl-cost-text").get_by_text("the operations").wait_for(timeout=120_000)
     assert "stride 1" in page.locator("#dl-cost-table").inner_text()
+    shoot(page, "downsample_lab_cost")
     page.get_by_role("tab", name="Boundaries").click()
     page.locator("#dl-bd-run").click()
     page.locator("#dl-bd-text").get_by_text("Near the boundaries").wait_for(timeout=120_000)
