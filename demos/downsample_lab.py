@@ -141,6 +141,20 @@ def run_model_field(image, model: str, x, y):
     return cv2.resize(drawing, (w, h), interpolation=cv2.INTER_LINEAR), text
 
 
+@user_errors
+def run_growth(image, x, y):
+    """Theoretical vs effective field of every block's last layer at the chosen pixel."""
+    photo = _photo(image)
+    fx, fy = _point(x, y, photo.shape)
+    rows = receptive_field.field_growth(models.load(VGG), photo, fx, fy)
+    first, last = rows[0], rows[-1]
+    text = (f"From `{first['layer']}` to `{last['layer']}` the theoretical field grows "
+            f"{last['rf_px'] / first['rf_px']:.0f}x ({first['rf_px']} → {last['rf_px']} px) and the effective one "
+            f"{last['erf_diameter_px'] / max(first['erf_diameter_px'], 1e-6):.0f}x "
+            f"({first['erf_diameter_px']:.0f} → {last['erf_diameter_px']:.0f} px across).")
+    return [[r["layer"], r["rf_px"], r["erf_diameter_px"], round(100 * r["share"], 1)] for r in rows], text
+
+
 def rf_click(image, evt: gr.SelectData):
     """A click on the shown photo -> the photo-pixel coordinates for the x / y boxes."""
     try:
@@ -230,6 +244,7 @@ def _rf_panel(image, model):
             text = gr.Markdown(elem_id="dl-rf-text")
             with gr.Accordion("JSON", open=False):
                 data = gr.JSON(label="lab_receptive_field")
+    _growth_row(image, x, y)
     _model_field_row(image, model, x, y)
     run = dict(fn=lab_receptive_field, inputs=[image, x, y, layer], outputs=[shown, data])
     after = dict(fn=rf_table, inputs=data, outputs=[table, text], show_progress="hidden", api_visibility="private")
@@ -238,6 +253,16 @@ def _rf_panel(image, model):
         .then(**run, api_visibility="private", concurrency_limit=1).then(**after)
     layer.input(**run, api_visibility="private", concurrency_limit=1).then(**after)
     return shown, data, table, text
+
+
+def _growth_row(image, x, y) -> None:
+    """Every block's last layer at the same pixel: theoretical vs effective size."""
+    with gr.Accordion("Theoretical vs effective, layer by layer", open=False):
+        go = gr.Button("Measure the effective field of every block (a few seconds)", elem_id="dl-growth-run")
+        table = gr.Dataframe(headers=["layer", "theoretical px", "effective (90%) px across", "% of the square"],
+                             interactive=False, elem_id="dl-growth-table")
+        text = gr.Markdown(elem_id="dl-growth-text")
+    go.click(run_growth, inputs=[image, x, y], outputs=[table, text], api_visibility="private", concurrency_limit=1)
 
 
 def _model_field_row(image, model, x, y) -> None:

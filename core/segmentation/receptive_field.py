@@ -245,3 +245,25 @@ def receptive_field_report(net, rgb: np.ndarray, x: float, y: float, layer: str 
             "unit_center": [round(erf.unit_centre[0] * scale, 1), round(erf.unit_centre[1] * scale, 1)],
             "analysed_size": [int(small.shape[1]), int(small.shape[0])], "scale": round(scale, 4)}
     return drawing, data, erf
+
+
+def field_growth(net, rgb: np.ndarray, x: float, y: float, layers: tuple[str, ...] = BLOCK_ENDS,
+                 work_side: int = WORK_SIDE) -> list[dict]:
+    """Theoretical vs effective field of each of ``layers`` at pixel (x, y) of the photo ``rgb`` (its
+    pixels), analysed at ``work_side``: ``[{"layer", "rf_px", "erf_diameter_px", "share"}]`` where
+    sizes are in the analysed image's pixels and ``share`` = ERF disc area / theoretical square area."""
+    from core.image import limit_side
+
+    h, w = rgb.shape[:2]
+    if not (0 <= x < w and 0 <= y < h):
+        raise ValueError(f"The point ({x:g}, {y:g}) is outside the {w}x{h} photo.")
+    small = limit_side(np.ascontiguousarray(rgb), int(work_side))
+    scale = w / small.shape[1]
+    sx, sy = min(x / scale, small.shape[1] - 1), min(y / scale, small.shape[0] - 1)
+    rows = []
+    for layer in layers:
+        e = effective_field(net, small, sx, sy, conv_name(layer))
+        rf = geometry_of(layer).rf_px
+        rows.append({"layer": conv_name(layer), "rf_px": rf, "erf_diameter_px": round(2 * e.radius_px, 1),
+                     "share": round(math.pi * e.radius_px ** 2 / rf ** 2, 3)})
+    return rows

@@ -66,3 +66,12 @@ def test_context_callback(people):
 def test_model_field_offline_says_what_to_choose(people):
     with pytest.raises(gr.Error, match="not a torch network"):
         lab.run_model_field(people, "mediapipe-person", 445, 240)
+
+
+def test_growth_table(people):
+    rows, text = lab.run_growth(people, 445, 240)
+    assert [r[0] for r in rows] == ["conv1_2", "conv2_2", "conv3_4", "conv4_4", "conv5_4"]
+    assert [r[1] for r in rows] == [5, 14, 48, 116, 252]
+    diam = [r[2] for r in rows]
+    assert diam == sorted(diam) and all(r[2] < r[1] * 1.42 for r in rows)
+    assert "theoretical field grows 50x" in text

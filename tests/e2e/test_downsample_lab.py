@@ -47,6 +47,12 @@ def test_click_shows_receptive_field_table(page):
     assert "116 px" in text and re.search(r"within \d+ px", text), text
     shoot(page, "downsample_lab_rf")
 
+    page.get_by_text("Theoretical vs effective, layer by layer").click()
+    page.locator("#dl-growth-run").click()
+    page.locator("#dl-growth-text").get_by_text("theoretical field grows").wait_for(timeout=180_000)
+    assert "conv5_4" in page.locator("#dl-growth-table").inner_text()
+    shoot(page, "downsample_lab_growth")
+
     page.get_by_role("tab", name="Context").click()
     _click_at(page, "#dl-ctx-image", 0.12, 0.4)
     page.locator("#dl-ctx-text").get_by_text("Label by crop size").wait_for(timeout=120_000)
