@@ -47,7 +47,7 @@ def tutorial_model(content_img, style_img, params):
 
     from core import models
     from core.style import gram
-    from core.style.vgg import LAYER_NAMES
+    from core.backbones.vgg19 import LAYER_NAMES
 
     vgg = models.load(params.model)
 
@@ -116,7 +116,7 @@ def tutorial_steps(content_rgb: np.ndarray, style_rgb: np.ndarray, params):
     """
     import torch
 
-    from core.style.vgg import rgb_to_tensor
+    from core.backbones.vgg19 import rgb_to_tensor
 
     content_img = rgb_to_tensor(content_rgb)
     loss_fn = tutorial_model(content_img, rgb_to_tensor(style_rgb), params)
@@ -204,7 +204,7 @@ def bench_gatys(size: int = SIZE, base_steps: int = BASE_STEPS, max_steps: int =
     from core.image import load_image
     from core.style import GatysParams, StyleObjective, resize_longest, resolve_precision
     from core.style.params import _resize_to
-    from core.style.vgg import rgb_to_tensor
+    from core.backbones.vgg19 import rgb_to_tensor
 
     torch.set_num_threads(2)
     content = load_image(CONTENT)

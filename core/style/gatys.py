@@ -97,7 +97,7 @@ def resolve_precision(precision: str, device: str = "cpu") -> str:
 class StyleObjective:
     """The Gatys loss at one image size: targets computed once, ``losses(x)`` per step.
 
-    ``net`` is a :class:`core.style.vgg.VGG19`; ``content`` and ``style`` are (1, 3, H, W)
+    ``net`` is a :class:`core.backbones.vgg19.VGG19`; ``content`` and ``style`` are (1, 3, H, W)
     float tensors in [0, 1] (the style image may have any size).
     """
 
@@ -217,7 +217,7 @@ def _at_least(rgb: np.ndarray, original: np.ndarray) -> np.ndarray:
 
 
 def _to_uint8(x) -> np.ndarray:
-    from core.style.vgg import tensor_to_rgb
+    from core.backbones.vgg19 import tensor_to_rgb
 
     return tensor_to_rgb(x)
 
@@ -240,7 +240,7 @@ def gatys(content: np.ndarray, style: np.ndarray, params: GatysParams | None = N
     import torch
 
     from core.models import load
-    from core.style.vgg import rgb_to_tensor
+    from core.backbones.vgg19 import rgb_to_tensor
 
     p = (params or GatysParams()).validate()
     t0 = time.perf_counter()

@@ -200,7 +200,7 @@ class GatysParams:
     precision: Literal["auto", "fp32", "bf16"] = "auto"
 
     def validate(self) -> GatysParams:
-        from core.style.vgg import LAYER_INDEX
+        from core.backbones.vgg19 import LAYER_INDEX
 
         if self.steps < 1:
             raise ValueError("steps must be at least 1.")

