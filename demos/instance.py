@@ -101,9 +101,9 @@ def render_view(state, score: float, kp_threshold: float, opacity: float, show_b
     if seg.model == BUNDLED and models.registry().status(OFFLINE) not in ("loaded", "ready"):
         summary += (f" · the offline 80-class detector is not here ({models.registry().status_reason(OFFLINE) or 'not made'}):"
                     " people only. `apt-get install npm`, then `make setup`.")
-    if seg.extras.get("fallback"):
-        summary += " · " + seg.extras["fallback"]
-    elif not seg.extras.get("has_masks", True):
+    if seg.fallback:
+        summary += " · " + seg.fallback
+    elif not seg.has_masks:
         summary += " · this model has no mask head: boxes and skeletons only."
     return image, _legend(seg, score, classes), _table(seg, score, classes), summary
 

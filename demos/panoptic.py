@@ -54,7 +54,7 @@ def _table(seg: Segmentation) -> list[list]:
         rows.append([s["id"], s["label"], "thing" if s["is_thing"] else "stuff",
                      round(100 * s["area_fraction"], 2), None if s["score"] is None or s["score"] != s["score"]
                      else round(s["score"], 3)])
-    void = seg.extras.get("void_fraction", 0.0)
+    void = seg.void_fraction or 0.0
     rows.append([0, "(void)", "void", round(100 * void, 2), None])
     return rows
 
@@ -83,7 +83,7 @@ def _views(state: dict, score: float, overlap: float, min_area: float, opacity: 
     sentence = pan.compare_sentence(stuff, things, result)
     timings = dict(state["timings"])
     summary = (f"{int(result.is_thing.sum())} things, {int((~result.is_thing).sum())} stuff regions, "
-               f"{100 * result.extras['void_fraction']:.1f}% void · "
+               f"{100 * (result.void_fraction or 0.0):.1f}% void · "
                f"{result.extras['dropped_overlapping_instances']} instance(s) dropped for overlap · "
                f"{result.extras['small_stuff_to_void']} small stuff region(s) to void")
     return (overlay, _legend(result), _table(result), summary, timings_table(timings),

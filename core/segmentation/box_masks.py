@@ -37,24 +37,33 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-WORK_SIDE = 64
-"""GrabCut runs on a crop whose longest side is this many pixels (17 ms a box; 96 px: 43 ms, 128
-px: 88 ms, full resolution: about 2 s, and no better: see the module docstring)."""
-ITERATIONS = 3
-MARGIN = 0.1
+WORK_SIDE = 128
+"""GrabCut runs on a crop whose longest side is this many pixels (see the module docstring)."""
+ITERATIONS = 5
+MARGIN = 0.25
 """Share of the box's size added around it so that GrabCut sees some background."""
+EDGE_STRIP = 0.05
+"""When the crop holds almost no pixels outside the box (a box that fills the photo), this share of
+the box's width / height along its border is marked *probable* background instead."""
+MIN_OUTSIDE = 0.15
+"""Below this share of the crop outside the box, the background model is too thin to trust."""
 MIN_FILL, MAX_FILL = 0.08, 0.97
-
+ROUGH_FILL = 0.92
+"""A GrabCut mask covering more of its box than this found no outline (it is the box)."""
 
 
 @dataclass(frozen=True)
 class BoxMask:
     """mask: (H, W) bool in image pixels, True inside the object (never outside ``box``);
-    method: "grabcut" or "ellipse" (the fallback); fill: share of the box the mask covers."""
+    method: "grabcut" or "ellipse" (no usable GrabCut answer); fill: share of the box the mask
+    covers; quality: "fine" (GrabCut found an outline against background it saw) or "rough"
+    (the ellipse, a mask that is nearly the whole box, or a box with too little background around
+    it to tell object from background): a rough mask must be drawn and exported as such."""
 
     mask: np.ndarray
     method: str
     fill: float
+    quality: str = "fine"
 
 
 def _box_pixels(box, h: int, w: int) -> tuple[int, int, int, int]:
@@ -73,6 +82,38 @@ def ellipse_mask(shape: tuple[int, int], box) -> np.ndarray:
     return out > 0
 
 
+def _seed(ch: int, cw: int, rect: tuple[int, int, int, int]) -> tuple[np.ndarray, bool]:
+    """GrabCut's (ch, cw) uint8 start labels: outside the box background (GC_BGD), the box probable
+    foreground; when less than MIN_OUTSIDE of the crop is outside the box, a thin strip along the box
+    border becomes probable background. Returns (labels, enough background seen)."""
+    rx0, ry0, rx1, ry1 = rect
+    seed = np.full((ch, cw), cv2.GC_BGD, np.uint8)
+    seed[ry0:ry1, rx0:rx1] = cv2.GC_PR_FGD
+    outside = 1.0 - (rx1 - rx0) * (ry1 - ry0) / float(ch * cw)
+    if outside >= MIN_OUTSIDE:
+        return seed, True
+    sx, sy = max(1, round(EDGE_STRIP * (rx1 - rx0))), max(1, round(EDGE_STRIP * (ry1 - ry0)))
+    seed[ry0:ry1, rx0:rx1] = cv2.GC_PR_BGD
+    seed[ry0 + sy:ry1 - sy, rx0 + sx:rx1 - sx] = cv2.GC_PR_FGD
+    return seed, False
+
+
+def _grabcut(crop: np.ndarray, seed: np.ndarray, iterations: int) -> np.ndarray | None:
+    """Foreground (ch, cw) uint8 0/255 of GrabCut on an RGB crop from ``seed`` labels, or None."""
+    if crop.shape[0] < 2 or crop.shape[1] < 2 or not (seed != cv2.GC_PR_FGD).any():
+        return None
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    try:
+        # GrabCut seeds its colour models with k-means on OpenCV's (per-thread) RNG: a fixed seed
+        # makes a box's mask independent of what this thread computed before.
+        cv2.setRNGSeed(0)
+        cv2.grabCut(np.ascontiguousarray(crop[:, :, ::-1]), seed, None, bgd, fgd, int(iterations),
+                    cv2.GC_INIT_WITH_MASK)
+    except cv2.error:  # e.g. one of the two colour models has no pixel: the caller falls back
+        return None
+    return ((seed == cv2.GC_FGD) | (seed == cv2.GC_PR_FGD)).astype(np.uint8) * 255
+
+
 def box_mask(rgb: np.ndarray, box, *, side: int = WORK_SIDE, iterations: int = ITERATIONS,
              margin: float = MARGIN) -> BoxMask:
     """GrabCut mask of the object in ``box`` of an RGB uint8 (H, W, 3) image.
@@ -84,7 +125,7 @@ def box_mask(rgb: np.ndarray, box, *, side: int = WORK_SIDE, iterations: int = I
         margin: share of the box's width / height added on each side as known background.
 
     Returns:
-        :class:`BoxMask` with an (H, W) bool mask, True only inside the box.
+        :class:`BoxMask` with an (H, W) bool mask, True only inside the box, and its quality.
     """
     h, w = rgb.shape[:2]
     x0, y0, x1, y1 = _box_pixels(box, h, w)
@@ -99,29 +140,19 @@ def box_mask(rgb: np.ndarray, box, *, side: int = WORK_SIDE, iterations: int = I
     ch, cw = crop.shape[:2]
     rx0, ry0 = int(round((x0 - cx0) * s)), int(round((y0 - cy0) * s))
     rx1, ry1 = min(cw, max(rx0 + 1, int(round((x1 - cx0) * s)))), min(ch, max(ry0 + 1, int(round((y1 - cy0) * s))))
-    out = np.zeros((h, w), bool)
-    fg = None
-    if rx1 - rx0 >= 2 and ry1 - ry0 >= 2 and (rx0 > 0 or ry0 > 0 or rx1 < cw or ry1 < ch):
-        mask = np.zeros((ch, cw), np.uint8)
-        bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-        try:
-            # GrabCut seeds its colour models with k-means on OpenCV's (per-thread) RNG: without a fixed
-            # seed a box's mask depended on what this thread had computed before.
-            cv2.setRNGSeed(0)
-            cv2.grabCut(np.ascontiguousarray(crop[:, :, ::-1]), mask, (rx0, ry0, rx1 - rx0, ry1 - ry0),
-                        bgd, fgd, int(iterations), cv2.GC_INIT_WITH_RECT)
-            fg = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8) * 255
-        except cv2.error:  # e.g. no background pixel at all: fall back below
-            fg = None
+    seed, saw_background = _seed(ch, cw, (rx0, ry0, rx1, ry1))
+    fg = _grabcut(crop, seed, iterations) if rx1 - rx0 >= 2 and ry1 - ry0 >= 2 else None
     if fg is not None:
         if s < 1.0:
             fg = cv2.resize(fg, (cx1 - cx0, cy1 - cy0), interpolation=cv2.INTER_LINEAR)
+        out = np.zeros((h, w), bool)
         out[cy0:cy1, cx0:cx1] = fg > 127
         inside = np.zeros((h, w), bool)
         inside[y0:y1, x0:x1] = True
         out &= inside
         fill = float(out.sum()) / float(bw * bh)
         if MIN_FILL <= fill <= MAX_FILL:
-            return BoxMask(out, "grabcut", fill)
+            fine = saw_background and fill <= ROUGH_FILL
+            return BoxMask(out, "grabcut", fill, "fine" if fine else "rough")
     ell = ellipse_mask((h, w), (x0, y0, x1, y1))
-    return BoxMask(ell, "ellipse", float(ell.sum()) / float(bw * bh))
+    return BoxMask(ell, "ellipse", float(ell.sum()) / float(bw * bh), "rough")

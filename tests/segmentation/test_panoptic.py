@@ -27,7 +27,7 @@ def test_two_people_are_two_things_and_background_is_stuff(two_people):
     assert (fr > 0.1).all() and (fr < 0.45).all(), fr
     assert (pan.masks.sum(axis=0) <= 1).all()
     # stuff + things cover nearly everything; the rest is void; all sums to one
-    void = pan.extras["void_fraction"]
+    void = pan.void_fraction
     assert void < 0.05
     assert pan.area_fractions.sum() + void == pytest.approx(1.0, abs=1e-6)
 
