@@ -15,6 +15,7 @@ from core.segmentation.instance import (
     IouTracker,
     candidate_rows,
     candidate_summary,
+    dropped_summary,
     inside_panels,
     instance,
     instance_rows,
@@ -57,7 +58,7 @@ threshold, an overlap (NMS, or the same box under another class), a duplicate pe
 RUN_MIN_SCORE = 0.3
 """The models keep instances scoring at least this; the score slider filters the cached result."""
 
-TABLE_HEADERS = ["id", "class", "score", "area px", "area %", "box", "keypoints seen"]
+TABLE_HEADERS = ["id", "class", "score", "runner-up", "mask", "area px", "area %", "box", "keypoints seen"]
 CANDIDATE_HEADERS = ["#", "detector", "class", "score", "box", "result"]
 
 
@@ -69,16 +70,17 @@ def _class_choices(seg: Segmentation) -> list[tuple[str, int]]:
 
 def _table(seg: Segmentation, score: float, classes) -> list[list]:
     rows = sorted(instance_rows(seg, min_score=score, classes=classes), key=lambda r: r["id"])
-    return [[r["id"], r["class"], r["score"], r["area_px"], r["area_%"], r["box"], r.get("keypoints_visible", "")]
-            for r in rows]
+    return [[r["id"], r["class"], r["score"], r.get("runner_up", ""), r.get("mask", ""), r["area_px"], r["area_%"],
+             r["box"], r.get("keypoints_visible", "")] for r in rows]
 
 
 def _legend(seg: Segmentation, score: float, classes) -> str:
     shown = seg.filter(min_score=score, classes=set(classes) if classes is not None else None)
     colors = render.segment_colors(shown)
-    rows = [{"label": f"{shown.labels[c]} #{sid}" + (f" {s:.2f}" if s is not None else ""),
-             "color_hex": render.to_hex(col), "id": int(sid)}
-            for c, sid, s, col in zip(shown.class_ids, shown.segment_ids, shown.scores, colors)]
+    rows = [{"label": f"#{int(shown.segment_ids[i])} {render.label_text(shown, i)}"
+             + (f" · {render.ROUGH_NOTE}" if shown.quality(i) == "rough" else ""),
+             "color_hex": render.to_hex(col), "id": int(shown.segment_ids[i]), "rough": shown.quality(i) == "rough"}
+            for i, col in enumerate(colors)]
     rows.sort(key=lambda r: r["id"])
     return legend_html(rows)
 
@@ -101,6 +103,16 @@ def render_view(state, score: float, kp_threshold: float, opacity: float, show_b
     if seg.model == BUNDLED and models.registry().status(OFFLINE) not in ("loaded", "ready"):
         summary += (f" · the offline 80-class detector is not here ({models.registry().status_reason(OFFLINE) or 'not made'}):"
                     " people only. `apt-get install npm`, then `make setup`.")
+    rough = sum(q == "rough" for q in seg.mask_quality)
+    if rough:
+        summary += (f" · {rough} rough mask(s), hatched: GrabCut found no outline in the box (or saw too little "
+                    "background around it), so the mask only marks where the object is")
+    guesses = int((seg.scores < render.GUESS_BELOW).sum()) if seg.scores is not None else 0
+    if guesses:
+        summary += f" · {guesses} label(s) with a '?' are guesses (score below {render.GUESS_BELOW:.2f})"
+    dropped = dropped_summary(seg)
+    if dropped:
+        summary += " · " + dropped
     if seg.fallback:
         summary += " · " + seg.fallback
     elif not seg.has_masks:

@@ -9,7 +9,11 @@
 * ``score`` (a prediction's confidence, as in COCO result files) and ``track_id`` (the stable id);
 * ``keypoints``: flat [x1, y1, v1, ...] in the model's own order with COCO's visibility flags
   (2 = visible: the model's visibility >= ``keypoint_threshold``, 1 = predicted but not visible),
-  ``num_keypoints`` (how many are 2) and ``keypoint_scores`` (the model's raw visibilities).
+  ``num_keypoints`` (how many are 2) and ``keypoint_scores`` (the model's raw visibilities); only
+  on instances that have keypoints (a dog of the offline pipeline has none);
+* ``mask_quality`` ("model", "fine" or "rough", see :data:`core.types.MASK_QUALITIES`) when the
+  model's masks are not all its own, and ``second`` (the detector's runner-up class: category_id,
+  name, score) when it gave one.
 
 Category ids are the model's class ids (torchvision's ids are COCO's own ids; the bundled person
 model uses 1 = person); the person category lists ``keypoints`` names and a 1-based ``skeleton``.
@@ -90,13 +94,19 @@ def to_coco(seg: Segmentation, *, image_id: int = 1, file_name: str = "image.png
         if has_masks:
             ann["segmentation"] = encode_mask(seg.masks[i])
             ann["area"] = int(seg.masks[i].sum())
+            if seg.mask_quality:
+                ann["mask_quality"] = seg.quality(i)
         else:
             ann["area"] = round((x1 - x0) * (y1 - y0), 2)
         if score is not None:
             ann["score"] = round(score, 5)
         if seg.segment_ids is not None:
             ann["track_id"] = int(seg.segment_ids[i])
-        if seg.keypoints is not None:
+        second = seg.runner_up(i)
+        if second is not None:
+            ann["second"] = {"category_id": int(seg.second_class_ids[i]), "name": second[0],
+                             "score": round(second[1], 5)}
+        if seg.keypoints is not None and seg.keypoints[i].any():  # no keypoints where there are none
             kp = seg.keypoints[i]
             flags = np.where(kp[:, 2] >= keypoint_threshold, 2, 1)
             ann["keypoints"] = [v for (x, y, _), f in zip(kp, flags)

@@ -28,6 +28,7 @@ person's rotated crop. :func:`inside_panels` draws them as captioned images.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -347,7 +348,12 @@ def instance_rows(seg: Segmentation, *, min_score: float = 0.0, classes=None) ->
             "area_%": round(100 * float(fractions[i]), 2) if has_masks else None,
             "box": "[" + ", ".join(f"{v:.0f}" for v in box) + "]",
         }
-        if seg.keypoints is not None:
+        second = seg.runner_up(i)
+        if second is not None:
+            row["runner_up"] = f"{second[0]} {second[1]:.2f}"
+        if seg.mask_quality:
+            row["mask"] = seg.quality(i)
+        if seg.keypoints is not None and seg.keypoints[i].any():
             row["keypoints_visible"] = f"{int((seg.keypoints[i, :, 2] >= 0.5).sum())}/{seg.keypoints.shape[1]}"
         rows.append(row)
     return rows
@@ -463,6 +469,28 @@ def candidate_summary(seg: Segmentation) -> str:
     return (f"{len(rows)} detector candidates: {count('kept')} kept; dropped by the score threshold "
             f"{count('score')}, by overlap (NMS or the same box) {count('overlap')}, as duplicates "
             f"{count('duplicate')}, by the pose check {count('pose check') + count('stage 2')}.")
+
+
+def dropped_summary(seg: Segmentation) -> str:
+    """objects-offline: how many candidates were dropped and why, grouped by reason, with the pose
+    check's own numbers ("2 by the pose check (flag 0.47 < 0.50, 0.31 < 0.50)"); "" when none."""
+    rows = [r for r in seg.extras.get("candidates", []) if not r["result"].startswith("kept")]
+    if not rows:
+        return ""
+    groups: dict[str, list[str]] = {}
+    for r in rows:
+        reason = r["result"]
+        key = ("the score threshold" if reason.startswith("score") else "overlap" if reason.startswith("overlap")
+               else "duplicate" if reason.startswith("duplicate") else "the pose check")
+        flag = re.search(r"flag (\d\.\d+ < \d\.\d+)", reason)
+        groups.setdefault(key, []).append(flag.group(1) if flag else "")
+    parts = []
+    for key, flags in groups.items():
+        shown = [f for f in flags if f]
+        parts.append(f"{len(flags)} by {key}" if key != "duplicate" else f"{len(flags)} as duplicates")
+        if shown:
+            parts[-1] += f" (flag {', '.join(shown[:3])}{', ...' if len(shown) > 3 else ''})"
+    return f"{len(rows)} candidate(s) dropped: " + "; ".join(parts) + " (see Inside)"
 
 
 def _inside_objects(rgb, seg, max_items) -> list[tuple[np.ndarray, str]]:
