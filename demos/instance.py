@@ -9,18 +9,8 @@ import gradio as gr
 
 from core import models, render
 from core.segmentation import coco
-from core.segmentation.instance import (
-    BUNDLED,
-    OFFLINE,
-    IouTracker,
-    candidate_rows,
-    candidate_summary,
-    dropped_summary,
-    inside_panels,
-    instance,
-    instance_rows,
-    resolve_model,
-)
+from core.segmentation.instance import BUNDLED, OFFLINE, IouTracker, instance, instance_rows, resolve_model
+from core.segmentation.instance_inside import candidate_rows, candidate_summary, dropped_summary, inside_panels
 from core.types import Segmentation
 from demos.common import (
     ImageInput,
