@@ -31,9 +31,10 @@ class. Panoptic FPN merges the two networks' outputs: instances claim pixels in 
 mostly hidden behind better-scoring ones is dropped: *overlap*), stuff fills what is left, and stuff
 patches smaller than *min stuff area* become void (shown unpainted).
 
-*Offline the things are COCO's 80 classes (NanoDet boxes, then a person or GrabCut mask per box) and all
-the rest is one stuff class, "background": no offline model labels sky, road or grass. With Mask
-R-CNN + SegFormer (ADE20K) weights in your cache, the stuff gets its classes too.*"""
+*Offline the things are COCO's 80 classes (NanoDet boxes, then a person or GrabCut mask per box: a
+hatched mask is rough, GrabCut found no outline) and all the rest is one stuff class, "background",
+taken from the bundled person map: no offline model labels sky, road or grass. With Mask R-CNN +
+SegFormer (ADE20K) weights in your cache, the stuff gets its classes too.*"""
 
 TABLE_HEADERS = ["id", "label", "kind", "area %", "score"]
 
@@ -61,10 +62,12 @@ def _table(seg: Segmentation) -> list[list]:
 
 def _legend(seg: Segmentation) -> str:
     colors = render.segment_colors(seg)
-    rows = [{"label": f"{name} #{sid}" if thing else f"{name} (stuff)", "color_hex": render.to_hex(c),
-             "area_fraction": float(a)}
-            for name, sid, thing, c, a in zip(seg.class_names, seg.segment_ids, seg.is_thing, colors,
-                                              seg.area_fractions)]
+    rows = [{"label": (f"#{int(seg.segment_ids[i])} {render.label_text(seg, i)}"
+                       + (f" · {render.ROUGH_NOTE}" if seg.quality(i) == "rough" else "")
+                       if seg.is_thing[i] else f"{seg.class_names[i]} (stuff)"),
+             "color_hex": render.to_hex(c), "area_fraction": float(seg.area_fractions[i]),
+             "rough": seg.quality(i) == "rough"}
+            for i, c in enumerate(colors)]
     return legend_html(rows)
 
 
@@ -75,12 +78,13 @@ def _views(state: dict, score: float, overlap: float, min_area: float, opacity: 
                        stuff_ids=state["stuff_ids"])
     overlay = render.overlay(rgb, result, opacity=opacity, show_boxes=False, show_labels=True,
                              show_keypoints=False)
-    sem_view = render.overlay(rgb, stuff, opacity=opacity, show_boxes=False, show_labels=False,
+    sem_seg, sem_note = pan.compare_semantic(things.filter(min_score=score), stuff)
+    sem_view = render.overlay(rgb, sem_seg, opacity=opacity, show_boxes=False, show_labels=False,
                               hide_background=False)
     # things in the panoptic shades (left to right), so one person has one colour in all three views
     inst_view = render.overlay(rgb, things.filter(min_score=score), opacity=opacity, show_keypoints=False,
                                color_by="shade")
-    sentence = pan.compare_sentence(stuff, things, result)
+    sentence = pan.compare_sentence(sem_seg, things, result) + " " + sem_note
     timings = dict(state["timings"])
     summary = (f"{int(result.is_thing.sum())} things, {int((~result.is_thing).sum())} stuff regions, "
                f"{100 * (result.void_fraction or 0.0):.1f}% void · "

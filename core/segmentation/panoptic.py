@@ -68,6 +68,7 @@ def merge(
 
     taken = np.zeros((h, w), bool)
     masks, class_ids, scores, is_thing, dropped = [], [], [], [], 0
+    quality, second = [], []  # per segment: mask quality, runner-up (class id, score)
     thing_scores = things.scores if things.scores is not None else np.ones(len(things), np.float32)
     for i in np.argsort(-thing_scores, kind="stable"):
         if thing_scores[i] < score_threshold:
@@ -85,6 +86,9 @@ def merge(
         class_ids.append(int(things.class_ids[i]))
         scores.append(float(thing_scores[i]))
         is_thing.append(True)
+        quality.append(things.quality(int(i)))
+        runner = things.runner_up(int(i))
+        second.append((int(things.second_class_ids[i]), runner[1]) if runner else (-1, 0.0))
 
     small_stuff = 0
     for mask, cid in zip(stuff.masks, stuff.class_ids):
@@ -103,6 +107,8 @@ def merge(
         class_ids.append(index[name.strip().lower()])
         scores.append(float("nan"))
         is_thing.append(False)
+        quality.append("model")
+        second.append((-1, 0.0))
 
     n = len(masks)
     return Segmentation(
@@ -114,6 +120,9 @@ def merge(
         scores=np.array(scores, np.float32),
         is_thing=np.array(is_thing, bool),
         segment_ids=np.arange(1, n + 1),
+        mask_quality=tuple(quality) if things.mask_quality else (),
+        second_class_ids=np.array([c for c, _ in second], np.int64),
+        second_scores=np.array([s for _, s in second], np.float32),
         void_fraction=float(1.0 - taken.sum() / float(h * w)),
         extras={
             "dropped_overlapping_instances": dropped,
@@ -225,6 +234,28 @@ def write_panoptic(seg: Segmentation, out_dir: Path, stem: str) -> list[Path]:
     Image.fromarray(png).save(png_path)
     json_path.write_text(json.dumps(annotation, indent=2))
     return [png_path, json_path]
+
+
+PEOPLE_ONLY_STUFF = "mediapipe-person"
+"""The bundled person map: offline it is the panoptic merge's only source of stuff ("background")."""
+
+
+def compare_semantic(things: Segmentation, stuff: Segmentation) -> tuple[Segmentation, str]:
+    """The Compare view's semantic picture and one sentence saying which model it shows.
+
+    When the stuff came from the people-only map while the things came from an 80-class model,
+    showing that map as "semantic" would contradict the tab (a dog would vanish). The things are then
+    painted into one class map instead (what a semantic model with the same classes gives: one region
+    per class, instances not told apart), over the stuff model's background."""
+    if stuff.model != PEOPLE_ONLY_STUFF or set(things.class_names) <= {"person"}:
+        return stuff, f"Semantic view: `{stuff.model}`, the model that gives this tab its stuff."
+    label_map = np.zeros(things.image_size, np.int32)
+    order = np.argsort(things.scores if things.scores is not None else np.zeros(len(things)), kind="stable")
+    for i in order:  # later wins: the best-scoring instance takes a contested pixel
+        label_map[things.masks[i]] = int(things.class_ids[i])
+    sem = Segmentation.from_label_map(label_map, things.labels, f"{things.model} as one class map")
+    return sem, (f"Semantic view: the `{things.model}` instances painted as one region per class (the stuff "
+                 f"model here, `{stuff.model}`, knows only people, so it would hide every other thing).")
 
 
 def compare_sentence(semantic_seg: Segmentation, instance_seg: Segmentation, pan: Segmentation) -> str:
