@@ -1,34 +1,21 @@
 """A mask inside a detector's box, for classes that have no mask model offline.
 
-:func:`box_mask` runs OpenCV's GrabCut (Rother et al. 2004: colour models of the box's inside
-and outside, then a graph cut), initialised with the box (``GC_INIT_WITH_RECT``): no weights.
-It works on a downscaled crop around the box (the box plus a 10% margin, longest side
-:data:`WORK_SIDE` px), then the mask is resized back and clipped to the box. When GrabCut gives
-a degenerate answer (less than :data:`MIN_FILL` or more than :data:`MAX_FILL` of the box), the
-ellipse inscribed in the box is used instead and the result says so.
+:func:`box_mask` runs OpenCV's GrabCut (Rother et al. 2004: colour models of the box's inside and
+outside, then a graph cut): no weights. It works on a downscaled crop around the box (the box plus a
+:data:`MARGIN` share on each side, longest side :data:`WORK_SIDE` px), seeded with labels: outside
+the box is background, the box is probable foreground; when the box fills nearly the whole crop (a
+close-up), a thin strip along the box border is probable background instead, as there is nothing
+else to learn the background's colours from. The mask is resized back and clipped to the box.
 
-Chosen by measurement (``bench/box_masks_eval.py``): every NanoDet person box that the BlazePose
-landmark model confirms gives a reference mask (the landmark model's); each method gets only the
-box. IoU with the reference, median ms per box on the shared 2-core machine (busy: load 6-12, so
-times are rough). Tuning = assets/photos + assets/faces (portraits that fill the frame: little
-background outside the box); evaluation = assets/eval (street, beach, pedestrian camera):
+Every mask comes with a verdict. **fine**: GrabCut separated the object from background it saw.
+**rough**: GrabCut's answer was degenerate (less than :data:`MIN_FILL` or more than :data:`MAX_FILL`
+of the box: the inscribed ellipse is used, only to mark where the object is), or it kept more than
+:data:`ROUGH_FILL` of the box (no outline found), or it saw too little background around the box to
+tell the two apart. The renderer hatches rough masks and the exports say ``"mask_quality": "rough"``.
 
-====================================  ==================  ==================  ==========
-method                                tuning: mean (min)  eval: mean (min)    ms / box
-====================================  ==================  ==================  ==========
-whole box                             0.53 (0.30)         0.45 (0.28)         0
-ellipse inscribed in the box          0.59 (0.38)         0.51 (0.35)         0
-GrabCut, 64 px crop, 3 it (chosen)    0.59 (0.14)         0.73 (0.35)         12-25
-GrabCut, 96 px crop, 3 it             0.58 (0.15)         0.78 (0.35)         24-79
-GrabCut, 128 px crop, 5 it            0.66 (0.32)         0.78 (0.35)         36-185
-GrabCut, full resolution, 5 it        0.65 (0.52)*        -                   about 2000
-====================================  ==================  ==================  ==========
-
-(* an earlier run on the tuning set with mask-derived boxes.) 10 tuning and 11 evaluation boxes:
-small samples. The 64 px crop is the best trade for a photo with several objects (the 96 px crop
-is a little better on the evaluation photos at twice the time). Person boxes are a hard case for
-a box prompt (a person fills about half of the box, limbs share colours with the background);
-objects offline have no reference masks, so their quality is not measured.
+Quality is measured against hand-drawn reference outlines (``assets/eval/reference_masks.json``)
+and BlazePose's person masks by ``bench/box_masks_eval.py``; the numbers behind these settings are in
+the project's decision history.
 """
 from __future__ import annotations
 
