@@ -134,26 +134,35 @@ def candidate_summary(seg: Segmentation) -> str:
             f"{count('duplicate')}, by the pose check {count('pose check') + count('stage 2')}.")
 
 
+DROP_GROUPS = (("pose", "by the pose check"), ("stage 2", "by the pose check"), ("duplicate", "as duplicates"),
+               ("overlap", "as overlapping boxes (NMS, or the same box under another class)"),
+               ("score", "below the score threshold"))
+"""Candidate verdict prefix -> how the summary names it, most telling first."""
+
+
 def dropped_summary(seg: Segmentation) -> str:
-    """objects-offline: how many candidates were dropped and why, grouped by reason, with the pose
-    check's own numbers ("2 by the pose check (flag 0.47 < 0.50, 0.31 < 0.50)"); "" when none."""
-    rows = [r for r in seg.extras.get("candidates", []) if not r["result"].startswith("kept")]
-    if not rows:
-        return ""
+    """objects-offline: the dropped candidates counted by reason, most telling first, with the pose
+    check's own numbers: "Dropped: 1 by the pose check (flag 0.47 < 0.50); 80 below the score
+    threshold (see Inside)"; "" when nothing was dropped."""
     groups: dict[str, list[str]] = {}
-    for r in rows:
+    for r in seg.extras.get("candidates", []):
         reason = r["result"]
-        key = ("the score threshold" if reason.startswith("score") else "overlap" if reason.startswith("overlap")
-               else "duplicate" if reason.startswith("duplicate") else "the pose check")
+        name = next((n for prefix, n in DROP_GROUPS if reason.startswith(prefix)), None)
+        if name is None:  # kept
+            continue
         flag = re.search(r"flag (\d\.\d+ < \d\.\d+)", reason)
-        groups.setdefault(key, []).append(flag.group(1) if flag else "")
+        groups.setdefault(name, []).append(flag.group(1) if flag else "")
+    if not groups:
+        return ""
     parts = []
-    for key, flags in groups.items():
+    for _, name in DROP_GROUPS:
+        flags = groups.pop(name, None)
+        if flags is None:
+            continue
         shown = [f for f in flags if f]
-        parts.append(f"{len(flags)} by {key}" if key != "duplicate" else f"{len(flags)} as duplicates")
-        if shown:
-            parts[-1] += f" (flag {', '.join(shown[:3])}{', ...' if len(shown) > 3 else ''})"
-    return f"{len(rows)} candidate(s) dropped: " + "; ".join(parts) + " (see Inside)"
+        parts.append(f"{len(flags)} {name}" + (f" (flag {', '.join(shown[:3])}{', ...' if len(shown) > 3 else ''})"
+                                               if shown else ""))
+    return "Dropped: " + "; ".join(parts) + " (see Inside)"
 
 
 def _inside_objects(rgb, seg, max_items) -> list[tuple[np.ndarray, str]]:
