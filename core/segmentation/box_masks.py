@@ -34,6 +34,10 @@ EDGE_STRIP = 0.05
 the box's width / height along its border is marked *probable* background instead."""
 MIN_OUTSIDE = 0.15
 """Below this share of the crop outside the box, the background model is too thin to trust."""
+CORE = 0.3
+"""When GrabCut's first answer is (nearly) empty, it runs once more with the ellipse of this share of
+the box's width and height at the box's centre marked as sure foreground: a detector's box is
+centred on its object, and GrabCut's colour models can otherwise collapse to "all background"."""
 MIN_FILL, MAX_FILL = 0.08, 0.97
 ROUGH_FILL = 0.92
 """A GrabCut mask covering more of its box than this found no outline (it is the box)."""
@@ -69,20 +73,23 @@ def ellipse_mask(shape: tuple[int, int], box) -> np.ndarray:
     return out > 0
 
 
-def _seed(ch: int, cw: int, rect: tuple[int, int, int, int]) -> tuple[np.ndarray, bool]:
+def _seed(ch: int, cw: int, rect: tuple[int, int, int, int], core: float = 0.0) -> tuple[np.ndarray, bool]:
     """GrabCut's (ch, cw) uint8 start labels: outside the box background (GC_BGD), the box probable
     foreground; when less than MIN_OUTSIDE of the crop is outside the box, a thin strip along the box
-    border becomes probable background. Returns (labels, enough background seen)."""
+    border becomes probable background; ``core`` > 0 marks the centred ellipse of that share of the
+    box as sure foreground (GC_FGD). Returns (labels, enough background seen)."""
     rx0, ry0, rx1, ry1 = rect
     seed = np.full((ch, cw), cv2.GC_BGD, np.uint8)
     seed[ry0:ry1, rx0:rx1] = cv2.GC_PR_FGD
     outside = 1.0 - (rx1 - rx0) * (ry1 - ry0) / float(ch * cw)
-    if outside >= MIN_OUTSIDE:
-        return seed, True
-    sx, sy = max(1, round(EDGE_STRIP * (rx1 - rx0))), max(1, round(EDGE_STRIP * (ry1 - ry0)))
-    seed[ry0:ry1, rx0:rx1] = cv2.GC_PR_BGD
-    seed[ry0 + sy:ry1 - sy, rx0 + sx:rx1 - sx] = cv2.GC_PR_FGD
-    return seed, False
+    if outside < MIN_OUTSIDE:
+        sx, sy = max(1, round(EDGE_STRIP * (rx1 - rx0))), max(1, round(EDGE_STRIP * (ry1 - ry0)))
+        seed[ry0:ry1, rx0:rx1] = cv2.GC_PR_BGD
+        seed[ry0 + sy:ry1 - sy, rx0 + sx:rx1 - sx] = cv2.GC_PR_FGD
+    if core > 0:
+        centre, axes = ((rx0 + rx1) / 2.0, (ry0 + ry1) / 2.0), (core * (rx1 - rx0), core * (ry1 - ry0))
+        cv2.ellipse(seed, (centre, axes, 0.0), int(cv2.GC_FGD), -1)
+    return seed, outside >= MIN_OUTSIDE
 
 
 def _grabcut(crop: np.ndarray, seed: np.ndarray, iterations: int) -> np.ndarray | None:
@@ -127,8 +134,11 @@ def box_mask(rgb: np.ndarray, box, *, side: int = WORK_SIDE, iterations: int = I
     ch, cw = crop.shape[:2]
     rx0, ry0 = int(round((x0 - cx0) * s)), int(round((y0 - cy0) * s))
     rx1, ry1 = min(cw, max(rx0 + 1, int(round((x1 - cx0) * s)))), min(ch, max(ry0 + 1, int(round((y1 - cy0) * s))))
-    seed, saw_background = _seed(ch, cw, (rx0, ry0, rx1, ry1))
+    rect = (rx0, ry0, rx1, ry1)
+    seed, saw_background = _seed(ch, cw, rect)
     fg = _grabcut(crop, seed, iterations) if rx1 - rx0 >= 2 and ry1 - ry0 >= 2 else None
+    if fg is not None and (fg[ry0:ry1, rx0:rx1] > 0).mean() < MIN_FILL:
+        fg = _grabcut(crop, _seed(ch, cw, rect, CORE)[0], iterations)  # collapsed: once more, centre sure
     if fg is not None:
         if s < 1.0:
             fg = cv2.resize(fg, (cx1 - cx0, cy1 - cy0), interpolation=cv2.INTER_LINEAR)
