@@ -11,7 +11,8 @@ Every mask comes with a verdict. **fine**: GrabCut separated the object from bac
 **rough**: GrabCut's answer was degenerate (less than :data:`MIN_FILL` or more than :data:`MAX_FILL`
 of the box: the inscribed ellipse is used, only to mark where the object is), or it kept more than
 :data:`ROUGH_FILL` of the box (no outline found), or it saw too little background around the box to
-tell the two apart. The renderer hatches rough masks and the exports say ``"mask_quality": "rough"``.
+tell the two apart, or its border does not follow the photo's edges (:func:`edge_support` below
+:data:`MIN_EDGE_SUPPORT`). The renderer hatches rough masks and the exports say ``"mask_quality": "rough"``.
 
 Quality is measured against hand-drawn reference outlines (``assets/eval/reference_masks.json``)
 and BlazePose's person masks by ``bench/box_masks_eval.py``; the numbers behind these settings are in
@@ -41,6 +42,10 @@ centred on its object, and GrabCut's colour models can otherwise collapse to "al
 MIN_FILL, MAX_FILL = 0.08, 0.97
 ROUGH_FILL = 0.92
 """A GrabCut mask covering more of its box than this found no outline (it is the box)."""
+MIN_EDGE_SUPPORT = 1.5
+"""An outline must follow edges of the photo: the mean gradient magnitude along the mask's border
+(inside the box) must be at least this multiple of the box's mean gradient. Outlines GrabCut got
+right score about 2-6, the inscribed ellipse about 0.6-1.3, a flat or noisy patch 0-1.1."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,25 @@ def ellipse_mask(shape: tuple[int, int], box) -> np.ndarray:
     out = np.zeros((h, w), np.uint8)
     cv2.ellipse(out, (((x0 + x1) / 2.0, (y0 + y1) / 2.0), (float(max(1, x1 - x0)), float(max(1, y1 - y0))), 0.0), 255, -1)
     return out > 0
+
+
+def edge_support(rgb: np.ndarray, box, mask: np.ndarray) -> float:
+    """How well the border of ``mask`` ((H, W) bool) follows edges of ``rgb`` (RGB uint8) inside
+    ``box``: the mean gradient magnitude (Sobel on the grey image, blurred with sigma 1.5 px) on the
+    mask's border pixels, divided by the mean over the whole box. 1 = no better than anywhere; 0 when
+    the border inside the box has fewer than 10 pixels."""
+    h, w = rgb.shape[:2]
+    x0, y0, x1, y1 = _box_pixels(box, h, w)
+    grey = cv2.GaussianBlur(cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+                            .astype(np.float32), (0, 0), 1.5)
+    mag = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
+    m = mask[y0:y1, x0:x1].astype(np.uint8)
+    border = (m > 0) & (cv2.erode(m, np.ones((3, 3), np.uint8)) == 0)
+    border[[0, -1], :] = False  # the box's own sides are not an outline the method found
+    border[:, [0, -1]] = False
+    if border.sum() < 10:
+        return 0.0
+    return float(mag[border].mean() / (mag.mean() + 1e-3))
 
 
 def _seed(ch: int, cw: int, rect: tuple[int, int, int, int], core: float = 0.0) -> tuple[np.ndarray, bool]:
@@ -149,7 +173,7 @@ def box_mask(rgb: np.ndarray, box, *, side: int = WORK_SIDE, iterations: int = I
         out &= inside
         fill = float(out.sum()) / float(bw * bh)
         if MIN_FILL <= fill <= MAX_FILL:
-            fine = saw_background and fill <= ROUGH_FILL
+            fine = saw_background and fill <= ROUGH_FILL and edge_support(rgb, box, out) >= MIN_EDGE_SUPPORT
             return BoxMask(out, "grabcut", fill, "fine" if fine else "rough")
     ell = ellipse_mask((h, w), (x0, y0, x1, y1))
     return BoxMask(ell, "ellipse", float(ell.sum()) / float(bw * bh), "rough")

@@ -18,13 +18,13 @@ from core.segmentation.box_masks import box_mask, ellipse_mask
 from tests.conftest import ROOT
 
 REFS = {r["id"]: r for r in json.loads((ROOT / "assets/eval/reference_masks.json").read_text())["objects"]}
-CASES = [  # id, NanoDet's box, golden IoU, quality
-    ("dog_bicycle/dog", (131, 221, 361, 542), 0.79, "fine"),
+CASES = [  # id, NanoDet's box (whole pixels, as box_mask rounds it: floor x0 y0, ceil x1 y1), golden IoU, quality
+    ("dog_bicycle/dog", (131, 221, 362, 543), 0.79, "fine"),
     ("person_dog_horse/horse", (406, 139, 603, 349), 0.86, "fine"),
     ("person_dog_horse/dog", (71, 265, 203, 347), 0.71, "fine"),
     ("street_bus/bus", (65, 115, 478, 390), 0.91, "fine"),
     ("coffee/cup", (140, 11, 427, 398), 0.70, "fine"),
-    ("chelsea/cat", (0, 0, 449, 297), 0.74, "rough"),  # the box is the whole photo: no background seen
+    ("chelsea/cat", (0, 0, 449, 297), 0.66, "rough"),  # the box is the whole photo: no background seen
 ]
 
 
@@ -64,11 +64,9 @@ def test_the_mean_over_every_reference_beats_the_ellipse_clearly():
 
 def test_no_outline_means_rough_never_a_fine_oval():
     flat = np.full((200, 300, 3), 128, np.uint8)  # nothing to separate
-    got = box_mask(flat, (50, 40, 250, 160))
-    assert got.quality == "rough"
+    assert box_mask(flat, (50, 40, 250, 160)).quality == "rough"
     noise = np.random.default_rng(0).integers(0, 256, (200, 300, 3), dtype=np.uint8)
-    got = box_mask(noise, (50, 40, 250, 160))
-    assert got.method == "grabcut" or got.quality == "rough"
+    assert box_mask(noise, (50, 40, 250, 160)).quality == "rough"  # no outline in noise either
     for bad in ((0, 0, 300, 200), (10, 10, 11, 11)):  # the whole image; a 1 px box
         got = box_mask(noise, bad)
         assert got.mask.shape == (200, 300) and (got.method != "ellipse" or got.quality == "rough")
