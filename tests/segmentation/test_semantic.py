@@ -298,3 +298,11 @@ def test_tracking_follows_a_moving_person_and_redetects(rgbs):
     track.since_detect = track.redetect_every
     seg = semantic(rgbs["chelsea.png"], "mediapipe-person", track=track)
     assert seg.class_names == ["background"] and track.rois == []
+
+
+def test_sliding_window_lab_says_when_it_runs_another_model_than_the_tab():
+    from demos.semantic import lab_model_note
+
+    assert lab_model_note("mediapipe-person", "mediapipe-person") == ""
+    note = lab_model_note("things-offline", "mediapipe-person")
+    assert "Not the tab's model" in note and "`things-offline`" in note and "`mediapipe-person`" in note
