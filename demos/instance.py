@@ -75,6 +75,19 @@ def _legend(seg: Segmentation, score: float, classes) -> str:
     return legend_html(rows)
 
 
+def _honesty_notes(shown: Segmentation) -> str:
+    """What the picture cannot claim, for the shown instances: rough masks, guessed labels."""
+    text = ""
+    rough = sum(q == "rough" for q in shown.mask_quality)
+    if rough:
+        text += (f" · {rough} rough mask(s), hatched: GrabCut found no outline in the box (or saw too little "
+                 "background around it), so the mask only marks where the object is")
+    guesses = int((shown.scores < render.GUESS_BELOW).sum()) if shown.scores is not None else 0
+    if guesses:
+        text += f" · {guesses} label(s) with a '?' are guesses (score below {render.GUESS_BELOW:.2f})"
+    return text
+
+
 def render_view(state, score: float, kp_threshold: float, opacity: float, show_boxes: bool,
                 show_skeleton: bool, show_labels: bool, classes):
     """Draw the cached result with the current look settings (no model run)."""
@@ -85,21 +98,14 @@ def render_view(state, score: float, kp_threshold: float, opacity: float, show_b
     image = render.overlay(rgb, seg, opacity=opacity, classes=classes, min_score=score, show_boxes=show_boxes,
                            show_labels=show_labels, show_keypoints=show_skeleton,
                            keypoint_threshold=kp_threshold)
-    shown = len(seg.filter(min_score=score, classes=set(classes) if classes is not None else None))
-    summary = f"**{shown} instance(s)** shown of {len(seg)} found by `{seg.model}`"
+    visible = seg.filter(min_score=score, classes=set(classes) if classes is not None else None)
+    summary = f"**{len(visible)} instance(s)** shown of {len(seg)} found by `{seg.model}`" + _honesty_notes(visible)
     if not len(seg):
         summary += " · nothing found: " + ("this model finds people only." if seg.model == BUNDLED
                                            else "try a lower score threshold.")
     if seg.model == BUNDLED and models.registry().status(OFFLINE) not in ("loaded", "ready"):
         summary += (f" · the offline 80-class detector is not here ({models.registry().status_reason(OFFLINE) or 'not made'}):"
                     " people only. `apt-get install npm`, then `make setup`.")
-    rough = sum(q == "rough" for q in seg.mask_quality)
-    if rough:
-        summary += (f" · {rough} rough mask(s), hatched: GrabCut found no outline in the box (or saw too little "
-                    "background around it), so the mask only marks where the object is")
-    guesses = int((seg.scores < render.GUESS_BELOW).sum()) if seg.scores is not None else 0
-    if guesses:
-        summary += f" · {guesses} label(s) with a '?' are guesses (score below {render.GUESS_BELOW:.2f})"
     dropped = dropped_summary(seg)
     if dropped:
         summary += " · " + dropped
