@@ -16,9 +16,16 @@ Two stages, as in Mask R-CNN (detect boxes, then a head per box):
      of ``assets/photos/chelsea.png``), so a person box that NanoDet also calls an animal at the
      same place (IoU >= :data:`ANIMAL_CONFLICT_IOU`) fails the pose check too: the close-up cat,
      which NanoDet calls person 0.59, cat 0.40 and dog 0.40, stays a cat.
-   * **Every other class** gets a GrabCut mask inside its box (:mod:`core.segmentation.box_masks`).
-     Two boxes of different classes on the same object (IoU >= :data:`SAME_OBJECT_IOU`) keep the
-     better-scoring one.
+   * A person box whose pose check fails is still kept, without a skeleton and with a GrabCut mask,
+     when it is too small for the landmark model (shorter than :data:`SMALL_PERSON_PX`) or cut by
+     the image edge (:func:`touches_edge`), and NanoDet is sure enough of it.
+   * **Every other class** gets a GrabCut mask inside its box (:mod:`core.segmentation.box_masks`)
+     with its verdict, "fine" or "rough" (``Segmentation.mask_quality``). Two boxes of different
+     classes on the same object (IoU >= :data:`SAME_OBJECT_IOU`) keep the better-scoring one.
+
+Each object also carries NanoDet's runner-up class (:func:`runner_up`: the best other class at the
+same grid cell, or another class's candidate on nearly the same box), so a label can say "cat? 0.40 /
+person 0.59" instead of stating a guess as a fact.
 
 Person masks win the pixels they share with an object's rough GrabCut mask (a rider is not part
 of the horse). The result is the usual :class:`core.types.Segmentation` (torchvision's COCO ids and

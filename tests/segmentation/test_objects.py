@@ -287,3 +287,18 @@ def test_a_person_cut_by_the_image_edge_is_judged_by_the_edge_rule():
 
     assert touches_edge((529, 280, 546, 319), 413, 546) and touches_edge((0.5, 10, 40, 90), 100, 100)
     assert not touches_edge((10, 10, 90, 90), 100, 100)
+
+
+def test_cli_json_gives_keypoints_to_people_only_and_says_mask_quality(pipeline, tmp_path, capsys):
+    from core.cli import main
+
+    assert main(["segment", "instance", str(EVAL / "person_dog_horse.jpg"), "--model", "objects-offline",
+                 "--out", str(tmp_path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    labels = [s["label"] for s in out["segments"]]
+    assert "person" in labels and "horse" in labels
+    for s in out["segments"]:
+        assert ("keypoints" in s) == (s["label"] == "person"), s["label"]
+        assert s["mask_quality"] in ("model", "fine", "rough")
+    horse = next(s for s in out["segments"] if s["label"] == "horse")
+    assert horse["second"]["label"] == "cow"  # NanoDet: horse 0.56, cow 0.45 on the same animal
