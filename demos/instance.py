@@ -178,6 +178,18 @@ def live_model() -> str:
 
 
 # --------------------------------------------------------------------------- layout
+def _inside_accordion():
+    """The Inside view: intermediate images, the dropped-candidate summary and the candidate table."""
+    with gr.Accordion("Inside: how the instances were found", open=False, elem_id="instance-inside-acc"):
+        gr.Markdown(INSIDE_TEXT)
+        inside = gr.Gallery(label="Intermediate steps", columns=2, height=420, object_fit="contain",
+                            elem_id="instance-inside")
+        cand_summary = gr.Markdown(elem_id="instance-candidates-summary")
+        candidates = gr.Dataframe(headers=CANDIDATE_HEADERS, label="Every detector candidate and what happened to it",
+                                  interactive=False, elem_id="instance-candidates")
+    return inside, cand_summary, candidates
+
+
 def build_instance_tab() -> None:
     idea_box(INTRO)
     state = gr.State(None)
@@ -212,13 +224,7 @@ def build_instance_tab() -> None:
             table = gr.Dataframe(headers=TABLE_HEADERS, label="Instances", interactive=False,
                                  elem_id="instance-table")
             timings = gr.Markdown(elem_id="instance-timings")
-    with gr.Accordion("Inside: how the instances were found", open=False, elem_id="instance-inside-acc"):
-        gr.Markdown(INSIDE_TEXT)
-        inside = gr.Gallery(label="Intermediate steps", columns=2, height=420, object_fit="contain",
-                            elem_id="instance-inside")
-        cand_summary = gr.Markdown(elem_id="instance-candidates-summary")
-        candidates = gr.Dataframe(headers=CANDIDATE_HEADERS, label="Every detector candidate and what happened to it",
-                                  interactive=False, elem_id="instance-candidates")
+    inside, cand_summary, candidates = _inside_accordion()
     with gr.Accordion("Export (COCO-style JSON with RLE masks and keypoints)", open=False,
                       elem_id="instance-export-acc"):
         export = gr.Button("Export what is shown", elem_id="instance-export")

@@ -102,17 +102,7 @@ def to_coco(seg: Segmentation, *, image_id: int = 1, file_name: str = "image.png
             ann["score"] = round(score, 5)
         if seg.segment_ids is not None:
             ann["track_id"] = int(seg.segment_ids[i])
-        second = seg.runner_up(i)
-        if second is not None:
-            ann["second"] = {"category_id": int(seg.second_class_ids[i]), "name": second[0],
-                             "score": round(second[1], 5)}
-        if seg.keypoints is not None and seg.keypoints[i].any():  # no keypoints where there are none
-            kp = seg.keypoints[i]
-            flags = np.where(kp[:, 2] >= keypoint_threshold, 2, 1)
-            ann["keypoints"] = [v for (x, y, _), f in zip(kp, flags)
-                                for v in (round(float(x), 2), round(float(y), 2), int(f))]
-            ann["num_keypoints"] = int((flags == 2).sum())
-            ann["keypoint_scores"] = [round(float(v), 4) for v in kp[:, 2]]
+        ann.update(_extra_fields(seg, i, keypoint_threshold))
         annotations.append(ann)
     return {
         "info": {
@@ -124,6 +114,22 @@ def to_coco(seg: Segmentation, *, image_id: int = 1, file_name: str = "image.png
         "categories": categories,
         "annotations": annotations,
     }
+
+
+def _extra_fields(seg: Segmentation, i: int, keypoint_threshold: float) -> dict:
+    """Segment ``i``'s runner-up class and keypoints (only when it has some), as COCO fields."""
+    out: dict = {}
+    second = seg.runner_up(i)
+    if second is not None:
+        out["second"] = {"category_id": int(seg.second_class_ids[i]), "name": second[0], "score": round(second[1], 5)}
+    if seg.keypoints is not None and seg.keypoints[i].any():  # no keypoints where there are none
+        kp = seg.keypoints[i]
+        flags = np.where(kp[:, 2] >= keypoint_threshold, 2, 1)
+        out["keypoints"] = [v for (x, y, _), f in zip(kp, flags)
+                            for v in (round(float(x), 2), round(float(y), 2), int(f))]
+        out["num_keypoints"] = int((flags == 2).sum())
+        out["keypoint_scores"] = [round(float(v), 4) for v in kp[:, 2]]
+    return out
 
 
 def write_coco(seg: Segmentation, path: str | Path, *, file_name: str = "image.png", **kwargs) -> Path:

@@ -215,6 +215,7 @@ def instance(rgb: np.ndarray, model: str = "auto", min_score: float | None = Non
 def _blazepose_instances(rgb, net, name, min_score, timings, *, keypoint_format, inside, tiles,
                          with_masks, tracker=None) -> Segmentation:
     from core.segmentation import blazepose as bp
+    from core.segmentation.objects import people_masks
 
     h, w = rgb.shape[:2]
     min_score = max(float(min_score), BLAZEPOSE_SCORE_FLOOR)
@@ -240,17 +241,7 @@ def _blazepose_instances(rgb, net, name, min_score, timings, *, keypoint_format,
         dets = bp.PersonDetections.empty()
     with timings.stage("postprocess"):
         n = len(found)
-        if n == 1 and with_masks:
-            masks = (found[0].mask > MASK_THRESHOLD)[None]
-        elif n and with_masks:
-            probs = np.stack([p.mask for p in found])
-            masks = probs > MASK_THRESHOLD
-            contested = masks.sum(axis=0) > 1  # pixels two people claim go to the more confident one
-            if contested.any():
-                owner = probs[:, contested].argmax(axis=0)
-                masks[:, contested] = owner[None, :] == np.arange(n)[:, None]
-        else:
-            masks = np.zeros((n, h, w), bool)
+        masks = people_masks(found, (h, w), with_masks)
         boxes = np.array([p.box for p in found], np.float32).reshape(n, 4)
         for i in range(n):  # boxes around the masks each person kept
             ys = np.flatnonzero(masks[i].any(axis=1))
@@ -268,27 +259,37 @@ def _blazepose_instances(rgb, net, name, min_score, timings, *, keypoint_format,
             "rois": [p.roi.as_tuple() for p in found],
         }
         if inside:
-            extras["detector"] = {
-                "boxes": dets.boxes, "scores": dets.scores, "alignment": dets.keypoints,
-                "from_tile": dets.tile_flags, "alignment_names": bp.ALIGNMENT_POINT_NAMES,
-                "tiles": bp.tile_origins(h, w) if tiles is None else
-                (bp.tile_origins(h, w, 1.0) if tiles else []),
-            }
-            extras["candidates"] = [
-                {"#": f"B{k}", "detector": "BlazePose", "class": "person", "score": round(float(dets.scores[k]), 3),
-                 "box": "[" + ", ".join(f"{v:.0f}" for v in dets.boxes[k]) + "]",
-                 "result": "kept" if _kept_detection(found, dets.boxes[k]) >= 0 else
-                 ("stage 2: no new person in its crop (pose flag < 0.5, or the same body as a kept person)"),
-                 "instance": _kept_detection(found, dets.boxes[k])}
-                for k in range(len(dets))]
-            extras["crops"] = (np.stack([p.crop for p in found]) if n
-                               else np.zeros((0, bp.LANDMARK_SIZE, bp.LANDMARK_SIZE, 3), np.uint8))
-            extras["crop_keypoints"] = [to_crop(p.keypoints, p.roi) for p in found]
+            extras.update(_blazepose_inside(dets, found, (h, w), tiles))
     return Segmentation(
         masks=masks, class_ids=np.ones(n, np.int64), labels=PERSON_LABELS, task="instance", model=name,
         scores=np.array([p.score for p in found], np.float32), boxes=boxes, keypoints=kps,
         keypoint_names=names, skeleton=skeleton, has_masks=with_masks, extras=extras,
     )
+
+
+def _blazepose_inside(dets, found, hw: tuple[int, int], tiles) -> dict:
+    """The Inside view's data for the BlazePose pipeline: the detector's boxes, alignment points and
+    tiles, every detection's fate, and each person's crop with its keypoints in crop pixels."""
+    from core.segmentation import blazepose as bp
+
+    h, w = hw
+    return {
+        "detector": {
+            "boxes": dets.boxes, "scores": dets.scores, "alignment": dets.keypoints,
+            "from_tile": dets.tile_flags, "alignment_names": bp.ALIGNMENT_POINT_NAMES,
+            "tiles": bp.tile_origins(h, w) if tiles is None else (bp.tile_origins(h, w, 1.0) if tiles else []),
+        },
+        "candidates": [
+            {"#": f"B{k}", "detector": "BlazePose", "class": "person", "score": round(float(dets.scores[k]), 3),
+             "box": "[" + ", ".join(f"{v:.0f}" for v in dets.boxes[k]) + "]",
+             "result": "kept" if _kept_detection(found, dets.boxes[k]) >= 0 else
+             ("stage 2: no new person in its crop (pose flag < 0.5, or the same body as a kept person)"),
+             "instance": _kept_detection(found, dets.boxes[k])}
+            for k in range(len(dets))],
+        "crops": (np.stack([p.crop for p in found]) if found
+                  else np.zeros((0, bp.LANDMARK_SIZE, bp.LANDMARK_SIZE, 3), np.uint8)),
+        "crop_keypoints": [to_crop(p.keypoints, p.roi) for p in found],
+    }
 
 
 def _kept_detection(found, box) -> int:

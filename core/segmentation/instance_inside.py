@@ -209,26 +209,34 @@ def _inside_objects(rgb, seg, max_items) -> list[tuple[np.ndarray, str]]:
             break
         if i >= len(methods) or methods[i] == "blazepose":
             continue
-        x0, y0, x1, y1 = seg.boxes[i].round().astype(int)
-        x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
-        patch = rgb[y0:y1, x0:x1].copy()
-        m = seg.masks[i, y0:y1, x0:x1]
-        col = np.array(colors[i], np.float32) if i < len(colors) else np.array([255, 0, 0], np.float32)
-        patch[m] = (0.45 * patch[m] + 0.55 * col).astype(np.uint8)
-        s = 256 / max(patch.shape[:2])
-        patch = cv2.resize(patch, (max(1, round(patch.shape[1] * s)), max(1, round(patch.shape[0] * s))),
-                           interpolation=cv2.INTER_NEAREST)
-        tile = np.full((256, 256, 3), 255, np.uint8)
-        tile[:patch.shape[0], :patch.shape[1]] = patch
-        tiles.append(tile)
+        tiles.append(_mask_tile(rgb, seg, i, colors[i] if i < len(colors) else (255, 0, 0)))
         sid = int(seg.segment_ids[i]) if seg.segment_ids is not None else i
-        caps.append(f"{seg.labels[seg.class_ids[i]]} #{sid} {methods[i] or 'box'} mask")
+        caps.append(f"{seg.labels[seg.class_ids[i]]} #{sid} {methods[i] or 'box'} mask, {seg.quality(i)}")
     if tiles:
         panels.append((_grid(tiles, caps), "2. Stage 2, a head per box: each person box's 256x256 crop as the "
                                            "landmark model saw it, with the skeleton it gave (a crop whose pose "
                                            "flag is below 0.5 is dropped); every other box with the GrabCut mask "
-                                           "found inside it (ellipse = GrabCut gave no usable answer)."))
+                                           "found inside it and its verdict (rough = no outline found: hatched "
+                                           "in the overlay; ellipse = GrabCut gave no usable answer)."))
     return panels
+
+
+def _mask_tile(rgb: np.ndarray, seg: Segmentation, i: int, color) -> np.ndarray:
+    """(256, 256, 3) uint8: segment ``i``'s box cut from ``rgb`` with its mask tinted ``color``,
+    scaled to fit, on white."""
+    import cv2
+
+    x0, y0, x1, y1 = seg.boxes[i].round().astype(int)
+    x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
+    patch = rgb[y0:y1, x0:x1].copy()
+    m = seg.masks[i, y0:y1, x0:x1]
+    patch[m] = (0.45 * patch[m] + 0.55 * np.asarray(color, np.float32)).astype(np.uint8)
+    s = 256 / max(patch.shape[:2])
+    patch = cv2.resize(patch, (max(1, round(patch.shape[1] * s)), max(1, round(patch.shape[0] * s))),
+                       interpolation=cv2.INTER_NEAREST)
+    tile = np.full((256, 256, 3), 255, np.uint8)
+    tile[:patch.shape[0], :patch.shape[1]] = patch
+    return tile
 
 
 def _inside_rcnn(rgb, seg, max_items) -> list[tuple[np.ndarray, str]]:

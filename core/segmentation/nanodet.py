@@ -245,25 +245,33 @@ class NanoDet:
             boxes_a[:, [0, 2]] = boxes_a[:, [0, 2]].clip(0, w)
             boxes_a[:, [1, 3]] = boxes_a[:, [1, 3]].clip(0, h)
             kept, by, ious = select(boxes_a, scores_a, classes_a, score_threshold, iou_threshold)
-            # report at most max_candidates: every kept one first, then the best dropped ones
-            limit = max(0, int(max_candidates))
-            keep_idx = np.flatnonzero(kept)[:limit]
-            drop_idx = np.flatnonzero(~kept)[: limit - len(keep_idx)]
-            idx = np.sort(np.concatenate([keep_idx, drop_idx]))
-            new_index = {int(old): i for i, old in enumerate(idx)}
-            reasons = []
-            for i in idx:
-                if kept[i]:
-                    reasons.append("kept")
-                elif by[i] < 0:
-                    reasons.append(f"score {scores_a[i]:.2f} < {score_threshold:.2f}")
-                else:
-                    k = int(by[i])
-                    reasons.append(f"overlaps #{new_index[k]} {COCO80_LABELS[classes_a[k]]} "
-                                   f"{scores_a[k]:.2f} (IoU {ious[i]:.2f})")
+            idx, reasons = reported(kept, by, ious, scores_a, classes_a, score_threshold, max_candidates)
         return Detections(boxes_a[idx], scores_a[idx], classes_a[idx], kept[idx], tuple(reasons),
                           COCO80_LABELS, timings, second_a[idx, 0].astype(np.int64),
                           second_a[idx, 1].astype(np.float32))
+
+
+def reported(kept: np.ndarray, by: np.ndarray, ious: np.ndarray, scores: np.ndarray, class_ids: np.ndarray,
+             score_threshold: float, max_candidates: int) -> tuple[np.ndarray, list[str]]:
+    """Which candidates to report (at most ``max_candidates``: every kept one first, then the best
+    dropped ones; indices in ascending order) and each one's reason (see :class:`Detections`), from
+    :func:`select`'s outputs over all N candidates."""
+    limit = max(0, int(max_candidates))
+    keep_idx = np.flatnonzero(kept)[:limit]
+    drop_idx = np.flatnonzero(~kept)[: limit - len(keep_idx)]
+    idx = np.sort(np.concatenate([keep_idx, drop_idx]))
+    new_index = {int(old): i for i, old in enumerate(idx)}
+    reasons = []
+    for i in idx:
+        if kept[i]:
+            reasons.append("kept")
+        elif by[i] < 0:
+            reasons.append(f"score {scores[i]:.2f} < {score_threshold:.2f}")
+        else:
+            k = int(by[i])
+            reasons.append(f"overlaps #{new_index[k]} {COCO80_LABELS[class_ids[k]]} "
+                           f"{scores[k]:.2f} (IoU {ious[i]:.2f})")
+    return idx, reasons
 
 
 def runner_up(cell_scores: np.ndarray, class_ids: np.ndarray) -> np.ndarray:

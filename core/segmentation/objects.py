@@ -372,18 +372,28 @@ class Stage2:
             c.instance = -2 - (len(self.objects) - 1)  # fixed in _assemble, once people are numbered
 
 
-def _instance_masks(found, objects: list[BoxObject], hw: tuple[int, int], with_masks: bool) -> np.ndarray:
-    """(N, H, W) bool: people first (a pixel two people claim goes to the more confident one), then
-    the objects, which lose the pixels a person's mask holds (a rider is not part of the horse)."""
-    n_p = len(found)
-    masks = np.zeros((n_p + len(objects), *hw), bool)
-    if n_p and with_masks:
+def people_masks(found, hw: tuple[int, int], with_masks: bool = True) -> np.ndarray:
+    """(P, H, W) bool masks of the people ``found`` (:class:`blazepose.Person`, probability masks cut
+    at :data:`MASK_THRESHOLD`); a pixel two people claim goes to the more confident one, so people
+    never overlap. All empty when ``with_masks`` is False."""
+    n = len(found)
+    masks = np.zeros((n, *hw), bool)
+    if n and with_masks:
         probs = np.stack([p.mask for p in found])
-        masks[:n_p] = probs > MASK_THRESHOLD
-        contested = masks[:n_p].sum(axis=0) > 1
+        masks = probs > MASK_THRESHOLD
+        contested = masks.sum(axis=0) > 1
         if contested.any():
             owner = probs[:, contested].argmax(axis=0)
-            masks[:n_p][:, contested] = owner[None, :] == np.arange(n_p)[:, None]
+            masks[:, contested] = owner[None, :] == np.arange(n)[:, None]
+    return masks
+
+
+def _instance_masks(found, objects: list[BoxObject], hw: tuple[int, int], with_masks: bool) -> np.ndarray:
+    """(N, H, W) bool: people first (:func:`people_masks`), then the objects, which lose the pixels a
+    person's mask holds (a rider is not part of the horse)."""
+    n_p = len(found)
+    masks = np.zeros((n_p + len(objects), *hw), bool)
+    masks[:n_p] = people_masks(found, hw, with_masks)
     people_union = masks[:n_p].any(axis=0) if n_p else np.zeros(hw, bool)
     for k, o in enumerate(objects):
         if o.mask is not None:

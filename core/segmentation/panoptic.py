@@ -67,8 +67,45 @@ def merge(
         stuff_ids = stuff_classes(stuff.labels, things.labels)
 
     taken = np.zeros((h, w), bool)
-    masks, class_ids, scores, is_thing, dropped = [], [], [], [], 0
-    quality, second = [], []  # per segment: mask quality, runner-up (class id, score)
+    claimed, dropped = _claim_things(things, taken, score_threshold, overlap)
+    filled, small_stuff = _fill_stuff(stuff, taken, stuff_ids, min_stuff_area, labels, index)
+    picks = [int(i) for i, _ in claimed]
+    thing_scores = things.scores if things.scores is not None else np.ones(len(things), np.float32)
+    second_ids, second_scores = _runner_ups(things, picks, len(filled))
+    n_t, n = len(claimed), len(claimed) + len(filled)
+    masks = [m for _, m in claimed] + [m for _, m in filled]
+    return Segmentation(
+        masks=np.stack(masks) if n else np.zeros((0, h, w), bool),
+        class_ids=np.array([int(things.class_ids[i]) for i in picks] + [c for c, _ in filled], np.int64),
+        labels=tuple(labels),
+        task="panoptic",
+        model=f"{things.model}+{stuff.model}",
+        scores=np.array([float(thing_scores[i]) for i in picks] + [float("nan")] * len(filled), np.float32),
+        is_thing=np.arange(n) < n_t,
+        segment_ids=np.arange(1, n + 1),
+        mask_quality=tuple(things.quality(i) for i in picks) + ("model",) * len(filled) if things.mask_quality else (),
+        second_class_ids=second_ids,
+        second_scores=second_scores,
+        void_fraction=float(1.0 - taken.sum() / float(h * w)),
+        extras={"dropped_overlapping_instances": dropped, "small_stuff_to_void": small_stuff,
+                "score_threshold": score_threshold, "overlap": overlap, "min_stuff_area": min_stuff_area},
+    )
+
+
+def _runner_ups(things: Segmentation, picks: list[int], n_stuff: int) -> tuple[np.ndarray, np.ndarray]:
+    """(K,) int64 runner-up class ids (-1 = none) and (K,) float32 scores of the things ``picks``
+    followed by ``n_stuff`` stuff segments (which have none)."""
+    runners = [things.runner_up(i) for i in picks]
+    ids = [int(things.second_class_ids[i]) if r else -1 for i, r in zip(picks, runners)] + [-1] * n_stuff
+    scores = [r[1] if r else 0.0 for r in runners] + [0.0] * n_stuff
+    return np.array(ids, np.int64), np.array(scores, np.float32)
+
+
+def _claim_things(things: Segmentation, taken: np.ndarray, score_threshold: float,
+                  overlap: float) -> tuple[list[tuple[int, np.ndarray]], int]:
+    """Instances claim pixels best score first (``taken``, (H, W) bool, is updated in place).
+    Returns ([(instance index, its free (H, W) bool mask)], how many were dropped for overlap)."""
+    claimed, dropped = [], 0
     thing_scores = things.scores if things.scores is not None else np.ones(len(things), np.float32)
     for i in np.argsort(-thing_scores, kind="stable"):
         if thing_scores[i] < score_threshold:
@@ -82,56 +119,30 @@ def merge(
             dropped += 1
             continue
         taken |= free
-        masks.append(free)
-        class_ids.append(int(things.class_ids[i]))
-        scores.append(float(thing_scores[i]))
-        is_thing.append(True)
-        quality.append(things.quality(int(i)))
-        runner = things.runner_up(int(i))
-        second.append((int(things.second_class_ids[i]), runner[1]) if runner else (-1, 0.0))
+        claimed.append((int(i), free))
+    return claimed, dropped
 
-    small_stuff = 0
+
+def _fill_stuff(stuff: Segmentation, taken: np.ndarray, stuff_ids: set[int], min_stuff_area: int,
+                labels: list[str], index: dict[str, int]) -> tuple[list[tuple[int, np.ndarray]], int]:
+    """Stuff classes fill the pixels still free (``taken`` updated in place); a stuff class the thing
+    vocabulary lacks is appended to ``labels`` / ``index``. Returns ([(class id in ``labels``, its
+    (H, W) bool mask)], how many stuff regions smaller than ``min_stuff_area`` became void)."""
+    filled, small = [], 0
     for mask, cid in zip(stuff.masks, stuff.class_ids):
         if int(cid) not in stuff_ids:
             continue
         free = mask & ~taken
         if free.sum() < min_stuff_area:
-            small_stuff += int(free.any())
+            small += int(free.any())
             continue
-        name = stuff.labels[cid]
-        if name.strip().lower() not in index:
-            index[name.strip().lower()] = len(labels)
-            labels.append(name)
+        key = stuff.labels[cid].strip().lower()
+        if key not in index:
+            index[key] = len(labels)
+            labels.append(stuff.labels[cid])
         taken |= free
-        masks.append(free)
-        class_ids.append(index[name.strip().lower()])
-        scores.append(float("nan"))
-        is_thing.append(False)
-        quality.append("model")
-        second.append((-1, 0.0))
-
-    n = len(masks)
-    return Segmentation(
-        masks=np.stack(masks) if n else np.zeros((0, h, w), bool),
-        class_ids=np.array(class_ids, np.int64),
-        labels=tuple(labels),
-        task="panoptic",
-        model=f"{things.model}+{stuff.model}",
-        scores=np.array(scores, np.float32),
-        is_thing=np.array(is_thing, bool),
-        segment_ids=np.arange(1, n + 1),
-        mask_quality=tuple(quality) if things.mask_quality else (),
-        second_class_ids=np.array([c for c, _ in second], np.int64),
-        second_scores=np.array([s for _, s in second], np.float32),
-        void_fraction=float(1.0 - taken.sum() / float(h * w)),
-        extras={
-            "dropped_overlapping_instances": dropped,
-            "small_stuff_to_void": small_stuff,
-            "score_threshold": score_threshold,
-            "overlap": overlap,
-            "min_stuff_area": min_stuff_area,
-        },
-    )
+        filled.append((index[key], free))
+    return filled, small
 
 
 def default_models(instance_model: str = "auto", semantic_model: str = "auto") -> tuple[str, str]:
