@@ -8,7 +8,7 @@ import numpy as np
 
 from bench.box_masks_eval import measure, object_cases
 
-NOW = "now: box_mask() (128 px, 25% margin, 5 it)"
+NOW = "now: box_mask() (128 px, 25% margin, 3 it)"
 BEFORE = "before: GrabCut 64 px, rectangle, 3 it"
 
 

@@ -91,7 +91,7 @@ def methods() -> dict:
         "whole box": whole,
         "ellipse in the box": lambda rgb, box: ellipse_mask(rgb.shape[:2], box),
         "before: GrabCut 64 px, rectangle, 3 it": before_mask,
-        "now: box_mask() (128 px, 25% margin, 5 it)": box_mask,
+        "now: box_mask() (128 px, 25% margin, 3 it)": box_mask,
     }
 
 

@@ -27,7 +27,7 @@ import numpy as np
 
 WORK_SIDE = 128
 """GrabCut runs on a crop whose longest side is this many pixels (see the module docstring)."""
-ITERATIONS = 5
+ITERATIONS = 3
 MARGIN = 0.25
 """Share of the box's size added around it so that GrabCut sees some background."""
 EDGE_STRIP = 0.05
@@ -75,7 +75,9 @@ def ellipse_mask(shape: tuple[int, int], box) -> np.ndarray:
     x0, y0, x1, y1 = _box_pixels(box, h, w)
     out = np.zeros((h, w), np.uint8)
     cv2.ellipse(out, (((x0 + x1) / 2.0, (y0 + y1) / 2.0), (float(max(1, x1 - x0)), float(max(1, y1 - y0))), 0.0), 255, -1)
-    return out > 0
+    inside = np.zeros((h, w), bool)
+    inside[y0:y1, x0:x1] = True  # OpenCV's rasterised ellipse may touch the pixel just past the box
+    return (out > 0) & inside
 
 
 def edge_support(rgb: np.ndarray, box, mask: np.ndarray) -> float:
