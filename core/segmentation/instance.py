@@ -35,13 +35,7 @@ import numpy as np
 
 from core import models
 from core.boxes import box_iou
-from core.segmentation.instance_inside import (  # noqa: F401 - the Inside view's API, kept importable here
-    candidate_rows,
-    candidate_summary,
-    dropped_summary,
-    inside_panels,
-    to_crop,
-)
+from core.segmentation.instance_inside import to_crop
 from core.types import Segmentation, Timings
 
 BUNDLED = "blazepose-multi"

@@ -18,7 +18,8 @@ from core import models
 from core.image import load_image
 from core.segmentation import coco
 from core.segmentation.catalog import objects as catalog
-from core.segmentation.instance import candidate_rows, inside_panels, instance
+from core.segmentation.instance import instance
+from core.segmentation.instance_inside import candidate_rows, inside_panels
 from tests.conftest import ROOT
 
 EVAL = ROOT / "assets" / "eval"
