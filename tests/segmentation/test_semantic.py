@@ -306,3 +306,18 @@ def test_sliding_window_lab_says_when_it_runs_another_model_than_the_tab():
     assert lab_model_note("mediapipe-person", "mediapipe-person") == ""
     note = lab_model_note("things-offline", "mediapipe-person")
     assert "Not the tab's model" in note and "`things-offline`" in note and "`mediapipe-person`" in note
+
+
+def test_sliding_window_lab_names_the_model_it_ran(photos):
+    """With the tab on "auto" (offline: the detector-based things-offline), the lab runs the person
+    FCN and its result text says so; asked for the person FCN itself, no note."""
+    pytest.importorskip("gradio")
+    from core.segmentation.semantic import resolve_model
+    from demos.semantic import run_sliding
+
+    rgb = load_image(photos / "astronaut.png")
+    _, text = run_sliding(rgb, None, "auto", 256, 256, "tile")
+    if resolve_model("auto") == "things-offline":
+        assert "Not the tab's model" in text and "`mediapipe-person`" in text
+    _, text = run_sliding(rgb, None, "mediapipe-person", 256, 256, "tile")
+    assert "Not the tab's model" not in text
