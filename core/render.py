@@ -219,7 +219,7 @@ def overlay(
         keep &= np.array([seg.labels[c].lower() not in BACKGROUND_NAMES for c in seg.class_ids], bool)
     idx = [i for i in np.argsort(-seg.areas, kind="stable") if keep[i]]
 
-    rough = {i for i in idx if seg.quality(i) == "rough"}
+    rough = {i for i in idx if seg.quality(i) == "rough" and seg.masks[i].any()}  # live: boxes, no mask
     out = _blend_masks(rgb, seg.masks, colors, idx, opacity, outline, rough)
     if show_keypoints and seg.keypoints is not None and seg.skeleton:
         for i in idx:

