@@ -161,15 +161,17 @@ def legend(seg: Segmentation, color_by: ColorBy | str = ColorBy.AUTO) -> list[di
     return sorted(rows.values(), key=lambda r: -r["area_fraction"])
 
 
-def label_text(seg: Segmentation, i: int, *, with_score: bool = True) -> str:
+def label_text(seg: Segmentation, i: int, *, tag: str = "") -> str:
     """Segment ``i``'s label as the overlay and legends show it: "cat 0.82", a guess "bear? 0.31",
-    with a close runner-up "bear? 0.31 / cat 0.22" (see :data:`GUESS_BELOW`, :data:`CLOSE_SECOND`).
-    Unscored segments (semantic, panoptic stuff) show the class name only."""
+    with a close runner-up "bear? 0.31 / cat 0.22" (see :data:`GUESS_BELOW`, :data:`CLOSE_SECOND`);
+    ``tag`` (e.g. an id "#2") goes after the name: "bear? #2 0.31". Unscored segments (semantic,
+    panoptic stuff) show the class name (and tag) only."""
     name = seg.labels[seg.class_ids[i]]
     score = None if seg.scores is None or not np.isfinite(seg.scores[i]) else float(seg.scores[i])
-    if score is None or not with_score:
-        return name
-    text = f"{name}{'?' if score < GUESS_BELOW else ''} {score:.2f}"
+    tag = f" {tag}" if tag else ""
+    if score is None:
+        return name + tag
+    text = f"{name}{'?' if score < GUESS_BELOW else ''}{tag} {score:.2f}"
     second = seg.runner_up(i)
     if second is not None and second[1] >= max(SECOND_MIN, CLOSE_SECOND * score):
         text += f" / {second[0]} {second[1]:.2f}"

@@ -67,7 +67,7 @@ def _table(seg: Segmentation, score: float, classes) -> list[list]:
 def _legend(seg: Segmentation, score: float, classes) -> str:
     shown = seg.filter(min_score=score, classes=set(classes) if classes is not None else None)
     colors = render.segment_colors(shown)
-    rows = [{"label": f"#{int(shown.segment_ids[i])} {render.label_text(shown, i)}"
+    rows = [{"label": render.label_text(shown, i, tag=f"#{int(shown.segment_ids[i])}")
              + (f" · {render.ROUGH_NOTE}" if shown.quality(i) == "rough" else ""),
              "color_hex": render.to_hex(col), "id": int(shown.segment_ids[i]), "rough": shown.quality(i) == "rough"}
             for i, col in enumerate(colors)]

@@ -62,7 +62,7 @@ def _table(seg: Segmentation) -> list[list]:
 
 def _legend(seg: Segmentation) -> str:
     colors = render.segment_colors(seg)
-    rows = [{"label": (f"#{int(seg.segment_ids[i])} {render.label_text(seg, i)}"
+    rows = [{"label": (render.label_text(seg, i, tag=f"#{int(seg.segment_ids[i])}")
                        + (f" · {render.ROUGH_NOTE}" if seg.quality(i) == "rough" else "")
                        if seg.is_thing[i] else f"{seg.class_names[i]} (stuff)"),
              "color_hex": render.to_hex(c), "area_fraction": float(seg.area_fractions[i]),

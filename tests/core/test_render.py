@@ -160,6 +160,7 @@ def test_labels_carry_score_guess_mark_and_close_runner_up():
     seg = _two()
     assert render.label_text(seg, 0) == "dog? 0.31 / cat 0.22"
     assert render.label_text(seg, 1) == "cat 0.80"
+    assert render.label_text(seg, 0, tag="#4") == "dog? #4 0.31 / cat 0.22"
     far = Segmentation(masks=seg.masks, class_ids=[2, 3], labels=seg.labels, task="instance", model="toy",
                        scores=[0.9, 0.8], second_class_ids=[3, -1], second_scores=[0.2, 0.0])
     assert render.label_text(far, 0) == "dog 0.90"  # a distant second is not shown

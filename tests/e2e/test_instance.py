@@ -108,7 +108,7 @@ def test_rough_masks_and_guesses_are_marked_on_the_page(page):
     page.locator("#instance-run").click()
     page.locator("#instance-summary").get_by_text("instance(s)").first.wait_for(timeout=90_000)
     legend = page.locator("#instance-legend").inner_text()
-    assert re.search(r"cat\? 0\.40 / person 0\.59 · rough mask", legend), legend
+    assert re.search(r"cat\? #\d+ 0\.40 / person 0\.59 · rough mask", legend), legend
     summary = page.locator("#instance-summary").inner_text()
     assert "rough mask(s), hatched" in summary and "are guesses" in summary, summary
     assert "Dropped:" in summary and "by the pose check" in summary, summary
@@ -130,7 +130,7 @@ def test_phone_shows_the_rough_mask_legend(browser, app_url):
         page.locator("#instance-run").click()
         page.locator("#instance-summary").get_by_text("instance(s)").first.wait_for(timeout=90_000)
         legend = page.locator("#instance-legend")
-        assert "dog? 0.45" in legend.inner_text()
+        assert re.search(r"dog\? #\d+ 0\.45", legend.inner_text()), legend.inner_text()
         assert legend.bounding_box()["width"] <= 390
         page.locator("#instance-overlay").scroll_into_view_if_needed()
         shoot(page, "instance_phone_dog_bicycle")

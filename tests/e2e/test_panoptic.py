@@ -16,9 +16,9 @@ def test_panoptic_example_shows_things_and_stuff(page):
     page.locator("#panoptic-input img").first.wait_for(timeout=30_000)
     page.locator("#panoptic-run").click()
     legend = page.locator("#panoptic-legend")
-    legend.get_by_text("#1 person").wait_for(timeout=90_000)
+    legend.get_by_text("person #1").wait_for(timeout=90_000)
     text = legend.inner_text()
-    assert "#2 person" in text and "background (stuff)" in text, text
+    assert "person #2" in text and "background (stuff)" in text, text
     assert "2 things" in page.locator("#panoptic-summary").inner_text()
     assert "2 person" in page.locator("#panoptic-sentence").inner_text()
     shoot(page, "panoptic")
