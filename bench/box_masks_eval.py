@@ -1,14 +1,23 @@
-"""How good is a box-prompted mask? Measured against BlazePose's person masks on person boxes.
+"""How good is a box-prompted mask? Measured against reference masks, per class.
 
-For every person the NanoDet detector finds (score >= 0.35) whose box the BlazePose landmark model
-confirms (pose flag >= 0.5), the landmark model's mask on that box is the reference; each
-box-prompted method gets only the box. Printed: mean / median / worst IoU and median ms per box,
-for the tuning photos (assets/photos, assets/faces: used while choosing) and the evaluation
-photos (assets/eval: never used to choose anything). Run: ``python bench/box_masks_eval.py``.
+Two sets of references:
+
+* **Objects** (``assets/eval/reference_masks.json``): outlines drawn by hand as polygons for a few
+  photos (dogs, a horse, a bus, a cat, a cup). Each method gets the NanoDet box of that object
+  (the one the app would use; the polygon's own box when NanoDet misses it). Reported per class,
+  with the quality verdict :func:`core.segmentation.box_masks.box_mask` gives ("fine"/"rough").
+* **People**: for every NanoDet person box (score >= 0.35) that the BlazePose landmark model
+  confirms (pose flag >= 0.5), the landmark model's mask on that box is the reference, for the
+  tuning photos (assets/photos, assets/faces) and the evaluation photos (assets/eval).
+
+"before" is the previous box-mask method, kept here as the baseline measured in the same run:
+GrabCut initialised with the rectangle on a 64 px crop with a 10% margin, 3 iterations, the inscribed
+ellipse when GrabCut's answer is degenerate. Run: ``python -m bench.box_masks_eval`` (or as a file).
 """
 from __future__ import annotations
 
 import glob
+import json
 import sys
 import time
 from pathlib import Path
@@ -18,14 +27,58 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SETS = {
+REFERENCES = ROOT / "assets/eval/reference_masks.json"
+PERSON_SETS = {
     "tuning (assets/photos, assets/faces)": sorted(glob.glob(str(ROOT / "assets/photos/*")))
     + sorted(glob.glob(str(ROOT / "assets/faces/people/*/*.jpg"))),
     "evaluation (assets/eval)": sorted(glob.glob(str(ROOT / "assets/eval/*.jpg"))),
 }
+MATCH_IOU = 0.5
+"""A NanoDet box of the reference's class overlapping the polygon's box this much is its box."""
 
 
-def methods():
+def before_mask(rgb: np.ndarray, box) -> np.ndarray:
+    """The previous method (the baseline): (H, W) bool GrabCut mask from a rectangle on a 64 px crop."""
+    import cv2
+
+    from core.segmentation.box_masks import ellipse_mask
+
+    h, w = rgb.shape[:2]
+    x0, y0 = int(np.clip(np.floor(box[0]), 0, w - 1)), int(np.clip(np.floor(box[1]), 0, h - 1))
+    x1, y1 = int(np.clip(np.ceil(box[2]), x0 + 1, w)), int(np.clip(np.ceil(box[3]), y0 + 1, h))
+    bw, bh = x1 - x0, y1 - y0
+    cx0, cy0 = max(0, int(x0 - 0.1 * bw) - 2), max(0, int(y0 - 0.1 * bh) - 2)
+    cx1, cy1 = min(w, int(x1 + 0.1 * bw) + 2), min(h, int(y1 + 0.1 * bh) + 2)
+    crop = rgb[cy0:cy1, cx0:cx1]
+    s = min(1.0, 64 / max(crop.shape[:2]))
+    if s < 1.0:
+        crop = cv2.resize(crop, (max(2, round(crop.shape[1] * s)), max(2, round(crop.shape[0] * s))),
+                          interpolation=cv2.INTER_AREA)
+    ch, cw = crop.shape[:2]
+    rx0, ry0 = int(round((x0 - cx0) * s)), int(round((y0 - cy0) * s))
+    rx1, ry1 = min(cw, max(rx0 + 1, int(round((x1 - cx0) * s)))), min(ch, max(ry0 + 1, int(round((y1 - cy0) * s))))
+    if rx1 - rx0 >= 2 and ry1 - ry0 >= 2 and (rx0 > 0 or ry0 > 0 or rx1 < cw or ry1 < ch):
+        mask = np.zeros((ch, cw), np.uint8)
+        try:
+            cv2.setRNGSeed(0)
+            cv2.grabCut(np.ascontiguousarray(crop[:, :, ::-1]), mask, (rx0, ry0, rx1 - rx0, ry1 - ry0),
+                        np.zeros((1, 65)), np.zeros((1, 65)), 3, cv2.GC_INIT_WITH_RECT)
+            fg = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8) * 255
+            fg = cv2.resize(fg, (cx1 - cx0, cy1 - cy0), interpolation=cv2.INTER_LINEAR) > 127
+            out = np.zeros((h, w), bool)
+            out[cy0:cy1, cx0:cx1] = fg
+            inside = np.zeros((h, w), bool)
+            inside[y0:y1, x0:x1] = True
+            out &= inside
+            if 0.08 <= out.sum() / float(bw * bh) <= 0.97:
+                return out
+        except cv2.error:
+            pass
+    return ellipse_mask((h, w), (x0, y0, x1, y1))
+
+
+def methods() -> dict:
+    """name -> fn(rgb, box) -> (H, W) bool mask or a BoxMask."""
     from core.segmentation.box_masks import box_mask, ellipse_mask
 
     def whole(rgb, box):
@@ -37,10 +90,38 @@ def methods():
     return {
         "whole box": whole,
         "ellipse in the box": lambda rgb, box: ellipse_mask(rgb.shape[:2], box),
-        "GrabCut, 64 px crop, 3 it (chosen)": lambda rgb, box: box_mask(rgb, box).mask,
-        "GrabCut, 96 px crop, 3 it": lambda rgb, box: box_mask(rgb, box, side=96).mask,
-        "GrabCut, 128 px crop, 5 it": lambda rgb, box: box_mask(rgb, box, side=128, iterations=5).mask,
+        "before: GrabCut 64 px, rectangle, 3 it": before_mask,
+        "now: box_mask() (128 px, 25% margin, 3 it)": box_mask,
     }
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum()) / max(1.0, float((a | b).sum()))
+
+
+def object_cases():
+    """(id, class, rgb, box, reference mask) for every hand-drawn reference."""
+    import cv2
+
+    from core import models
+    from core.boxes import iou_one_to_many
+    from core.image import load_image
+
+    det = models.load("nanodet-m")
+    for ref in json.loads(REFERENCES.read_text())["objects"]:
+        rgb = load_image(ROOT / "assets" / ref["file"])
+        mask = np.zeros(rgb.shape[:2], np.uint8)
+        cv2.fillPoly(mask, [np.array(ref["polygon"], np.int32)], 1)
+        mask = mask > 0
+        ys, xs = np.nonzero(mask)
+        box = np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], np.float32)
+        d = det.detect(rgb).final()
+        same = [b for n, b in zip(d.names, d.boxes) if n == ref["class"]]
+        if same:
+            ious = iou_one_to_many(box, same)
+            if ious.max() >= MATCH_IOU:
+                box = same[int(ious.argmax())]
+        yield ref["id"], ref["class"], rgb, box, mask
 
 
 def person_cases(paths):
@@ -61,32 +142,56 @@ def person_cases(paths):
                 continue
             ref = person.mask > 0.5
             if ref.sum() >= 200:
-                yield rgb, box, ref
+                yield p, "person", rgb, box, ref
+
+
+def measure(cases) -> list[dict]:
+    """One row per case: id, class, per method IoU and ms, and the current method's quality."""
+    rows = []
+    for case_id, cls, rgb, box, ref in cases:
+        row = {"id": str(case_id), "class": cls, "iou": {}, "ms": {}}
+        for name, fn in methods().items():
+            t = time.perf_counter()
+            out = fn(rgb, box)
+            row["ms"][name] = (time.perf_counter() - t) * 1000
+            mask = out if isinstance(out, np.ndarray) else out.mask
+            row["iou"][name] = round(iou(mask, ref), 3)
+            if not isinstance(out, np.ndarray):
+                row["quality"] = out.quality
+        rows.append(row)
+    return rows
 
 
 def run() -> dict:
-    out = {}
-    for set_name, paths in SETS.items():
-        ms = methods()
-        iou = {k: [] for k in ms}
-        t_ms = {k: [] for k in ms}
-        for rgb, box, ref in person_cases(paths):
-            for k, f in ms.items():
-                t = time.perf_counter()
-                m = f(rgb, box)
-                t_ms[k].append((time.perf_counter() - t) * 1000)
-                iou[k].append(float((m & ref).sum()) / max(1, float((m | ref).sum())))
-        n = len(iou["whole box"])
-        out[set_name] = {k: {"n": n, "mean": round(float(np.mean(v)), 3), "median": round(float(np.median(v)), 3),
-                             "min": round(float(np.min(v)), 3), "ms": round(float(np.median(t_ms[k])), 1)}
-                         for k, v in iou.items() if v}
+    """{"objects": rows, person set name: rows} (see :func:`measure`)."""
+    out = {"objects": measure(object_cases())}
+    for set_name, paths in PERSON_SETS.items():
+        out[set_name] = measure(person_cases(paths))
     return out
 
 
+def table(rows: list[dict], by_class: bool) -> str:
+    names = list(methods())
+    lines = ["| " + ("object" if by_class else "set") + " | " + " | ".join(names) + " | quality now |",
+             "|---" * (len(names) + 2) + "|"]
+    for r in rows if by_class else []:
+        lines.append(f"| {r['id']} | " + " | ".join(f"{r['iou'][k]:.2f}" for k in names) + f" | {r.get('quality', '')} |")
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        groups.setdefault(r["class"], []).append(r)
+    for cls, rs in sorted(groups.items()):
+        lines.append(f"| **{cls}** mean of {len(rs)} | " + " | ".join(f"{np.mean([r['iou'][k] for r in rs]):.2f}"
+                                                              for k in names) + " | |")
+    if rows:
+        lines.append(f"| **all** {len(rows)} | " + " | ".join(f"{np.mean([r['iou'][k] for r in rows]):.2f}"
+                                                           for k in names) + " | |")
+        lines.append("| median ms / box | " + " | ".join(f"{np.median([r['ms'][k] for r in rows]):.0f}"
+                                                         for k in names) + " | |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
-    for set_name, rows in run().items():
-        n = next(iter(rows.values()))["n"] if rows else 0
-        print(f"\n{set_name}: {n} person boxes")
-        print("| method | mean IoU | median | worst | ms / box |")
-        for k, r in rows.items():
-            print(f"| {k} | {r['mean']:.2f} | {r['median']:.2f} | {r['min']:.2f} | {r['ms']:.0f} |")
+    results = run()
+    for set_name, rows in results.items():
+        print(f"\n{set_name}: {len(rows)} boxes")
+        print(table(rows, by_class=set_name == "objects"))

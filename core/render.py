@@ -6,10 +6,15 @@ detection order, never by ``hash(label)``), so they do not flicker on a webcam a
 do not change between runs. Instances get their own colour keyed by their stable
 ``segment_ids`` (falling back to left-to-right order when there are none).
 Large segments are painted before small ones so small ones stay visible.
+
+Honesty rules: a mask whose ``mask_quality`` is "rough" (a box-prompted guess, not an outline) is
+drawn hatched with a dashed edge, never as a solid fill; every label carries its score, a low score
+is marked as a guess ("bear? 0.31") and a close runner-up class is shown ("bear 0.31 / cat 0.22").
 """
 from __future__ import annotations
 
 import colorsys
+from enum import Enum
 from functools import lru_cache
 
 import cv2
@@ -27,6 +32,26 @@ _BASE_PALETTE = (
     (255, 99, 71), (46, 139, 87), (65, 105, 225), (218, 165, 32),
 )
 BACKGROUND_COLOR = (90, 90, 90)
+GUESS_BELOW = 0.5
+"""A label whose score is below this is shown as a guess: "bear? 0.31"."""
+CLOSE_SECOND = 0.6
+"""A runner-up class scoring at least this share of the label's score is shown beside it."""
+SECOND_MIN = 0.15
+"""... and at least this score."""
+HATCH = 6
+"""Rough masks: diagonal stripes this many pixels apart (half filled, half see-through)."""
+ROUGH_NOTE = "rough mask"
+
+
+class ColorBy(str, Enum):
+    """How segments are coloured: AUTO (class for semantic, instance for instance, shade for
+    panoptic), CLASS (the class colour), INSTANCE (own colour per stable id), SHADE (a shade of
+    the class colour per thing)."""
+
+    AUTO = "auto"
+    CLASS = "class"
+    INSTANCE = "instance"
+    SHADE = "shade"
 
 
 @lru_cache(maxsize=4096)
@@ -68,21 +93,18 @@ def to_hex(color: tuple[int, int, int]) -> str:
     return "#%02x%02x%02x" % tuple(color)
 
 
-def segment_colors(seg: Segmentation, color_by: str = "auto") -> list[tuple[int, int, int]]:
-    """One colour per segment.
-
-    color_by: "class" (semantic: the class colour), "instance" (own colour per
-    stable id), "shade" (panoptic: a shade of the class colour per thing), or
-    "auto" (class for semantic, instance for instance, shade for panoptic).
-    """
-    if color_by == "auto":
-        color_by = {"semantic": "class", "instance": "instance", "panoptic": "shade"}[seg.task]
+def segment_colors(seg: Segmentation, color_by: ColorBy | str = ColorBy.AUTO) -> list[tuple[int, int, int]]:
+    """One colour per segment (see :class:`ColorBy`; a plain string names a member, anything else
+    raises ValueError)."""
+    color_by = ColorBy(color_by)
+    if color_by is ColorBy.AUTO:
+        color_by = {"semantic": ColorBy.CLASS, "instance": ColorBy.INSTANCE, "panoptic": ColorBy.SHADE}[seg.task]
     keys = _stable_keys(seg)
     colors = []
     seen_per_class: dict[int, int] = {}
     # shades are numbered left to right within each class (by box), not by segment id: the same people
     # then get the same shades in every view of one photo (panoptic overlay, instance view, compare)
-    order = _spatial_order(seg) if color_by == "shade" else np.argsort(keys, kind="stable")
+    order = _spatial_order(seg) if color_by is ColorBy.SHADE else np.argsort(keys, kind="stable")
     shade_index = np.zeros(len(seg), int)
     for i in order:  # shades numbered by stable key within each class
         cid = int(seg.class_ids[i])
@@ -93,9 +115,9 @@ def segment_colors(seg: Segmentation, color_by: str = "auto") -> list[tuple[int,
     for i in range(len(seg)):
         cid = int(seg.class_ids[i])
         base = class_color(cid, seg.labels[cid])
-        if color_by == "class":
+        if color_by is ColorBy.CLASS:
             colors.append(base)
-        elif color_by == "instance":
+        elif color_by is ColorBy.INSTANCE:
             colors.append(instance_color(int(keys[i])))
         else:
             colors.append(shade(base, int(shade_index[i])))
@@ -122,18 +144,38 @@ def _stable_keys(seg: Segmentation) -> np.ndarray:
     return rank
 
 
-def legend(seg: Segmentation, color_by: str = "auto") -> list[dict]:
-    """Rows (label, class_id, color_hex, area_fraction, count), one per class, largest first."""
-    colors = segment_colors(seg, "class" if color_by == "auto" else color_by)
+def legend(seg: Segmentation, color_by: ColorBy | str = ColorBy.AUTO) -> list[dict]:
+    """Rows (label, class_id, color_hex, area_fraction, count, rough), one per class, largest
+    first; ``rough`` counts that class's segments whose mask is rough."""
+    color_by = ColorBy(color_by)
+    colors = segment_colors(seg, ColorBy.CLASS if color_by is ColorBy.AUTO else color_by)
     rows: dict[int, dict] = {}
     fractions = seg.area_fractions
     for i, cid in enumerate(seg.class_ids):
         cid = int(cid)
-        row = rows.setdefault(cid, {"label": seg.labels[cid], "class_id": cid,
-                                    "color_hex": to_hex(colors[i]), "area_fraction": 0.0, "count": 0})
+        row = rows.setdefault(cid, {"label": seg.labels[cid], "class_id": cid, "color_hex": to_hex(colors[i]),
+                                    "area_fraction": 0.0, "count": 0, "rough": 0})
         row["area_fraction"] += float(fractions[i])
         row["count"] += 1
+        row["rough"] += int(seg.quality(i) == "rough")
     return sorted(rows.values(), key=lambda r: -r["area_fraction"])
+
+
+def label_text(seg: Segmentation, i: int, *, tag: str = "") -> str:
+    """Segment ``i``'s label as the overlay and legends show it: "cat 0.82", a guess "bear? 0.31",
+    with a close runner-up "bear? 0.31 / cat 0.22" (see :data:`GUESS_BELOW`, :data:`CLOSE_SECOND`);
+    ``tag`` (e.g. an id "#2") goes after the name: "bear? #2 0.31". Unscored segments (semantic,
+    panoptic stuff) show the class name (and tag) only."""
+    name = seg.labels[seg.class_ids[i]]
+    score = None if seg.scores is None or not np.isfinite(seg.scores[i]) else float(seg.scores[i])
+    tag = f" {tag}" if tag else ""
+    if score is None:
+        return name + tag
+    text = f"{name}{'?' if score < GUESS_BELOW else ''}{tag} {score:.2f}"
+    second = seg.runner_up(i)
+    if second is not None and second[1] >= max(SECOND_MIN, CLOSE_SECOND * score):
+        text += f" / {second[0]} {second[1]:.2f}"
+    return text
 
 
 # --------------------------------------------------------------------------- overlay
@@ -150,7 +192,7 @@ def overlay(
     keypoint_threshold: float = 0.5,
     outline: bool = True,
     hide_background: bool | None = None,
-    color_by: str = "auto",
+    color_by: ColorBy | str = ColorBy.AUTO,
 ) -> np.ndarray:
     """Draw ``seg`` over ``rgb`` and return a new RGB uint8 image of the same size.
 
@@ -161,6 +203,8 @@ def overlay(
         min_score: hide scored segments below this score.
         hide_background: skip background-like classes (default: True for
             semantic/instance, False for panoptic where stuff matters).
+        color_by: see :class:`ColorBy`.
+    Rough masks (``seg.mask_quality``) are hatched with a dashed edge, and their label says so.
     """
     rgb = np.asarray(rgb)
     if rgb.shape[:2] != seg.image_size:
@@ -177,7 +221,8 @@ def overlay(
         keep &= np.array([seg.labels[c].lower() not in BACKGROUND_NAMES for c in seg.class_ids], bool)
     idx = [i for i in np.argsort(-seg.areas, kind="stable") if keep[i]]
 
-    out = _blend_masks(rgb, seg.masks, colors, idx, opacity, outline)
+    rough = {i for i in idx if seg.quality(i) == "rough" and seg.masks[i].any()}  # live: boxes, no mask
+    out = _blend_masks(rgb, seg.masks, colors, idx, opacity, outline, rough)
     if show_keypoints and seg.keypoints is not None and seg.skeleton:
         for i in idx:
             out = draw_skeleton(out, seg.keypoints[i], seg.skeleton, colors[i], keypoint_threshold)
@@ -185,17 +230,16 @@ def overlay(
         boxes = seg.boxes if seg.boxes is not None else seg.mask_boxes()
         texts = []
         for i in idx:
-            text = seg.labels[seg.class_ids[i]]
-            if seg.scores is not None and np.isfinite(seg.scores[i]):  # stuff has no score: no "nan"
-                text += f" {seg.scores[i]:.2f}"
+            text = label_text(seg, i) + (f" ({ROUGH_NOTE})" if i in rough else "")
             texts.append(text if show_labels else "")
         out = draw_boxes(out, boxes[idx], [colors[i] for i in idx], texts, draw_rect=show_boxes)
     return out
 
 
-def _blend_masks(rgb, masks, colors, idx, opacity, outline) -> np.ndarray:
+def _blend_masks(rgb, masks, colors, idx, opacity, outline, rough=frozenset()) -> np.ndarray:
     """Fill masks ``idx`` (painted in that order: later ones win) at ``opacity`` and draw their
-    outlines nearly opaque. Only the box around all drawn masks is touched (a person fills a
+    outlines nearly opaque; masks in ``rough`` get diagonal stripes instead of a fill and a dashed
+    outline. Only the box around all drawn masks is touched (a person fills a
     fraction of a webcam frame) and the blend and erosion run in OpenCV: 1.4-1.85x faster than a
     whole-frame numpy blend at 640x480 (bench/bench_render.py; quiet and loaded 2-core box)."""
     out = rgb.copy()
@@ -208,17 +252,37 @@ def _blend_masks(rgb, masks, colors, idx, opacity, outline) -> np.ndarray:
     y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     crop = out[y0:y1, x0:x1]  # a view: drawing on it draws on ``out``
     paint = np.zeros_like(crop)
+    fill = union[y0:y1, x0:x1].copy()
+    stripes = _stripes(y0, y1, x0, x1) if rough else None
     for i in idx:
-        paint[masks[i, y0:y1, x0:x1]] = colors[i]
+        m = masks[i, y0:y1, x0:x1]
+        paint[m] = colors[i]
+        if i in rough:
+            fill[m] = stripes[m]  # a later, solid mask still wins its own pixels below
+        else:
+            fill |= m
     a = float(np.clip(opacity, 0, 1))
     if a > 0:
-        np.copyto(crop, cv2.addWeighted(crop, 1 - a, paint, a, 0), where=union[y0:y1, x0:x1, None])
-    if outline:
+        np.copyto(crop, cv2.addWeighted(crop, 1 - a, paint, a, 0), where=fill[:, :, None])
+    if outline or rough:
         for i in idx:
+            if not outline and i not in rough:
+                continue
             m = masks[i, y0:y1, x0:x1]
             edge = m & ~_erode(m)
+            if i in rough:
+                edge &= _stripes(y0, y1, x0, x1, HATCH * 2, diagonal=False)
             crop[edge] = (0.1 * crop[edge] + 0.9 * np.asarray(colors[i], np.float32)).astype(np.uint8)
     return out
+
+
+def _stripes(y0: int, y1: int, x0: int, x1: int, period: int = HATCH, diagonal: bool = True) -> np.ndarray:
+    """(y1-y0, x1-x0) bool: diagonal stripes (x + y) in image coordinates, half of each period set,
+    so stripes line up across crops; ``diagonal=False`` gives dashes along both axes (for edges)."""
+    ys, xs = np.ogrid[y0:y1, x0:x1]
+    if diagonal:
+        return ((xs + ys) % period) < period // 2
+    return ((xs // period + ys // period) % 2) == 0
 
 
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))

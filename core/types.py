@@ -18,6 +18,11 @@ import numpy as np
 
 Task = Literal["semantic", "instance", "panoptic"]
 
+MASK_QUALITIES = ("model", "fine", "rough")
+"""Where a segment's mask comes from: "model" (a segmentation network's own mask), "fine" (a
+box-prompted method that found an outline), "rough" (a box-prompted method that did not: the
+mask is a guess at the object's extent, drawn hatched and exported as ``"mask_quality": "rough"``)."""
+
 BACKGROUND_NAMES = frozenset({"background", "__background__", "void", "unlabeled"})
 """Label names that mean "no object" (not a thing; drawn grey or not at all)."""
 
@@ -63,6 +68,14 @@ class Segmentation:
         keypoint_names: K names, in the model's own order.
         skeleton: pairs of keypoint indices to join with a line.
         segment_ids: (N,) int, stable ids (panoptic ids, or track ids), or None.
+        second_class_ids: (N,) int, the detector's runner-up class for each segment (index into
+            ``labels``, -1 = none), or None.
+        second_scores: (N,) float in [0, 1], that runner-up's score (0 where none), or None.
+        mask_quality: N of :data:`MASK_QUALITIES`, or () when every mask is a model's own.
+        has_masks: False when the model gives no masks at all (boxes and keypoints only; the
+            masks are then all empty).
+        void_fraction: panoptic: share of the pixels no segment claims; None otherwise.
+        fallback: one sentence when the requested model could not serve and another one did.
         timings_ms: per-stage wall times.
         extras: small task-specific data for the teaching views (never big arrays
             that the renderer needs).
@@ -80,6 +93,12 @@ class Segmentation:
     keypoint_names: tuple[str, ...] = ()
     skeleton: tuple[tuple[int, int], ...] = ()
     segment_ids: np.ndarray | None = None
+    second_class_ids: np.ndarray | None = None
+    second_scores: np.ndarray | None = None
+    mask_quality: tuple[str, ...] = ()
+    has_masks: bool = True
+    void_fraction: float | None = None
+    fallback: str = ""
     timings_ms: Timings = field(default_factory=Timings)
     extras: dict = field(default_factory=dict)
 
@@ -101,6 +120,8 @@ class Segmentation:
             ("is_thing", (), bool),
             ("boxes", (4,), np.float32),
             ("segment_ids", (), np.int64),
+            ("second_class_ids", (), np.int64),
+            ("second_scores", (), np.float32),
         ):
             value = getattr(self, name)
             if value is None:
@@ -114,8 +135,23 @@ class Segmentation:
             if self.keypoint_names and len(self.keypoint_names) != kp.shape[1]:
                 raise ValueError("keypoint_names must name every keypoint")
             object.__setattr__(self, "keypoints", kp)
+        self._check_typed_extras(n)
         if not isinstance(self.timings_ms, Timings):
             object.__setattr__(self, "timings_ms", Timings(self.timings_ms))
+
+    def _check_typed_extras(self, n: int) -> None:
+        """Validate the runner-up classes, mask qualities and the scalar fields."""
+        if self.second_class_ids is not None and n and (
+                self.second_class_ids.min() < -1 or self.second_class_ids.max() >= len(self.labels)):
+            raise ValueError("second_class_ids must index into labels (or be -1)")
+        quality = tuple(str(q) for q in self.mask_quality)
+        if quality and (len(quality) != n or not set(quality) <= set(MASK_QUALITIES)):
+            raise ValueError(f"mask_quality must give one of {MASK_QUALITIES} per segment")
+        object.__setattr__(self, "mask_quality", quality)
+        object.__setattr__(self, "has_masks", bool(self.has_masks))
+        object.__setattr__(self, "fallback", str(self.fallback or ""))
+        if self.void_fraction is not None:
+            object.__setattr__(self, "void_fraction", float(self.void_fraction))
 
     # -- construction -------------------------------------------------------
     @classmethod
@@ -166,12 +202,23 @@ class Segmentation:
         h, w = self.image_size
         return self.areas / float(max(h * w, 1))
 
+    def quality(self, i: int) -> str:
+        """Segment ``i``'s mask quality (one of :data:`MASK_QUALITIES`)."""
+        return self.mask_quality[i] if self.mask_quality else "model"
+
+    def runner_up(self, i: int) -> tuple[str, float] | None:
+        """Segment ``i``'s runner-up (class name, score), or None when the model gave none."""
+        if self.second_class_ids is None or self.second_scores is None or self.second_class_ids[i] < 0:
+            return None
+        return self.labels[int(self.second_class_ids[i])], float(self.second_scores[i])
+
     def subset(self, keep: np.ndarray | list[int] | list[bool]) -> "Segmentation":
         """A new result with only the segments selected by a bool mask or index list."""
         keep = np.asarray(keep)
         if keep.dtype != bool:
             keep = keep.astype(np.int64)
         pick = lambda a: None if a is None else a[keep]  # noqa: E731
+        index = np.flatnonzero(keep) if keep.dtype == bool else keep
         return replace(
             self,
             masks=self.masks[keep],
@@ -181,6 +228,9 @@ class Segmentation:
             boxes=pick(self.boxes),
             keypoints=pick(self.keypoints),
             segment_ids=pick(self.segment_ids),
+            second_class_ids=pick(self.second_class_ids),
+            second_scores=pick(self.second_scores),
+            mask_quality=tuple(self.mask_quality[int(k)] for k in index) if self.mask_quality else (),
         )
 
     def filter(self, *, min_score: float | None = None, classes: set[int] | None = None) -> "Segmentation":
@@ -226,7 +276,12 @@ class Segmentation:
                 row["is_thing"] = bool(self.is_thing[i])
             if self.boxes is not None:
                 row["box"] = [round(float(v), 1) for v in self.boxes[i]]
-            if self.keypoints is not None:
+            second = self.runner_up(i)
+            if second is not None:
+                row["second"] = {"label": second[0], "score": round(second[1], 4)}
+            if self.mask_quality:
+                row["mask_quality"] = self.mask_quality[i]
+            if self.keypoints is not None and self.keypoints[i].any():  # no keypoints where none
                 row["keypoints"] = [[round(float(x), 1), round(float(y), 1), round(float(v), 3)]
                                     for x, y, v in self.keypoints[i]]
             rows.append(row)

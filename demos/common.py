@@ -254,6 +254,8 @@ def legend_html(rows: list[dict]) -> str:
         chips.append(
             f"<span style='display:inline-flex;align-items:center;margin:2px 10px 2px 0;'>"
             f"<span style='width:14px;height:14px;border-radius:3px;background:{r['color_hex']};"
+            + (f"background:repeating-linear-gradient(45deg,{r['color_hex']} 0 3px,transparent 3px 6px);"
+               if r.get("rough") else "") +
             f"display:inline-block;margin-right:5px;border:1px solid #0003'></span>"
             f"{_escape(r['label'])} <small style='opacity:.7;margin-left:4px'>{' '.join(extra)}</small></span>")
     return "<div>" + "".join(chips) + "</div>"

@@ -9,17 +9,8 @@ import gradio as gr
 
 from core import models, render
 from core.segmentation import coco
-from core.segmentation.instance import (
-    BUNDLED,
-    OFFLINE,
-    IouTracker,
-    candidate_rows,
-    candidate_summary,
-    inside_panels,
-    instance,
-    instance_rows,
-    resolve_model,
-)
+from core.segmentation.instance import BUNDLED, OFFLINE, IouTracker, instance, instance_rows, resolve_model
+from core.segmentation.instance_inside import candidate_rows, candidate_summary, dropped_summary, inside_panels
 from core.types import Segmentation
 from demos.common import (
     ImageInput,
@@ -57,7 +48,7 @@ threshold, an overlap (NMS, or the same box under another class), a duplicate pe
 RUN_MIN_SCORE = 0.3
 """The models keep instances scoring at least this; the score slider filters the cached result."""
 
-TABLE_HEADERS = ["id", "class", "score", "area px", "area %", "box", "keypoints seen"]
+TABLE_HEADERS = ["id", "class", "score", "runner-up", "mask", "area px", "area %", "box", "keypoints seen"]
 CANDIDATE_HEADERS = ["#", "detector", "class", "score", "box", "result"]
 
 
@@ -69,18 +60,32 @@ def _class_choices(seg: Segmentation) -> list[tuple[str, int]]:
 
 def _table(seg: Segmentation, score: float, classes) -> list[list]:
     rows = sorted(instance_rows(seg, min_score=score, classes=classes), key=lambda r: r["id"])
-    return [[r["id"], r["class"], r["score"], r["area_px"], r["area_%"], r["box"], r.get("keypoints_visible", "")]
-            for r in rows]
+    return [[r["id"], r["class"], r["score"], r.get("runner_up", ""), r.get("mask", ""), r["area_px"], r["area_%"],
+             r["box"], r.get("keypoints_visible", "")] for r in rows]
 
 
 def _legend(seg: Segmentation, score: float, classes) -> str:
     shown = seg.filter(min_score=score, classes=set(classes) if classes is not None else None)
     colors = render.segment_colors(shown)
-    rows = [{"label": f"{shown.labels[c]} #{sid}" + (f" {s:.2f}" if s is not None else ""),
-             "color_hex": render.to_hex(col), "id": int(sid)}
-            for c, sid, s, col in zip(shown.class_ids, shown.segment_ids, shown.scores, colors)]
+    rows = [{"label": render.label_text(shown, i, tag=f"#{int(shown.segment_ids[i])}")
+             + (f" · {render.ROUGH_NOTE}" if shown.quality(i) == "rough" else ""),
+             "color_hex": render.to_hex(col), "id": int(shown.segment_ids[i]), "rough": shown.quality(i) == "rough"}
+            for i, col in enumerate(colors)]
     rows.sort(key=lambda r: r["id"])
     return legend_html(rows)
+
+
+def _honesty_notes(shown: Segmentation) -> str:
+    """What the picture cannot claim, for the shown instances: rough masks, guessed labels."""
+    text = ""
+    rough = sum(q == "rough" for q in shown.mask_quality)
+    if rough:
+        text += (f" · {rough} rough mask(s), hatched: GrabCut found no outline in the box (or saw too little "
+                 "background around it), so the mask only marks where the object is")
+    guesses = int((shown.scores < render.GUESS_BELOW).sum()) if shown.scores is not None else 0
+    if guesses:
+        text += f" · {guesses} label(s) with a '?' are guesses (score below {render.GUESS_BELOW:.2f})"
+    return text
 
 
 def render_view(state, score: float, kp_threshold: float, opacity: float, show_boxes: bool,
@@ -93,17 +98,20 @@ def render_view(state, score: float, kp_threshold: float, opacity: float, show_b
     image = render.overlay(rgb, seg, opacity=opacity, classes=classes, min_score=score, show_boxes=show_boxes,
                            show_labels=show_labels, show_keypoints=show_skeleton,
                            keypoint_threshold=kp_threshold)
-    shown = len(seg.filter(min_score=score, classes=set(classes) if classes is not None else None))
-    summary = f"**{shown} instance(s)** shown of {len(seg)} found by `{seg.model}`"
+    visible = seg.filter(min_score=score, classes=set(classes) if classes is not None else None)
+    summary = f"**{len(visible)} instance(s)** shown of {len(seg)} found by `{seg.model}`" + _honesty_notes(visible)
     if not len(seg):
         summary += " · nothing found: " + ("this model finds people only." if seg.model == BUNDLED
                                            else "try a lower score threshold.")
     if seg.model == BUNDLED and models.registry().status(OFFLINE) not in ("loaded", "ready"):
         summary += (f" · the offline 80-class detector is not here ({models.registry().status_reason(OFFLINE) or 'not made'}):"
                     " people only. `apt-get install npm`, then `make setup`.")
-    if seg.extras.get("fallback"):
-        summary += " · " + seg.extras["fallback"]
-    elif not seg.extras.get("has_masks", True):
+    dropped = dropped_summary(seg)
+    if dropped:
+        summary += " · " + dropped
+    if seg.fallback:
+        summary += " · " + seg.fallback
+    elif not seg.has_masks:
         summary += " · this model has no mask head: boxes and skeletons only."
     return image, _legend(seg, score, classes), _table(seg, score, classes), summary
 
@@ -170,6 +178,18 @@ def live_model() -> str:
 
 
 # --------------------------------------------------------------------------- layout
+def _inside_accordion():
+    """The Inside view: intermediate images, the dropped-candidate summary and the candidate table."""
+    with gr.Accordion("Inside: how the instances were found", open=False, elem_id="instance-inside-acc"):
+        gr.Markdown(INSIDE_TEXT)
+        inside = gr.Gallery(label="Intermediate steps", columns=2, height=420, object_fit="contain",
+                            elem_id="instance-inside")
+        cand_summary = gr.Markdown(elem_id="instance-candidates-summary")
+        candidates = gr.Dataframe(headers=CANDIDATE_HEADERS, label="Every detector candidate and what happened to it",
+                                  interactive=False, elem_id="instance-candidates")
+    return inside, cand_summary, candidates
+
+
 def build_instance_tab() -> None:
     idea_box(INTRO)
     state = gr.State(None)
@@ -204,13 +224,7 @@ def build_instance_tab() -> None:
             table = gr.Dataframe(headers=TABLE_HEADERS, label="Instances", interactive=False,
                                  elem_id="instance-table")
             timings = gr.Markdown(elem_id="instance-timings")
-    with gr.Accordion("Inside: how the instances were found", open=False, elem_id="instance-inside-acc"):
-        gr.Markdown(INSIDE_TEXT)
-        inside = gr.Gallery(label="Intermediate steps", columns=2, height=420, object_fit="contain",
-                            elem_id="instance-inside")
-        cand_summary = gr.Markdown(elem_id="instance-candidates-summary")
-        candidates = gr.Dataframe(headers=CANDIDATE_HEADERS, label="Every detector candidate and what happened to it",
-                                  interactive=False, elem_id="instance-candidates")
+    inside, cand_summary, candidates = _inside_accordion()
     with gr.Accordion("Export (COCO-style JSON with RLE masks and keypoints)", open=False,
                       elem_id="instance-export-acc"):
         export = gr.Button("Export what is shown", elem_id="instance-export")

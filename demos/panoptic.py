@@ -31,9 +31,10 @@ class. Panoptic FPN merges the two networks' outputs: instances claim pixels in 
 mostly hidden behind better-scoring ones is dropped: *overlap*), stuff fills what is left, and stuff
 patches smaller than *min stuff area* become void (shown unpainted).
 
-*Offline the things are COCO's 80 classes (NanoDet boxes, then a person or GrabCut mask per box) and all
-the rest is one stuff class, "background": no offline model labels sky, road or grass. With Mask
-R-CNN + SegFormer (ADE20K) weights in your cache, the stuff gets its classes too.*"""
+*Offline the things are COCO's 80 classes (NanoDet boxes, then a person or GrabCut mask per box: a
+hatched mask is rough, GrabCut found no outline) and all the rest is one stuff class, "background",
+taken from the bundled person map: no offline model labels sky, road or grass. With Mask R-CNN +
+SegFormer (ADE20K) weights in your cache, the stuff gets its classes too.*"""
 
 TABLE_HEADERS = ["id", "label", "kind", "area %", "score"]
 
@@ -54,17 +55,19 @@ def _table(seg: Segmentation) -> list[list]:
         rows.append([s["id"], s["label"], "thing" if s["is_thing"] else "stuff",
                      round(100 * s["area_fraction"], 2), None if s["score"] is None or s["score"] != s["score"]
                      else round(s["score"], 3)])
-    void = seg.extras.get("void_fraction", 0.0)
+    void = seg.void_fraction or 0.0
     rows.append([0, "(void)", "void", round(100 * void, 2), None])
     return rows
 
 
 def _legend(seg: Segmentation) -> str:
     colors = render.segment_colors(seg)
-    rows = [{"label": f"{name} #{sid}" if thing else f"{name} (stuff)", "color_hex": render.to_hex(c),
-             "area_fraction": float(a)}
-            for name, sid, thing, c, a in zip(seg.class_names, seg.segment_ids, seg.is_thing, colors,
-                                              seg.area_fractions)]
+    rows = [{"label": (render.label_text(seg, i, tag=f"#{int(seg.segment_ids[i])}")
+                       + (f" · {render.ROUGH_NOTE}" if seg.quality(i) == "rough" else "")
+                       if seg.is_thing[i] else f"{seg.class_names[i]} (stuff)"),
+             "color_hex": render.to_hex(c), "area_fraction": float(seg.area_fractions[i]),
+             "rough": seg.quality(i) == "rough"}
+            for i, c in enumerate(colors)]
     return legend_html(rows)
 
 
@@ -75,15 +78,16 @@ def _views(state: dict, score: float, overlap: float, min_area: float, opacity: 
                        stuff_ids=state["stuff_ids"])
     overlay = render.overlay(rgb, result, opacity=opacity, show_boxes=False, show_labels=True,
                              show_keypoints=False)
-    sem_view = render.overlay(rgb, stuff, opacity=opacity, show_boxes=False, show_labels=False,
+    sem_seg, sem_note = pan.compare_semantic(things.filter(min_score=score), stuff)
+    sem_view = render.overlay(rgb, sem_seg, opacity=opacity, show_boxes=False, show_labels=False,
                               hide_background=False)
     # things in the panoptic shades (left to right), so one person has one colour in all three views
     inst_view = render.overlay(rgb, things.filter(min_score=score), opacity=opacity, show_keypoints=False,
                                color_by="shade")
-    sentence = pan.compare_sentence(stuff, things, result)
+    sentence = pan.compare_sentence(sem_seg, things, result) + " " + sem_note
     timings = dict(state["timings"])
     summary = (f"{int(result.is_thing.sum())} things, {int((~result.is_thing).sum())} stuff regions, "
-               f"{100 * result.extras['void_fraction']:.1f}% void · "
+               f"{100 * (result.void_fraction or 0.0):.1f}% void · "
                f"{result.extras['dropped_overlapping_instances']} instance(s) dropped for overlap · "
                f"{result.extras['small_stuff_to_void']} small stuff region(s) to void")
     return (overlay, _legend(result), _table(result), summary, timings_table(timings),

@@ -13,7 +13,7 @@ from core.image import limit_side
 from core.models import registry
 from core.segmentation import fcn_lab
 from core.segmentation.export import write_semantic
-from core.segmentation.semantic import FAST_MODELS, PersonTrack, semantic
+from core.segmentation.semantic import FAST_MODELS, PersonTrack, resolve_model, semantic
 from core.types import Segmentation
 from demos.common import (
     READY,
@@ -33,13 +33,18 @@ INTRO = """### Semantic segmentation: a class for every pixel
 The network answers one question for **every pixel**: *which class is this?* Two people are both just
 "person" (telling them apart is the Instance tab's job). A **fully convolutional network** (FCN) does this in
 one pass: it shrinks the image into coarse, meaningful features, then **up-samples** them back to a full-size
-map of class scores. The bundled model finds people; the downloadable ones know 21 (VOC) or 150 (ADE20K)
-classes. The lab at the bottom shows why one pass beats a sliding window, and how up-sampling works."""
+map of class scores. Offline the tab's default, `things-offline`, knows COCO's 80 countable things (NanoDet
+boxes, then a person or GrabCut mask per box, painted into one map; no sky or road) and the bundled
+`mediapipe-person` is a true FCN for people; the downloadable ones know 21 (VOC) or 150 (ADE20K) classes.
+The lab at the bottom shows why one pass beats a sliding window, and how up-sampling works."""
 
 SLIDING_TEXT = """**Before FCNs** a network labelled an image patch by patch. Here the same model runs once per
 window (**tile**: each window labels all its pixels, overlaps are averaged; **centre**: each window decides
 only the small cell at its middle, the classic patch classifier) and once over the whole image. Count the
-forward passes, compare the times, and see what a patch misses when it cannot see the whole picture."""
+forward passes, compare the times, and see what a patch misses when it cannot see the whole picture.
+*Which model:* the tab's model when it is a fully convolutional network; when the tab's model is the offline
+80-class map (a detector and a mask per box, which has no "one pass" to compare), the lab runs the bundled
+person FCN, `mediapipe-person`, and says so under the result."""
 
 SAMPLING_TEXT = """**Down and back up.** A real feature map (one channel of the bundled VGG19's early layers on your
 photo) is max-pooled, which keeps the largest value of each block and remembers **where** it was (the
@@ -89,7 +94,8 @@ def render_view(state, opacity: float, classes, show_labels: bool):
     classes = None if classes is None else [int(c) for c in classes]
     image = render.overlay(rgb, seg, opacity=opacity, classes=classes, show_boxes=False, show_labels=show_labels)
     shown = seg if classes is None else seg.filter(classes=set(classes))
-    rows = [r for r in render.legend(shown) if r["label"].lower() not in render.BACKGROUND_NAMES]
+    rows = [r | ({"label": f"{r['label']} · {render.ROUGH_NOTE}"} if r["rough"] else {})
+            for r in render.legend(shown) if r["label"].lower() not in render.BACKGROUND_NAMES]
     return image, (rgb, image), legend_html(rows)
 
 
@@ -178,6 +184,19 @@ def new_lab_photo(window: int, stride: int, mode: str, image, state=None):
     return passes_note(window, stride, mode, image, state), None, "", None, ""
 
 
+def lab_model_note(chosen: str | None, used: str) -> str:
+    """One sentence when the sliding-window lab ran another model than the tab's, saying which and why."""
+    try:
+        tab_model = resolve_model(chosen or "auto")
+    except (LookupError, ValueError):
+        return ""
+    if tab_model == used:
+        return ""
+    return (f" **Not the tab's model:** the tab uses `{tab_model}` (a detector plus a mask per box: no single "
+            f"fully convolutional pass to compare with patches), so this lab runs `{used}`, a fully "
+            "convolutional network that knows only people.")
+
+
 @user_errors
 def run_sliding(image, state, model: str, window: int, stride: int, mode: str):
     rgb = _lab_image(image, state)
@@ -195,7 +214,7 @@ def run_sliding(image, state, model: str, window: int, stride: int, mode: str):
             f"{s['time_window_ms']:.0f} ms |\n\n"
             f"One pass was **{s['speedup']:.1f}x faster**. The patch-by-patch map agrees with the one-pass map on "
             f"**{100 * res.agreement:.1f}%** of the pixels (mean IoU {res.miou:.2f}); each pixel went through the "
-            f"network {res.work_ratio:.1f} times on average. Model: `{res.model}`.")
+            f"network {res.work_ratio:.1f} times on average. Model: `{res.model}`.{lab_model_note(model, res.model)}")
     drawn = "all windows drawn" if len(shown) == len(res.windows) else f"{len(shown)} of them drawn"
     return [(one, "one pass over the whole image"),
             (grid, f"patch by patch: {len(res.windows)} windows ({drawn})")], text

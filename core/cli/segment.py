@@ -40,7 +40,7 @@ def segment_file(path: str | Path, task: str, *, model: str = "auto", out_dir: P
     if seg.keypoint_names:
         result["keypoint_names"] = list(seg.keypoint_names)
     if seg.task == "panoptic":
-        result["void_fraction"] = round(seg.extras["void_fraction"], 6)
+        result["void_fraction"] = round(seg.void_fraction or 0.0, 6)
     if out_dir is not None:
         from PIL import Image
 

@@ -1,34 +1,22 @@
 """A mask inside a detector's box, for classes that have no mask model offline.
 
-:func:`box_mask` runs OpenCV's GrabCut (Rother et al. 2004: colour models of the box's inside
-and outside, then a graph cut), initialised with the box (``GC_INIT_WITH_RECT``): no weights.
-It works on a downscaled crop around the box (the box plus a 10% margin, longest side
-:data:`WORK_SIDE` px), then the mask is resized back and clipped to the box. When GrabCut gives
-a degenerate answer (less than :data:`MIN_FILL` or more than :data:`MAX_FILL` of the box), the
-ellipse inscribed in the box is used instead and the result says so.
+:func:`box_mask` runs OpenCV's GrabCut (Rother et al. 2004: colour models of the box's inside and
+outside, then a graph cut): no weights. It works on a downscaled crop around the box (the box plus a
+:data:`MARGIN` share on each side, longest side :data:`WORK_SIDE` px), seeded with labels: outside
+the box is background, the box is probable foreground; when the box fills nearly the whole crop (a
+close-up), a thin strip along the box border is probable background instead, as there is nothing
+else to learn the background's colours from. The mask is resized back and clipped to the box.
 
-Chosen by measurement (``bench/box_masks_eval.py``): every NanoDet person box that the BlazePose
-landmark model confirms gives a reference mask (the landmark model's); each method gets only the
-box. IoU with the reference, median ms per box on the shared 2-core machine (busy: load 6-12, so
-times are rough). Tuning = assets/photos + assets/faces (portraits that fill the frame: little
-background outside the box); evaluation = assets/eval (street, beach, pedestrian camera):
+Every mask comes with a verdict. **fine**: GrabCut separated the object from background it saw.
+**rough**: GrabCut's answer was degenerate (less than :data:`MIN_FILL` or more than :data:`MAX_FILL`
+of the box: the inscribed ellipse is used, only to mark where the object is), or it kept more than
+:data:`ROUGH_FILL` of the box (no outline found), or it saw too little background around the box to
+tell the two apart, or its border does not follow the photo's edges (:func:`edge_support` below
+:data:`MIN_EDGE_SUPPORT`). The renderer hatches rough masks and the exports say ``"mask_quality": "rough"``.
 
-====================================  ==================  ==================  ==========
-method                                tuning: mean (min)  eval: mean (min)    ms / box
-====================================  ==================  ==================  ==========
-whole box                             0.53 (0.30)         0.45 (0.28)         0
-ellipse inscribed in the box          0.59 (0.38)         0.51 (0.35)         0
-GrabCut, 64 px crop, 3 it (chosen)    0.59 (0.14)         0.73 (0.35)         12-25
-GrabCut, 96 px crop, 3 it             0.58 (0.15)         0.78 (0.35)         24-79
-GrabCut, 128 px crop, 5 it            0.66 (0.32)         0.78 (0.35)         36-185
-GrabCut, full resolution, 5 it        0.65 (0.52)*        -                   about 2000
-====================================  ==================  ==================  ==========
-
-(* an earlier run on the tuning set with mask-derived boxes.) 10 tuning and 11 evaluation boxes:
-small samples. The 64 px crop is the best trade for a photo with several objects (the 96 px crop
-is a little better on the evaluation photos at twice the time). Person boxes are a hard case for
-a box prompt (a person fills about half of the box, limbs share colours with the background);
-objects offline have no reference masks, so their quality is not measured.
+Quality is measured against hand-drawn reference outlines (``assets/eval/reference_masks.json``)
+and BlazePose's person masks by ``bench/box_masks_eval.py``; the numbers behind these settings are in
+the project's decision history.
 """
 from __future__ import annotations
 
@@ -37,24 +25,41 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-WORK_SIDE = 64
-"""GrabCut runs on a crop whose longest side is this many pixels (17 ms a box; 96 px: 43 ms, 128
-px: 88 ms, full resolution: about 2 s, and no better: see the module docstring)."""
+WORK_SIDE = 128
+"""GrabCut runs on a crop whose longest side is this many pixels (see the module docstring)."""
 ITERATIONS = 3
-MARGIN = 0.1
+MARGIN = 0.25
 """Share of the box's size added around it so that GrabCut sees some background."""
+EDGE_STRIP = 0.05
+"""When the crop holds almost no pixels outside the box (a box that fills the photo), this share of
+the box's width / height along its border is marked *probable* background instead."""
+MIN_OUTSIDE = 0.15
+"""Below this share of the crop outside the box, the background model is too thin to trust."""
+CORE = 0.3
+"""When GrabCut's first answer is (nearly) empty, it runs once more with the ellipse of this share of
+the box's width and height at the box's centre marked as sure foreground: a detector's box is
+centred on its object, and GrabCut's colour models can otherwise collapse to "all background"."""
 MIN_FILL, MAX_FILL = 0.08, 0.97
-
+ROUGH_FILL = 0.92
+"""A GrabCut mask covering more of its box than this found no outline (it is the box)."""
+MIN_EDGE_SUPPORT = 1.5
+"""An outline must follow edges of the photo: the mean gradient magnitude along the mask's border
+(inside the box) must be at least this multiple of the box's mean gradient. Outlines GrabCut got
+right score about 2-6, the inscribed ellipse about 0.6-1.3, a flat or noisy patch 0-1.1."""
 
 
 @dataclass(frozen=True)
 class BoxMask:
     """mask: (H, W) bool in image pixels, True inside the object (never outside ``box``);
-    method: "grabcut" or "ellipse" (the fallback); fill: share of the box the mask covers."""
+    method: "grabcut" or "ellipse" (no usable GrabCut answer); fill: share of the box the mask
+    covers; quality: "fine" (GrabCut found an outline against background it saw) or "rough"
+    (the ellipse, a mask that is nearly the whole box, or a box with too little background around
+    it to tell object from background): a rough mask must be drawn and exported as such."""
 
     mask: np.ndarray
     method: str
     fill: float
+    quality: str = "fine"
 
 
 def _box_pixels(box, h: int, w: int) -> tuple[int, int, int, int]:
@@ -70,7 +75,63 @@ def ellipse_mask(shape: tuple[int, int], box) -> np.ndarray:
     x0, y0, x1, y1 = _box_pixels(box, h, w)
     out = np.zeros((h, w), np.uint8)
     cv2.ellipse(out, (((x0 + x1) / 2.0, (y0 + y1) / 2.0), (float(max(1, x1 - x0)), float(max(1, y1 - y0))), 0.0), 255, -1)
-    return out > 0
+    inside = np.zeros((h, w), bool)
+    inside[y0:y1, x0:x1] = True  # OpenCV's rasterised ellipse may touch the pixel just past the box
+    return (out > 0) & inside
+
+
+def edge_support(rgb: np.ndarray, box, mask: np.ndarray) -> float:
+    """How well the border of ``mask`` ((H, W) bool) follows edges of ``rgb`` (RGB uint8) inside
+    ``box``: the mean gradient magnitude (Sobel on the grey image, blurred with sigma 1.5 px) on the
+    mask's border pixels, divided by the mean over the whole box. 1 = no better than anywhere; 0 when
+    the border inside the box has fewer than 10 pixels."""
+    h, w = rgb.shape[:2]
+    x0, y0, x1, y1 = _box_pixels(box, h, w)
+    grey = cv2.GaussianBlur(cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+                            .astype(np.float32), (0, 0), 1.5)
+    mag = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
+    m = mask[y0:y1, x0:x1].astype(np.uint8)
+    border = (m > 0) & (cv2.erode(m, np.ones((3, 3), np.uint8)) == 0)
+    border[[0, -1], :] = False  # the box's own sides are not an outline the method found
+    border[:, [0, -1]] = False
+    if border.sum() < 10:
+        return 0.0
+    return float(mag[border].mean() / (mag.mean() + 1e-3))
+
+
+def _seed(ch: int, cw: int, rect: tuple[int, int, int, int], core: float = 0.0) -> tuple[np.ndarray, bool]:
+    """GrabCut's (ch, cw) uint8 start labels: outside the box background (GC_BGD), the box probable
+    foreground; when less than MIN_OUTSIDE of the crop is outside the box, a thin strip along the box
+    border becomes probable background; ``core`` > 0 marks the centred ellipse of that share of the
+    box as sure foreground (GC_FGD). Returns (labels, enough background seen)."""
+    rx0, ry0, rx1, ry1 = rect
+    seed = np.full((ch, cw), cv2.GC_BGD, np.uint8)
+    seed[ry0:ry1, rx0:rx1] = cv2.GC_PR_FGD
+    outside = 1.0 - (rx1 - rx0) * (ry1 - ry0) / float(ch * cw)
+    if outside < MIN_OUTSIDE:
+        sx, sy = max(1, round(EDGE_STRIP * (rx1 - rx0))), max(1, round(EDGE_STRIP * (ry1 - ry0)))
+        seed[ry0:ry1, rx0:rx1] = cv2.GC_PR_BGD
+        seed[ry0 + sy:ry1 - sy, rx0 + sx:rx1 - sx] = cv2.GC_PR_FGD
+    if core > 0:
+        centre, axes = ((rx0 + rx1) / 2.0, (ry0 + ry1) / 2.0), (core * (rx1 - rx0), core * (ry1 - ry0))
+        cv2.ellipse(seed, (centre, axes, 0.0), int(cv2.GC_FGD), -1)
+    return seed, outside >= MIN_OUTSIDE
+
+
+def _grabcut(crop: np.ndarray, seed: np.ndarray, iterations: int) -> np.ndarray | None:
+    """Foreground (ch, cw) uint8 0/255 of GrabCut on an RGB crop from ``seed`` labels, or None."""
+    if crop.shape[0] < 2 or crop.shape[1] < 2 or not (seed != cv2.GC_PR_FGD).any():
+        return None
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    try:
+        # GrabCut seeds its colour models with k-means on OpenCV's (per-thread) RNG: a fixed seed
+        # makes a box's mask independent of what this thread computed before.
+        cv2.setRNGSeed(0)
+        cv2.grabCut(np.ascontiguousarray(crop[:, :, ::-1]), seed, None, bgd, fgd, int(iterations),
+                    cv2.GC_INIT_WITH_MASK)
+    except cv2.error:  # e.g. one of the two colour models has no pixel: the caller falls back
+        return None
+    return ((seed == cv2.GC_FGD) | (seed == cv2.GC_PR_FGD)).astype(np.uint8) * 255
 
 
 def box_mask(rgb: np.ndarray, box, *, side: int = WORK_SIDE, iterations: int = ITERATIONS,
@@ -84,7 +145,7 @@ def box_mask(rgb: np.ndarray, box, *, side: int = WORK_SIDE, iterations: int = I
         margin: share of the box's width / height added on each side as known background.
 
     Returns:
-        :class:`BoxMask` with an (H, W) bool mask, True only inside the box.
+        :class:`BoxMask` with an (H, W) bool mask, True only inside the box, and its quality.
     """
     h, w = rgb.shape[:2]
     x0, y0, x1, y1 = _box_pixels(box, h, w)
@@ -99,29 +160,22 @@ def box_mask(rgb: np.ndarray, box, *, side: int = WORK_SIDE, iterations: int = I
     ch, cw = crop.shape[:2]
     rx0, ry0 = int(round((x0 - cx0) * s)), int(round((y0 - cy0) * s))
     rx1, ry1 = min(cw, max(rx0 + 1, int(round((x1 - cx0) * s)))), min(ch, max(ry0 + 1, int(round((y1 - cy0) * s))))
-    out = np.zeros((h, w), bool)
-    fg = None
-    if rx1 - rx0 >= 2 and ry1 - ry0 >= 2 and (rx0 > 0 or ry0 > 0 or rx1 < cw or ry1 < ch):
-        mask = np.zeros((ch, cw), np.uint8)
-        bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-        try:
-            # GrabCut seeds its colour models with k-means on OpenCV's (per-thread) RNG: without a fixed
-            # seed a box's mask depended on what this thread had computed before.
-            cv2.setRNGSeed(0)
-            cv2.grabCut(np.ascontiguousarray(crop[:, :, ::-1]), mask, (rx0, ry0, rx1 - rx0, ry1 - ry0),
-                        bgd, fgd, int(iterations), cv2.GC_INIT_WITH_RECT)
-            fg = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8) * 255
-        except cv2.error:  # e.g. no background pixel at all: fall back below
-            fg = None
+    rect = (rx0, ry0, rx1, ry1)
+    seed, saw_background = _seed(ch, cw, rect)
+    fg = _grabcut(crop, seed, iterations) if rx1 - rx0 >= 2 and ry1 - ry0 >= 2 else None
+    if fg is not None and (fg[ry0:ry1, rx0:rx1] > 0).mean() < MIN_FILL:
+        fg = _grabcut(crop, _seed(ch, cw, rect, CORE)[0], iterations)  # collapsed: once more, centre sure
     if fg is not None:
         if s < 1.0:
             fg = cv2.resize(fg, (cx1 - cx0, cy1 - cy0), interpolation=cv2.INTER_LINEAR)
+        out = np.zeros((h, w), bool)
         out[cy0:cy1, cx0:cx1] = fg > 127
         inside = np.zeros((h, w), bool)
         inside[y0:y1, x0:x1] = True
         out &= inside
         fill = float(out.sum()) / float(bw * bh)
         if MIN_FILL <= fill <= MAX_FILL:
-            return BoxMask(out, "grabcut", fill)
+            fine = saw_background and fill <= ROUGH_FILL and edge_support(rgb, box, out) >= MIN_EDGE_SUPPORT
+            return BoxMask(out, "grabcut", fill, "fine" if fine else "rough")
     ell = ellipse_mask((h, w), (x0, y0, x1, y1))
-    return BoxMask(ell, "ellipse", float(ell.sum()) / float(bw * bh))
+    return BoxMask(ell, "ellipse", float(ell.sum()) / float(bw * bh), "rough")

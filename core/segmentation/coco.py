@@ -9,7 +9,11 @@
 * ``score`` (a prediction's confidence, as in COCO result files) and ``track_id`` (the stable id);
 * ``keypoints``: flat [x1, y1, v1, ...] in the model's own order with COCO's visibility flags
   (2 = visible: the model's visibility >= ``keypoint_threshold``, 1 = predicted but not visible),
-  ``num_keypoints`` (how many are 2) and ``keypoint_scores`` (the model's raw visibilities).
+  ``num_keypoints`` (how many are 2) and ``keypoint_scores`` (the model's raw visibilities); only
+  on instances that have keypoints (a dog of the offline pipeline has none);
+* ``mask_quality`` ("model", "fine" or "rough", see :data:`core.types.MASK_QUALITIES`) when the
+  model's masks are not all its own, and ``second`` (the detector's runner-up class: category_id,
+  name, score) when it gave one.
 
 Category ids are the model's class ids (torchvision's ids are COCO's own ids; the bundled person
 model uses 1 = person); the person category lists ``keypoints`` names and a 1-based ``skeleton``.
@@ -62,7 +66,7 @@ def to_coco(seg: Segmentation, *, image_id: int = 1, file_name: str = "image.png
             keypoint_threshold: float = 0.5, min_score: float = 0.0) -> dict:
     """The instance result ``seg`` as a COCO-style dict (see module docstring)."""
     h, w = seg.image_size
-    has_masks = bool(seg.extras.get("has_masks", True))
+    has_masks = seg.has_masks
     used = sorted({int(c) for c in seg.class_ids})
     categories = []
     for cid, label in enumerate(seg.labels):
@@ -90,19 +94,15 @@ def to_coco(seg: Segmentation, *, image_id: int = 1, file_name: str = "image.png
         if has_masks:
             ann["segmentation"] = encode_mask(seg.masks[i])
             ann["area"] = int(seg.masks[i].sum())
+            if seg.mask_quality:
+                ann["mask_quality"] = seg.quality(i)
         else:
             ann["area"] = round((x1 - x0) * (y1 - y0), 2)
         if score is not None:
             ann["score"] = round(score, 5)
         if seg.segment_ids is not None:
             ann["track_id"] = int(seg.segment_ids[i])
-        if seg.keypoints is not None:
-            kp = seg.keypoints[i]
-            flags = np.where(kp[:, 2] >= keypoint_threshold, 2, 1)
-            ann["keypoints"] = [v for (x, y, _), f in zip(kp, flags)
-                                for v in (round(float(x), 2), round(float(y), 2), int(f))]
-            ann["num_keypoints"] = int((flags == 2).sum())
-            ann["keypoint_scores"] = [round(float(v), 4) for v in kp[:, 2]]
+        ann.update(_extra_fields(seg, i, keypoint_threshold))
         annotations.append(ann)
     return {
         "info": {
@@ -114,6 +114,22 @@ def to_coco(seg: Segmentation, *, image_id: int = 1, file_name: str = "image.png
         "categories": categories,
         "annotations": annotations,
     }
+
+
+def _extra_fields(seg: Segmentation, i: int, keypoint_threshold: float) -> dict:
+    """Segment ``i``'s runner-up class and keypoints (only when it has some), as COCO fields."""
+    out: dict = {}
+    second = seg.runner_up(i)
+    if second is not None:
+        out["second"] = {"category_id": int(seg.second_class_ids[i]), "name": second[0], "score": round(second[1], 5)}
+    if seg.keypoints is not None and seg.keypoints[i].any():  # no keypoints where there are none
+        kp = seg.keypoints[i]
+        flags = np.where(kp[:, 2] >= keypoint_threshold, 2, 1)
+        out["keypoints"] = [v for (x, y, _), f in zip(kp, flags)
+                            for v in (round(float(x), 2), round(float(y), 2), int(f))]
+        out["num_keypoints"] = int((flags == 2).sum())
+        out["keypoint_scores"] = [round(float(v), 4) for v in kp[:, 2]]
+    return out
 
 
 def write_coco(seg: Segmentation, path: str | Path, *, file_name: str = "image.png", **kwargs) -> Path:

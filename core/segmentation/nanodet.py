@@ -64,6 +64,9 @@ class Detections:
             ``"overlaps #3 person 0.81 (IoU 0.64)"`` (#3 indexes this result).
         labels: the 80 class names.
         timings_ms: ``preprocess`` / ``model`` / ``decode`` wall times.
+        second_ids: (N,) int64, the runner-up class at the candidate's grid cell (the class with
+            the best score there after the candidate's own), or None.
+        second_scores: (N,) float32, that class's score at the cell, or None.
     """
 
     boxes: np.ndarray
@@ -73,9 +76,14 @@ class Detections:
     reasons: tuple[str, ...]
     labels: tuple[str, ...] = COCO80_LABELS
     timings_ms: Timings = field(default_factory=Timings)
+    second_ids: np.ndarray | None = None
+    second_scores: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.scores)
+        if self.second_ids is None or self.second_scores is None:
+            object.__setattr__(self, "second_ids", np.full(n, -1, np.int64))
+            object.__setattr__(self, "second_scores", np.zeros(n, np.float32))
         if self.boxes.shape != (n, 4) or self.class_ids.shape != (n,) or self.kept.shape != (n,) \
                 or len(self.reasons) != n:
             raise ValueError(f"Detections: inconsistent lengths ({self.boxes.shape}, {n}, "
@@ -94,7 +102,8 @@ class Detections:
         idx = np.flatnonzero(self.kept)
         idx = idx[np.argsort(-self.scores[idx], kind="stable")]
         return Detections(self.boxes[idx], self.scores[idx], self.class_ids[idx], self.kept[idx],
-                          tuple(self.reasons[i] for i in idx), self.labels, self.timings_ms)
+                          tuple(self.reasons[i] for i in idx), self.labels, self.timings_ms,
+                          self.second_ids[idx], self.second_scores[idx])
 
     @classmethod
     def empty(cls, timings: Timings | None = None) -> "Detections":
@@ -211,7 +220,7 @@ class NanoDet:
             outs = self.by_stride(self.raw(x), size)
         with timings.stage("decode"):
             floor = min(float(floor), float(score_threshold))
-            boxes, scores, classes = [], [], []
+            boxes, scores, classes, seconds = [], [], [], []
             for stride in STRIDES:
                 sc, box_logits = outs[stride]
                 cells, cls = np.nonzero(sc >= floor)
@@ -223,35 +232,56 @@ class NanoDet:
                 boxes.append(np.concatenate([ctr - d[:, :2], ctr + d[:, 2:]], axis=1))
                 scores.append(sc[cells, cls])
                 classes.append(cls)
+                seconds.append(runner_up(sc[cells], cls))
             if not scores:
                 return Detections.empty(timings)
             boxes_a = np.concatenate(boxes).astype(np.float32)
             scores_a = np.concatenate(scores).astype(np.float32)
             classes_a = np.concatenate(classes).astype(np.int64)
+            second_a = np.concatenate(seconds)
             order = np.argsort(-scores_a, kind="stable")[:NMS_PRE]
-            boxes_a, scores_a, classes_a = boxes_a[order], scores_a[order], classes_a[order]
+            boxes_a, scores_a, classes_a, second_a = boxes_a[order], scores_a[order], classes_a[order], second_a[order]
             boxes_a *= np.array([w, h, w, h], np.float32) / size
             boxes_a[:, [0, 2]] = boxes_a[:, [0, 2]].clip(0, w)
             boxes_a[:, [1, 3]] = boxes_a[:, [1, 3]].clip(0, h)
             kept, by, ious = select(boxes_a, scores_a, classes_a, score_threshold, iou_threshold)
-            # report at most max_candidates: every kept one first, then the best dropped ones
-            limit = max(0, int(max_candidates))
-            keep_idx = np.flatnonzero(kept)[:limit]
-            drop_idx = np.flatnonzero(~kept)[: limit - len(keep_idx)]
-            idx = np.sort(np.concatenate([keep_idx, drop_idx]))
-            new_index = {int(old): i for i, old in enumerate(idx)}
-            reasons = []
-            for i in idx:
-                if kept[i]:
-                    reasons.append("kept")
-                elif by[i] < 0:
-                    reasons.append(f"score {scores_a[i]:.2f} < {score_threshold:.2f}")
-                else:
-                    k = int(by[i])
-                    reasons.append(f"overlaps #{new_index[k]} {COCO80_LABELS[classes_a[k]]} "
-                                   f"{scores_a[k]:.2f} (IoU {ious[i]:.2f})")
+            idx, reasons = reported(kept, by, ious, scores_a, classes_a, score_threshold, max_candidates)
         return Detections(boxes_a[idx], scores_a[idx], classes_a[idx], kept[idx], tuple(reasons),
-                          COCO80_LABELS, timings)
+                          COCO80_LABELS, timings, second_a[idx, 0].astype(np.int64),
+                          second_a[idx, 1].astype(np.float32))
+
+
+def reported(kept: np.ndarray, by: np.ndarray, ious: np.ndarray, scores: np.ndarray, class_ids: np.ndarray,
+             score_threshold: float, max_candidates: int) -> tuple[np.ndarray, list[str]]:
+    """Which candidates to report (at most ``max_candidates``: every kept one first, then the best
+    dropped ones; indices in ascending order) and each one's reason (see :class:`Detections`), from
+    :func:`select`'s outputs over all N candidates."""
+    limit = max(0, int(max_candidates))
+    keep_idx = np.flatnonzero(kept)[:limit]
+    drop_idx = np.flatnonzero(~kept)[: limit - len(keep_idx)]
+    idx = np.sort(np.concatenate([keep_idx, drop_idx]))
+    new_index = {int(old): i for i, old in enumerate(idx)}
+    reasons = []
+    for i in idx:
+        if kept[i]:
+            reasons.append("kept")
+        elif by[i] < 0:
+            reasons.append(f"score {scores[i]:.2f} < {score_threshold:.2f}")
+        else:
+            k = int(by[i])
+            reasons.append(f"overlaps #{new_index[k]} {COCO80_LABELS[class_ids[k]]} "
+                           f"{scores[k]:.2f} (IoU {ious[i]:.2f})")
+    return idx, reasons
+
+
+def runner_up(cell_scores: np.ndarray, class_ids: np.ndarray) -> np.ndarray:
+    """(M, 2) float64: for candidate m (a grid cell's ``cell_scores[m]``, (80,) in [0, 1], proposing
+    class ``class_ids[m]``), the best other class at that cell and its score."""
+    other = cell_scores.astype(np.float64, copy=True)
+    rows = np.arange(len(class_ids))
+    other[rows, class_ids] = -1.0
+    best = other.argmax(axis=1)
+    return np.stack([best.astype(np.float64), other[rows, best]], axis=1)
 
 
 def select(boxes: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, score_threshold: float,

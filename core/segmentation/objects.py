@@ -16,9 +16,16 @@ Two stages, as in Mask R-CNN (detect boxes, then a head per box):
      of ``assets/photos/chelsea.png``), so a person box that NanoDet also calls an animal at the
      same place (IoU >= :data:`ANIMAL_CONFLICT_IOU`) fails the pose check too: the close-up cat,
      which NanoDet calls person 0.59, cat 0.40 and dog 0.40, stays a cat.
-   * **Every other class** gets a GrabCut mask inside its box (:mod:`core.segmentation.box_masks`).
-     Two boxes of different classes on the same object (IoU >= :data:`SAME_OBJECT_IOU`) keep the
-     better-scoring one.
+   * A person box whose pose check fails is still kept, without a skeleton and with a GrabCut mask,
+     when it is too small for the landmark model (shorter than :data:`SMALL_PERSON_PX`) or cut by
+     the image edge (:func:`touches_edge`), and NanoDet is sure enough of it.
+   * **Every other class** gets a GrabCut mask inside its box (:mod:`core.segmentation.box_masks`)
+     with its verdict, "fine" or "rough" (``Segmentation.mask_quality``). Two boxes of different
+     classes on the same object (IoU >= :data:`SAME_OBJECT_IOU`) keep the better-scoring one.
+
+Each object also carries NanoDet's runner-up class (:func:`runner_up`: the best other class at the
+same grid cell, or another class's candidate on nearly the same box), so a label can say "cat? 0.40 /
+person 0.59" instead of stating a guess as a fact.
 
 Person masks win the pixels they share with an object's rough GrabCut mask (a rider is not part
 of the horse). The result is the usual :class:`core.types.Segmentation` (torchvision's COCO ids and
@@ -50,6 +57,14 @@ SMALL_PERSON_PX = 48
 SMALL_PERSON_MIN_SCORE they are kept without the pose check, with a GrabCut mask and no skeleton."""
 SMALL_PERSON_MIN_SCORE = 0.5
 SAME_OBJECT_IOU = 0.9
+EDGE_PX = 2.0
+EDGE_PERSON_MIN_SCORE = 0.5
+"""A person box within EDGE_PX of the image border whose pose flag is too low is cut by the edge:
+the landmark model needs a whole body. With a NanoDet score of at least this it is kept without a
+skeleton (GrabCut mask) and the candidate table says why."""
+SECOND_CLASS_IOU = 0.7
+"""Another class's candidate on a box overlapping this much is a second opinion on the same object."""
+SECOND_CLASS_MIN = 0.1
 ANIMALS = frozenset({"bird", "cat", "dog", "horse", "sheep", "cow", "elephant", "bear", "zebra", "giraffe",
                      "teddy bear"})
 MASK_THRESHOLD = 0.5
@@ -123,6 +138,84 @@ def person_from_box(rgb: np.ndarray, box, landmarker, *, with_mask: bool = True)
                      presence=flag, detector_box=np.asarray(box, np.float32), crop=crop, next_roi=next_roi)
 
 
+@dataclass
+class BoxObject:
+    """A kept box with no mask model (an object, or a person kept without a skeleton).
+
+    coco80: class index into ``COCO80_LABELS``; score: NanoDet's; box: (4,) float32 pixels;
+    mask: (H, W) bool or None (live video: boxes only); method: "grabcut" / "ellipse" / "";
+    quality: "fine" / "rough" (see :mod:`core.segmentation.box_masks`); second: the runner-up
+    (coco80 class, score) or None."""
+
+    coco80: int
+    score: float
+    box: np.ndarray
+    mask: np.ndarray | None = None
+    method: str = ""
+    quality: str = "rough"
+    second: tuple[int, float] | None = None
+
+
+def touches_edge(box, h: int, w: int, px: float = EDGE_PX) -> bool:
+    """Does ``box`` (x0, y0, x1, y1 pixels) reach within ``px`` of the border of an H x W image?"""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    return x0 <= px or y0 <= px or x1 >= w - px or y1 >= h - px
+
+
+def runner_up(dets, i: int) -> tuple[int, float] | None:
+    """The detector's second opinion on candidate ``i``: the best other class at its grid cell, or
+    another class's candidate on nearly the same box (IoU >= :data:`SECOND_CLASS_IOU`), whichever
+    scores higher; None below :data:`SECOND_CLASS_MIN`."""
+    best = (int(dets.second_ids[i]), float(dets.second_scores[i]))
+    other = [k for k in range(len(dets)) if dets.class_ids[k] != dets.class_ids[i]]
+    if other:
+        ious = iou_one_to_many(dets.boxes[i], dets.boxes[other])
+        for k, iou in zip(other, ious):
+            if iou >= SECOND_CLASS_IOU and dets.scores[k] > best[1]:
+                best = (int(dets.class_ids[k]), float(dets.scores[k]))
+    return best if best[0] >= 0 and best[1] >= SECOND_CLASS_MIN else None
+
+
+def _box_object(rgb, dets, i: int, with_mask: bool) -> BoxObject:
+    """A :class:`BoxObject` for NanoDet candidate ``i``, with its GrabCut mask when asked."""
+    obj = BoxObject(int(dets.class_ids[i]), float(dets.scores[i]), dets.boxes[i].astype(np.float32),
+                    second=runner_up(dets, i))
+    if with_mask:
+        bm = box_mask(rgb, dets.boxes[i])
+        obj.mask, obj.method, obj.quality = bm.mask, bm.method, bm.quality
+    return obj
+
+
+def _live_step(net: ObjectsPipeline, tracker, min_score: float):
+    """Live video bookkeeping: (run the detectors on this frame?, the tracked person crops, the
+    landmark model to use)."""
+    run_detectors = True
+    tracked = None
+    landmarker = net.live_landmarker if tracker is not None else net.landmarker
+    if tracker is not None:
+        tracker.frames += 1
+        tracked = [t for t in tracker.pose_rois if t.score >= min_score]
+        run_detectors = (not tracked and not tracker.objects) or tracker.since_detect + 1 >= tracker.redetect_every
+        tracker.since_detect = 0 if run_detectors else tracker.since_detect + 1
+    return run_detectors, tracked, landmarker
+
+
+def _detect(rgb, net: ObjectsPipeline, tracker, min_score: float, iou_threshold: float, timings: Timings):
+    """Stage 1: (NanoDet's :class:`Detections`, the BlazePose detector's people)."""
+    with timings.stage("detect"):
+        dets = net.detector.detect(rgb, score_threshold=min_score, iou_threshold=iou_threshold,
+                                   input_size=LIVE_DETECTOR_SIZE if tracker is not None else None)
+        if tracker is not None and any(k and n == "person" for k, n in zip(dets.kept, dets.names)):
+            # live video: NanoDet's people are enough on this frame (the BlazePose detector,
+            # 19 ms, is there for the people NanoDet misses); the tracked crops follow them
+            bp_dets = bp.PersonDetections.empty()
+        else:
+            bp_dets = bp.detect_people_tiled(rgb, net.person_detector, min_score)
+    if tracker is not None:
+        tracker.detector_runs += 1
+    return dets, bp_dets
+
+
 def segment(rgb: np.ndarray, net: ObjectsPipeline, min_score: float, timings: Timings, *,
             keypoint_format: str = "native", inside: bool = False, with_masks: bool = True,
             tracker=None, iou_threshold: float = 0.5) -> Segmentation:
@@ -136,121 +229,28 @@ def segment(rgb: np.ndarray, net: ObjectsPipeline, min_score: float, timings: Ti
     by the landmark model (:attr:`ObjectsPipeline.live_landmarker`) in between and other objects
     keep their last boxes (live video: boxes only for them, no GrabCut).
     """
-    h, w = rgb.shape[:2]
     min_score = max(float(min_score), SCORE_FLOOR)
     object_masks = with_masks and tracker is None  # GrabCut is too slow for live video: boxes there
-    run_detectors = True
-    tracked = None
-    landmarker = net.live_landmarker if tracker is not None else net.landmarker
-    if tracker is not None:
-        tracker.frames += 1
-        tracked = [t for t in tracker.pose_rois if t.score >= min_score]
-        run_detectors = (not tracked and not tracker.objects) or tracker.since_detect + 1 >= tracker.redetect_every
-        tracker.since_detect = 0 if run_detectors else tracker.since_detect + 1
-    cands: list[Candidate] = []
-    objects: list[tuple[int, float, np.ndarray, np.ndarray | None, str]] = []  # (coco80 id, score, box, mask, how)
-    crops: list[tuple[np.ndarray, str]] = []
-    if run_detectors:
-        with timings.stage("detect"):
-            dets = net.detector.detect(rgb, score_threshold=min_score, iou_threshold=iou_threshold,
-                                       input_size=LIVE_DETECTOR_SIZE if tracker is not None else None)
-            if tracker is not None and any(k and n == "person" for k, n in zip(dets.kept, dets.names)):
-                # live video: NanoDet's people are enough on this frame (the BlazePose detector,
-                # 19 ms, is there for the people NanoDet misses); the tracked crops follow them
-                bp_dets = bp.PersonDetections.empty()
-            else:
-                bp_dets = bp.detect_people_tiled(rgb, net.person_detector, min_score)
-        if tracker is not None:
-            tracker.detector_runs += 1
-    else:
-        dets, bp_dets = None, None
+    run_detectors, tracked, landmarker = _live_step(net, tracker, min_score)
+    dets, bp_dets = _detect(rgb, net, tracker, min_score, iou_threshold, timings) if run_detectors else (None, None)
     with timings.stage("people"):
         found = bp.people(rgb, min_score, detections=bp_dets, tracked=tracked, detector=net.person_detector,
                           landmarker=landmarker, keep_crops=inside, with_masks=with_masks)
-    people_boxes = [p.box for p in found]
-    if bp_dets is not None:
-        for k in range(len(bp_dets)):
-            match = [i for i, p in enumerate(found) if np.allclose(p.detector_box, bp_dets.boxes[k])]
-            status = "kept" if match else ("stage 2: no new person in its crop (pose flag < 0.5, or the same body "
-                                           "as a kept person)")
-            cands.append(Candidate(f"B{k}", "BlazePose", "person", float(bp_dets.scores[k]), bp_dets.boxes[k],
-                                   status, match[0] if match else -1))
+    cands = blazepose_candidates(bp_dets, found) if bp_dets is not None else []
+    objects: list[BoxObject] = []
+    crops: list[tuple[bp.Person, str]] = []
     if dets is not None:
-        names = dets.names
-        order = np.argsort(-dets.scores, kind="stable")
-        kept_animals = [(i, names[i]) for i in order if dets.kept[i] and names[i] in ANIMALS]
-        kept_objects: list[int] = []  # NanoDet indices kept as non-person objects
-        nd_cands: dict[int, Candidate] = {}
-        for i in range(len(dets)):
-            reason = re.sub(r"#(\d+)", r"#N\1", dets.reasons[i])  # NanoDet's indices are our N keys
-            nd_cands[i] = Candidate(f"N{i}", "NanoDet", names[i], float(dets.scores[i]), dets.boxes[i],
-                                    reason if not dets.kept[i] else "kept")
+        nd_cands = nanodet_candidates(dets)
+        stage2 = Stage2(rgb, dets, nd_cands, found, objects, crops, landmarker, inside, with_masks, object_masks)
         with timings.stage("people"):
-            for i in order:
-                if not dets.kept[i] or names[i] != "person":
-                    continue
-                c = nd_cands[i]
-                ious = iou_one_to_many(dets.boxes[i], people_boxes)
-                if len(ious) and ious.max() >= SAME_PERSON_IOU:
-                    j = int(ious.argmax())
-                    c.status = f"duplicate: a person the BlazePose detector found (IoU {ious[j]:.2f})"
-                    c.instance = j
-                    continue
-                clash = [(a, n) for a, n in kept_animals if iou_one_to_many(dets.boxes[i], dets.boxes[a])[0] >= ANIMAL_CONFLICT_IOU]
-                if clash:
-                    a, n = clash[0]
-                    c.status = (f"pose check: the same box is also {n} {dets.scores[a]:.2f} (#N{a}, IoU "
-                                f"{iou_one_to_many(dets.boxes[i], dets.boxes[a])[0]:.2f}), and the pose model fires on animals")
-                    continue
-                person = person_from_box(rgb, dets.boxes[i], landmarker, with_mask=with_masks)
-                if inside:
-                    crops.append((person, f"#N{i} person {dets.scores[i]:.2f}"))
-                small = dets.boxes[i][3] - dets.boxes[i][1] < SMALL_PERSON_PX
-                if person.presence < bp.POSE_FLAG_MIN and small and dets.scores[i] >= SMALL_PERSON_MIN_SCORE:
-                    bm = box_mask(rgb, dets.boxes[i]) if object_masks else None
-                    objects.append((int(dets.class_ids[i]), float(dets.scores[i]), dets.boxes[i].astype(np.float32),
-                                    None if bm is None else bm.mask, "" if bm is None else bm.method))
-                    c.status = (f"kept without a skeleton: {dets.boxes[i][3] - dets.boxes[i][1]:.0f} px is too small "
-                                f"for the pose check (flag {person.presence:.2f})")
-                    c.instance = -2 - (len(objects) - 1)
-                    continue
-                if person.presence < bp.POSE_FLAG_MIN:
-                    c.status = f"pose check: flag {person.presence:.2f} < {bp.POSE_FLAG_MIN:.2f}"
-                    continue
-                dup = [k for k, p in enumerate(found)
-                       if bp._keypoint_overlap(person.keypoints, p.keypoints, p.roi.size / (2 * bp.ROI_SCALE)) > 0.5]
-                if dup:
-                    c.status = "duplicate: the same body as another person (keypoints coincide)"
-                    c.instance = dup[0]
-                    continue
-                found.append(bp.Person(box=person.box, score=float(dets.scores[i]), keypoints=person.keypoints,
-                                       mask=person.mask, roi=person.roi, presence=person.presence,
-                                       detector_box=np.asarray(dets.boxes[i], np.float32),
-                                       crop=person.crop if inside else None, next_roi=person.next_roi))
-                people_boxes.append(person.box)
-                c.instance = len(found) - 1
-                c.status = "kept"
+            stage2.run_people()
         with timings.stage("objects"):
-            for i in order:
-                if not dets.kept[i] or names[i] == "person":
-                    continue
-                c = nd_cands[i]
-                ious = iou_one_to_many(dets.boxes[i], [dets.boxes[k] for k in kept_objects])
-                if len(ious) and ious.max() >= SAME_OBJECT_IOU:
-                    k = kept_objects[int(ious.argmax())]
-                    c.status = f"overlap: same box as #N{k} {names[k]} {dets.scores[k]:.2f} (IoU {ious.max():.2f})"
-                    continue
-                bm = box_mask(rgb, dets.boxes[i]) if object_masks else None
-                objects.append((int(dets.class_ids[i]), float(dets.scores[i]), dets.boxes[i].astype(np.float32),
-                                None if bm is None else bm.mask, "" if bm is None else bm.method))
-                kept_objects.append(int(i))
-                c.status = "kept"
-                c.instance = -2 - (len(objects) - 1)  # fixed below, once people are numbered
+            stage2.run_objects()
         cands.extend(nd_cands[i] for i in range(len(dets)))
         if tracker is not None:
-            tracker.objects = [(cid, s, b) for cid, s, b, _, _ in objects]
+            tracker.objects = [(o.coco80, o.score, o.box) for o in objects]
     elif tracker is not None:
-        objects = [(cid, s, np.asarray(b, np.float32), None, "") for cid, s, b in tracker.objects]
+        objects = [BoxObject(cid, s, np.asarray(b, np.float32)) for cid, s, b in tracker.objects]
     if tracker is not None:
         tracker.pose_rois = [bp.TrackedRoi(p.next_roi, p.score, p.detector_box, p.alignment) for p in found]
 
@@ -259,33 +259,186 @@ def segment(rgb: np.ndarray, net: ObjectsPipeline, min_score: float, timings: Ti
                          with_masks=with_masks)
 
 
-def _assemble(rgb, found, objects, cands, crops, *, keypoint_format, inside, with_masks) -> Segmentation:
-    h, w = rgb.shape[:2]
-    n_p, n_o = len(found), len(objects)
-    n = n_p + n_o
-    masks = np.zeros((n, h, w), bool)
-    if n_p and with_masks:
+def blazepose_candidates(bp_dets, found) -> list[Candidate]:
+    """One :class:`Candidate` per BlazePose detection, kept when a found person came from it."""
+    cands = []
+    for k in range(len(bp_dets)):
+        match = [i for i, p in enumerate(found) if np.allclose(p.detector_box, bp_dets.boxes[k])]
+        status = "kept" if match else ("stage 2: no new person in its crop (pose flag < 0.5, or the same body "
+                                       "as a kept person)")
+        cands.append(Candidate(f"B{k}", "BlazePose", "person", float(bp_dets.scores[k]), bp_dets.boxes[k],
+                               status, match[0] if match else -1))
+    return cands
+
+
+def nanodet_candidates(dets) -> dict[int, Candidate]:
+    """NanoDet index -> :class:`Candidate`, with stage 1's verdict (kept, or its reason)."""
+    out = {}
+    for i in range(len(dets)):
+        reason = re.sub(r"#(\d+)", r"#N\1", dets.reasons[i])  # NanoDet's indices are our N keys
+        out[i] = Candidate(f"N{i}", "NanoDet", dets.names[i], float(dets.scores[i]), dets.boxes[i],
+                           reason if not dets.kept[i] else "kept")
+    return out
+
+
+@dataclass
+class Stage2:
+    """Stage 2 over NanoDet's kept boxes: the person checks, then a GrabCut mask per object box.
+    It appends to ``found`` (people), ``objects`` and ``crops`` and sets each candidate's status."""
+
+    rgb: np.ndarray
+    dets: object
+    cands: dict
+    found: list
+    objects: list
+    crops: list
+    landmarker: object
+    inside: bool
+    with_masks: bool
+    object_masks: bool
+
+    def order(self, person: bool) -> list[int]:
+        """Kept NanoDet candidates, best first: the person boxes or the others."""
+        d = self.dets
+        return [int(i) for i in np.argsort(-d.scores, kind="stable")
+                if d.kept[i] and (d.names[i] == "person") == person]
+
+    def run_people(self) -> None:
+        """Each NanoDet person box: a duplicate of a found person, an animal, or a new person (pose
+        check; small or edge-cut boxes may be kept without a skeleton)."""
+        d = self.dets
+        kept_animals = [i for i in np.argsort(-d.scores, kind="stable") if d.kept[i] and d.names[i] in ANIMALS]
+        for i in self.order(person=True):
+            c = self.cands[i]
+            ious = iou_one_to_many(d.boxes[i], [p.box for p in self.found])
+            if len(ious) and ious.max() >= SAME_PERSON_IOU:
+                c.status = f"duplicate: a person the BlazePose detector found (IoU {ious.max():.2f})"
+                c.instance = int(ious.argmax())
+                continue
+            clash = [a for a in kept_animals if iou_one_to_many(d.boxes[i], d.boxes[a])[0] >= ANIMAL_CONFLICT_IOU]
+            if clash:
+                a = clash[0]
+                c.status = (f"pose check: the same box is also {d.names[a]} {d.scores[a]:.2f} (#N{a}, IoU "
+                            f"{iou_one_to_many(d.boxes[i], d.boxes[a])[0]:.2f}), and the pose model fires on animals")
+                continue
+            self.judge_person(i, c)
+
+    def judge_person(self, i: int, c: Candidate) -> None:
+        """The pose check on NanoDet person box ``i``; keeps it as a person, as a box object, or not."""
+        d, (h, w) = self.dets, self.rgb.shape[:2]
+        person = person_from_box(self.rgb, d.boxes[i], self.landmarker, with_mask=self.with_masks)
+        if self.inside:
+            self.crops.append((person, f"#N{i} person {d.scores[i]:.2f}"))
+        flag, tall = person.presence, float(d.boxes[i][3] - d.boxes[i][1])
+        if flag < bp.POSE_FLAG_MIN:
+            if tall < SMALL_PERSON_PX and d.scores[i] >= SMALL_PERSON_MIN_SCORE:
+                why = f"{tall:.0f} px is too small for the pose check"
+            elif touches_edge(d.boxes[i], h, w) and d.scores[i] >= EDGE_PERSON_MIN_SCORE:
+                why = "cut by the image edge, where the pose check cannot see a whole body"
+            else:
+                c.status = f"pose check: flag {flag:.2f} < {bp.POSE_FLAG_MIN:.2f}"
+                return
+            self.objects.append(_box_object(self.rgb, d, i, self.object_masks))
+            c.status = f"kept without a skeleton: {why} (flag {flag:.2f} < {bp.POSE_FLAG_MIN:.2f})"
+            c.instance = -2 - (len(self.objects) - 1)
+            return
+        dup = [k for k, p in enumerate(self.found)
+               if bp._keypoint_overlap(person.keypoints, p.keypoints, p.roi.size / (2 * bp.ROI_SCALE)) > 0.5]
+        if dup:
+            c.status = "duplicate: the same body as another person (keypoints coincide)"
+            c.instance = dup[0]
+            return
+        self.found.append(bp.Person(box=person.box, score=float(d.scores[i]), keypoints=person.keypoints,
+                                    mask=person.mask, roi=person.roi, presence=flag,
+                                    detector_box=np.asarray(d.boxes[i], np.float32),
+                                    crop=person.crop if self.inside else None, next_roi=person.next_roi))
+        c.instance = len(self.found) - 1
+        c.status = "kept"
+
+    def run_objects(self) -> None:
+        """Every other kept box: a GrabCut mask, unless a better box of another class is the same."""
+        d = self.dets
+        kept: list[int] = []
+        for i in self.order(person=False):
+            c = self.cands[i]
+            ious = iou_one_to_many(d.boxes[i], [d.boxes[k] for k in kept])
+            if len(ious) and ious.max() >= SAME_OBJECT_IOU:
+                k = kept[int(ious.argmax())]
+                c.status = f"overlap: same box as #N{k} {d.names[k]} {d.scores[k]:.2f} (IoU {ious.max():.2f})"
+                continue
+            self.objects.append(_box_object(self.rgb, d, i, self.object_masks))
+            kept.append(i)
+            c.status = "kept"
+            c.instance = -2 - (len(self.objects) - 1)  # fixed in _assemble, once people are numbered
+
+
+def people_masks(found, hw: tuple[int, int], with_masks: bool = True) -> np.ndarray:
+    """(P, H, W) bool masks of the people ``found`` (:class:`blazepose.Person`, probability masks cut
+    at :data:`MASK_THRESHOLD`); a pixel two people claim goes to the more confident one, so people
+    never overlap. All empty when ``with_masks`` is False."""
+    n = len(found)
+    masks = np.zeros((n, *hw), bool)
+    if n and with_masks:
         probs = np.stack([p.mask for p in found])
-        masks[:n_p] = probs > MASK_THRESHOLD
-        contested = masks[:n_p].sum(axis=0) > 1  # pixels two people claim go to the more confident one
+        masks = probs > MASK_THRESHOLD
+        contested = masks.sum(axis=0) > 1
         if contested.any():
             owner = probs[:, contested].argmax(axis=0)
-            masks[:n_p][:, contested] = owner[None, :] == np.arange(n_p)[:, None]
-    people_union = masks[:n_p].any(axis=0) if n_p else np.zeros((h, w), bool)
-    for k, (_, _, _, m, _) in enumerate(objects):
-        if m is not None:
-            masks[n_p + k] = m & ~people_union
+            masks[:, contested] = owner[None, :] == np.arange(n)[:, None]
+    return masks
+
+
+def _instance_masks(found, objects: list[BoxObject], hw: tuple[int, int], with_masks: bool) -> np.ndarray:
+    """(N, H, W) bool: people first (:func:`people_masks`), then the objects, which lose the pixels a
+    person's mask holds (a rider is not part of the horse)."""
+    n_p = len(found)
+    masks = np.zeros((n_p + len(objects), *hw), bool)
+    masks[:n_p] = people_masks(found, hw, with_masks)
+    people_union = masks[:n_p].any(axis=0) if n_p else np.zeros(hw, bool)
+    for k, o in enumerate(objects):
+        if o.mask is not None:
+            masks[n_p + k] = o.mask & ~people_union
+    return masks
+
+
+def _extras(found, objects: list[BoxObject], cands, crops, keypoint_format: str, inside: bool) -> dict:
+    """The teaching data of the Inside view (see the module docstring)."""
+    extras: dict = {
+        "keypoint_format": "blazepose33" if keypoint_format == "native" else "coco17",
+        "presence": [round(p.presence, 4) for p in found] + [None] * len(objects),
+        "mask_method": ["blazepose"] * len(found) + [o.method for o in objects],
+        "candidates": [c.as_row() | {"instance": c.instance} for c in cands],
+        "pipeline": "two-stage",
+    }
+    if inside:
+        extras["candidate_boxes"] = [(c.key, c.label, c.score, np.asarray(c.box, np.float32), c.status) for c in cands]
+        tiles = [("person", i, p.crop, p.keypoints, p.roi, p.presence, "kept")
+                 for i, p in enumerate(found) if p.crop is not None]
+        for person, caption in crops:
+            if not any(person.roi is p.roi for p in found):
+                tiles.append(("rejected", -1, person.crop, person.keypoints, person.roi, person.presence, caption))
+        extras["stage2_people"] = tiles
+    return extras
+
+
+def _assemble(rgb, found, objects: list[BoxObject], cands, crops, *, keypoint_format, inside,
+              with_masks) -> Segmentation:
+    h, w = rgb.shape[:2]
+    n_p, n = len(found), len(found) + len(objects)
+    masks = _instance_masks(found, objects, (h, w), with_masks)
     boxes = np.zeros((n, 4), np.float32)
     for i, p in enumerate(found):
         boxes[i] = p.box
         ys, xs = np.flatnonzero(masks[i].any(axis=1)), np.flatnonzero(masks[i].any(axis=0))
         if len(xs):
             boxes[i] = (xs[0], ys[0], xs[-1] + 1, ys[-1] + 1)
-    for k, (_, _, b, _, _) in enumerate(objects):
-        boxes[n_p + k] = b
-    class_ids = np.array([COCO91_ID["person"]] * n_p + [COCO91_ID[COCO80_LABELS[c]] for c, _, _, _, _ in objects],
-                         np.int64)
-    scores = np.array([p.score for p in found] + [s for _, s, _, _, _ in objects], np.float32)
+    for k, o in enumerate(objects):
+        boxes[n_p + k] = o.box
+    class_ids = np.array([COCO91_ID["person"]] * n_p + [COCO91_ID[COCO80_LABELS[o.coco80]] for o in objects], np.int64)
+    scores = np.array([p.score for p in found] + [o.score for o in objects], np.float32)
+    second_ids = np.array([-1] * n_p + [COCO91_ID[COCO80_LABELS[o.second[0]]] if o.second else -1 for o in objects],
+                          np.int64)
+    second_scores = np.array([0.0] * n_p + [o.second[1] if o.second else 0.0 for o in objects], np.float32)
     kps = np.zeros((n, bp.NUM_LANDMARKS, 3), np.float32)
     for i, p in enumerate(found):
         kps[i] = p.keypoints
@@ -296,24 +449,9 @@ def _assemble(rgb, found, objects, cands, crops, *, keypoint_format, inside, wit
     for c in cands:
         if c.instance <= -2:
             c.instance = n_p + (-2 - c.instance)
-    extras: dict = {
-        "has_masks": bool(with_masks),
-        "keypoint_format": "blazepose33" if keypoint_format == "native" else "coco17",
-        "presence": [round(p.presence, 4) for p in found] + [None] * n_o,
-        "mask_method": ["blazepose"] * n_p + [how for _, _, _, _, how in objects],
-        "candidates": [c.as_row() | {"instance": c.instance} for c in cands],
-        "pipeline": "two-stage",
-    }
-    if inside:
-        extras["candidate_boxes"] = [(c.key, c.label, c.score, np.asarray(c.box, np.float32), c.status) for c in cands]
-        tiles = []
-        for i, p in enumerate(found):
-            if p.crop is not None:
-                tiles.append(("person", i, p.crop, p.keypoints, p.roi, p.presence, "kept"))
-        for person, caption in crops:
-            if not any(person.roi is p.roi for p in found):
-                tiles.append(("rejected", -1, person.crop, person.keypoints, person.roi, person.presence, caption))
-        extras["stage2_people"] = tiles
+    quality = ("model",) * n_p + tuple(o.quality if o.mask is not None else "rough" for o in objects)
     return Segmentation(masks=masks, class_ids=class_ids, labels=COCO91_LABELS, task="instance", model=NAME,
                         scores=scores, boxes=boxes, keypoints=kps, keypoint_names=names, skeleton=skeleton,
-                        extras=extras)
+                        second_class_ids=second_ids, second_scores=second_scores,
+                        mask_quality=quality if with_masks else (), has_masks=bool(with_masks),
+                        extras=_extras(found, objects, cands, crops, keypoint_format, inside))

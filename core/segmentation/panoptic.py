@@ -55,7 +55,7 @@ def merge(
     Returns:
         task "panoptic" Segmentation: non-overlapping masks, ``is_thing``, ``segment_ids``
         (1..K in claim order; 0 is void), scores (stuff: NaN), labels = thing labels then
-        the stuff labels the thing vocabulary lacks. ``extras["void_fraction"]`` is the
+        the stuff labels the thing vocabulary lacks. ``void_fraction`` is the
         unlabelled share, so area fractions + void fraction = 1.
     """
     if things.image_size != stuff.image_size:
@@ -67,7 +67,45 @@ def merge(
         stuff_ids = stuff_classes(stuff.labels, things.labels)
 
     taken = np.zeros((h, w), bool)
-    masks, class_ids, scores, is_thing, dropped = [], [], [], [], 0
+    claimed, dropped = _claim_things(things, taken, score_threshold, overlap)
+    filled, small_stuff = _fill_stuff(stuff, taken, stuff_ids, min_stuff_area, labels, index)
+    picks = [int(i) for i, _ in claimed]
+    thing_scores = things.scores if things.scores is not None else np.ones(len(things), np.float32)
+    second_ids, second_scores = _runner_ups(things, picks, len(filled))
+    n_t, n = len(claimed), len(claimed) + len(filled)
+    masks = [m for _, m in claimed] + [m for _, m in filled]
+    return Segmentation(
+        masks=np.stack(masks) if n else np.zeros((0, h, w), bool),
+        class_ids=np.array([int(things.class_ids[i]) for i in picks] + [c for c, _ in filled], np.int64),
+        labels=tuple(labels),
+        task="panoptic",
+        model=f"{things.model}+{stuff.model}",
+        scores=np.array([float(thing_scores[i]) for i in picks] + [float("nan")] * len(filled), np.float32),
+        is_thing=np.arange(n) < n_t,
+        segment_ids=np.arange(1, n + 1),
+        mask_quality=tuple(things.quality(i) for i in picks) + ("model",) * len(filled) if things.mask_quality else (),
+        second_class_ids=second_ids,
+        second_scores=second_scores,
+        void_fraction=float(1.0 - taken.sum() / float(h * w)),
+        extras={"dropped_overlapping_instances": dropped, "small_stuff_to_void": small_stuff,
+                "score_threshold": score_threshold, "overlap": overlap, "min_stuff_area": min_stuff_area},
+    )
+
+
+def _runner_ups(things: Segmentation, picks: list[int], n_stuff: int) -> tuple[np.ndarray, np.ndarray]:
+    """(K,) int64 runner-up class ids (-1 = none) and (K,) float32 scores of the things ``picks``
+    followed by ``n_stuff`` stuff segments (which have none)."""
+    runners = [things.runner_up(i) for i in picks]
+    ids = [int(things.second_class_ids[i]) if r else -1 for i, r in zip(picks, runners)] + [-1] * n_stuff
+    scores = [r[1] if r else 0.0 for r in runners] + [0.0] * n_stuff
+    return np.array(ids, np.int64), np.array(scores, np.float32)
+
+
+def _claim_things(things: Segmentation, taken: np.ndarray, score_threshold: float,
+                  overlap: float) -> tuple[list[tuple[int, np.ndarray]], int]:
+    """Instances claim pixels best score first (``taken``, (H, W) bool, is updated in place).
+    Returns ([(instance index, its free (H, W) bool mask)], how many were dropped for overlap)."""
+    claimed, dropped = [], 0
     thing_scores = things.scores if things.scores is not None else np.ones(len(things), np.float32)
     for i in np.argsort(-thing_scores, kind="stable"):
         if thing_scores[i] < score_threshold:
@@ -81,48 +119,30 @@ def merge(
             dropped += 1
             continue
         taken |= free
-        masks.append(free)
-        class_ids.append(int(things.class_ids[i]))
-        scores.append(float(thing_scores[i]))
-        is_thing.append(True)
+        claimed.append((int(i), free))
+    return claimed, dropped
 
-    small_stuff = 0
+
+def _fill_stuff(stuff: Segmentation, taken: np.ndarray, stuff_ids: set[int], min_stuff_area: int,
+                labels: list[str], index: dict[str, int]) -> tuple[list[tuple[int, np.ndarray]], int]:
+    """Stuff classes fill the pixels still free (``taken`` updated in place); a stuff class the thing
+    vocabulary lacks is appended to ``labels`` / ``index``. Returns ([(class id in ``labels``, its
+    (H, W) bool mask)], how many stuff regions smaller than ``min_stuff_area`` became void)."""
+    filled, small = [], 0
     for mask, cid in zip(stuff.masks, stuff.class_ids):
         if int(cid) not in stuff_ids:
             continue
         free = mask & ~taken
         if free.sum() < min_stuff_area:
-            small_stuff += int(free.any())
+            small += int(free.any())
             continue
-        name = stuff.labels[cid]
-        if name.strip().lower() not in index:
-            index[name.strip().lower()] = len(labels)
-            labels.append(name)
+        key = stuff.labels[cid].strip().lower()
+        if key not in index:
+            index[key] = len(labels)
+            labels.append(stuff.labels[cid])
         taken |= free
-        masks.append(free)
-        class_ids.append(index[name.strip().lower()])
-        scores.append(float("nan"))
-        is_thing.append(False)
-
-    n = len(masks)
-    return Segmentation(
-        masks=np.stack(masks) if n else np.zeros((0, h, w), bool),
-        class_ids=np.array(class_ids, np.int64),
-        labels=tuple(labels),
-        task="panoptic",
-        model=f"{things.model}+{stuff.model}",
-        scores=np.array(scores, np.float32),
-        is_thing=np.array(is_thing, bool),
-        segment_ids=np.arange(1, n + 1),
-        extras={
-            "void_fraction": float(1.0 - taken.sum() / float(h * w)),
-            "dropped_overlapping_instances": dropped,
-            "small_stuff_to_void": small_stuff,
-            "score_threshold": score_threshold,
-            "overlap": overlap,
-            "min_stuff_area": min_stuff_area,
-        },
-    )
+        filled.append((index[key], free))
+    return filled, small
 
 
 def default_models(instance_model: str = "auto", semantic_model: str = "auto") -> tuple[str, str]:
@@ -211,7 +231,7 @@ def coco_panoptic(seg: Segmentation, file_name: str) -> tuple[np.ndarray, dict]:
     thing_of = {int(c): bool(t) for c, t in zip(seg.class_ids, seg.is_thing)} if seg.is_thing is not None else {}
     categories = [{"id": c, "name": seg.labels[c], "isthing": int(thing_of.get(c, True))} for c in used]
     annotation = {"file_name": file_name, "segments_info": infos, "categories": categories,
-                  "void_fraction": seg.extras.get("void_fraction")}
+                  "void_fraction": seg.void_fraction}
     return png, annotation
 
 
@@ -225,6 +245,28 @@ def write_panoptic(seg: Segmentation, out_dir: Path, stem: str) -> list[Path]:
     Image.fromarray(png).save(png_path)
     json_path.write_text(json.dumps(annotation, indent=2))
     return [png_path, json_path]
+
+
+PEOPLE_ONLY_STUFF = "mediapipe-person"
+"""The bundled person map: offline it is the panoptic merge's only source of stuff ("background")."""
+
+
+def compare_semantic(things: Segmentation, stuff: Segmentation) -> tuple[Segmentation, str]:
+    """The Compare view's semantic picture and one sentence saying which model it shows.
+
+    When the stuff came from the people-only map while the things came from an 80-class model,
+    showing that map as "semantic" would contradict the tab (a dog would vanish). The things are then
+    painted into one class map instead (what a semantic model with the same classes gives: one region
+    per class, instances not told apart), over the stuff model's background."""
+    if stuff.model != PEOPLE_ONLY_STUFF or set(things.class_names) <= {"person"}:
+        return stuff, f"Semantic view: `{stuff.model}`, the model that gives this tab its stuff."
+    label_map = np.zeros(things.image_size, np.int32)
+    order = np.argsort(things.scores if things.scores is not None else np.zeros(len(things)), kind="stable")
+    for i in order:  # later wins: the best-scoring instance takes a contested pixel
+        label_map[things.masks[i]] = int(things.class_ids[i])
+    sem = Segmentation.from_label_map(label_map, things.labels, f"{things.model} as one class map")
+    return sem, (f"Semantic view: the `{things.model}` instances painted as one region per class (the stuff "
+                 f"model here, `{stuff.model}`, knows only people, so it would hide every other thing).")
 
 
 def compare_sentence(semantic_seg: Segmentation, instance_seg: Segmentation, pan: Segmentation) -> str:
@@ -245,4 +287,4 @@ def compare_sentence(semantic_seg: Segmentation, instance_seg: Segmentation, pan
         parts.append(f"{k} {name}{'' if k == 1 else 's'}: {sem_regions} region in semantic")
     return (f"{'; '.join(parts)}; {len(instance_seg.filter(min_score=pan.extras.get('score_threshold', 0.5)))} "
             f"instance(s); panoptic: {things} thing(s) + {stuff} stuff region(s), "
-            f"{pan.extras.get('void_fraction', 0.0):.1%} void.")
+            f"{pan.void_fraction or 0.0:.1%} void.")

@@ -40,6 +40,7 @@ model, which includes the helmet): the VOC convention too.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,9 @@ def semantic(rgb: np.ndarray, model: str = "auto", **options: Any) -> Segmentati
     with timings.stage("postprocess"):
         extras = {"model_title": models.get(name).title, **extras}
         seg = Segmentation.from_label_map(label_map, net.labels, name, timings_ms=timings, extras=extras)
+    rough = set(extras.get("rough_classes", ()))  # a class whose every mask is rough is drawn hatched
+    if rough:
+        seg = replace(seg, mask_quality=tuple("rough" if n in rough else "model" for n in seg.class_names))
     return seg
 
 
@@ -355,7 +359,9 @@ class ThingsSegmenter:
                 label_map[seg.masks[i]] = index[seg.class_names[i]]
         extras = {"instances": len(seg), "things": sorted(set(seg.class_names)),
                   "people": int(people.sum()), "note": THINGS_NOTE,
-                  "method": "objects-offline instances painted into one map (thing classes only)"}
+                  "method": "objects-offline instances painted into one map (thing classes only)",
+                  "rough_classes": sorted({n for n, q in zip(seg.class_names, seg.mask_quality) if q == "rough"}
+                                          - {n for n, q in zip(seg.class_names, seg.mask_quality) if q != "rough"})}
         return label_map, extras
 
     def probabilities(self, rgb: np.ndarray, native: bool = False) -> np.ndarray:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from core import render
 from core.types import Segmentation
@@ -132,3 +133,44 @@ def test_things_of_one_class_get_clearly_different_shades_and_keep_them_in_every
     colors = render.segment_colors(seg, "shade")
     flipped = seg.subset([2, 0, 1])
     assert render.segment_colors(flipped, "shade") == [colors[2], colors[0], colors[1]]
+
+
+def _two(quality=("rough", "fine")):
+    masks = np.zeros((2, 60, 80), bool)
+    masks[0, 5:55, 5:35] = True
+    masks[1, 5:55, 45:75] = True
+    return Segmentation(masks=masks, class_ids=[2, 3], labels=("bg", "person", "dog", "cat"), task="instance",
+                        model="toy", scores=[0.31, 0.8], second_class_ids=[3, -1], second_scores=[0.22, 0.0],
+                        mask_quality=quality)
+
+
+def test_rough_masks_are_hatched_never_solid():
+    rgb = np.full((60, 80, 3), 100, np.uint8)
+    out = render.overlay(rgb, _two(), opacity=0.6, show_boxes=False, show_labels=False, outline=False)
+    rough_inside = (out[10:50, 10:30] != 100).any(axis=2)
+    fine_inside = (out[10:50, 50:70] != 100).any(axis=2)
+    assert fine_inside.all()  # a fine mask is filled
+    assert 0.3 < rough_inside.mean() < 0.7  # a rough one: stripes, about half of it see-through
+    solid = render.overlay(rgb, _two(("fine", "fine")), opacity=0.6, show_boxes=False, show_labels=False,
+                           outline=False)
+    assert (solid[10:50, 10:30] != 100).any(axis=2).all()
+
+
+def test_labels_carry_score_guess_mark_and_close_runner_up():
+    seg = _two()
+    assert render.label_text(seg, 0) == "dog? 0.31 / cat 0.22"
+    assert render.label_text(seg, 1) == "cat 0.80"
+    assert render.label_text(seg, 0, tag="#4") == "dog? #4 0.31 / cat 0.22"
+    far = Segmentation(masks=seg.masks, class_ids=[2, 3], labels=seg.labels, task="instance", model="toy",
+                       scores=[0.9, 0.8], second_class_ids=[3, -1], second_scores=[0.2, 0.0])
+    assert render.label_text(far, 0) == "dog 0.90"  # a distant second is not shown
+    assert render.label_text(_seg("semantic"), 0).startswith("person")
+    rows = render.legend(seg)
+    assert {r["label"]: r["rough"] for r in rows} == {"dog": 1, "cat": 0}
+
+
+def test_color_by_is_an_enum():
+    seg = _seg()
+    assert render.segment_colors(seg, render.ColorBy.CLASS) == render.segment_colors(seg, "class")
+    with pytest.raises(ValueError):
+        render.segment_colors(seg, "rainbow")

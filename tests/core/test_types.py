@@ -51,3 +51,40 @@ def test_timings():
     with t.stage("model"):
         pass
     assert "model" in t and t.total_ms >= 0
+
+
+def _typed(n=3, **kw):
+    masks = np.zeros((n, 10, 10), bool)
+    for i in range(n):
+        masks[i, i:i + 2, :] = True
+    return Segmentation(masks=masks, class_ids=[1, 2, 3][:n], labels=("bg", "person", "dog", "cat"),
+                        task="instance", model="toy", scores=[0.9, 0.4, 0.3][:n], **kw)
+
+
+def test_typed_fields_are_validated_and_follow_subsets():
+    seg = _typed(second_class_ids=[-1, 3, 2], second_scores=[0.0, 0.3, 0.2], mask_quality=("model", "rough", "fine"),
+                 has_masks=1, fallback=None)
+    assert seg.has_masks is True and seg.fallback == "" and seg.void_fraction is None
+    assert seg.runner_up(0) is None and seg.runner_up(1) == ("cat", pytest.approx(0.3))
+    sub = seg.filter(min_score=0.35)
+    assert len(sub) == 2 and sub.mask_quality == ("model", "rough") and sub.runner_up(1)[0] == "cat"
+    assert seg.subset([2]).mask_quality == ("fine",) and seg.subset([2]).quality(0) == "fine"
+    assert _typed().quality(0) == "model"  # no qualities given: every mask is a model's own
+    with pytest.raises(ValueError):
+        _typed(mask_quality=("model", "oval", "fine"))
+    with pytest.raises(ValueError):
+        _typed(mask_quality=("model",))
+    with pytest.raises(ValueError):
+        _typed(second_class_ids=[0, 9, 1], second_scores=[0, 0, 0])
+
+
+def test_summary_has_no_keypoints_where_there_are_none_and_says_mask_quality():
+    kps = np.zeros((3, 33, 3), np.float32)
+    kps[0, :, :] = 5.0  # only the person has keypoints
+    seg = _typed(keypoints=kps, mask_quality=("model", "rough", "fine"), second_class_ids=[-1, 3, -1],
+                 second_scores=[0, 0.25, 0])
+    rows = seg.summary()
+    assert len(rows[0]["keypoints"]) == 33
+    assert "keypoints" not in rows[1] and "keypoints" not in rows[2]
+    assert [r["mask_quality"] for r in rows] == ["model", "rough", "fine"]
+    assert rows[1]["second"] == {"label": "cat", "score": 0.25} and "second" not in rows[0]

@@ -97,3 +97,42 @@ def test_inside_says_why_each_dropped_candidate_is_not_in_the_result(page):
     assert "dropped by the score threshold" in summary and "pose check" in summary, summary
     assert page.locator("#instance-inside img").count() >= 2
     shoot(page, "instance_inside_candidates")
+
+
+def test_rough_masks_and_guesses_are_marked_on_the_page(page):
+    """The cat close-up: its mask is rough (hatched; the legend and the table say so), its label is
+    a guess with the detector's runner-up, and the summary counts the dropped candidates by reason."""
+    open_tab(page, "Instance")
+    page.locator("#instance-input input[type=file]").set_input_files(str(CAT))
+    page.locator("#instance-input img").first.wait_for(timeout=30_000)
+    page.locator("#instance-run").click()
+    page.locator("#instance-summary").get_by_text("instance(s)").first.wait_for(timeout=90_000)
+    legend = page.locator("#instance-legend").inner_text()
+    assert re.search(r"cat\? #\d+ 0\.40 / person 0\.59 · rough mask", legend), legend
+    summary = page.locator("#instance-summary").inner_text()
+    assert "rough mask(s), hatched" in summary and "are guesses" in summary, summary
+    assert "Dropped:" in summary and "by the pose check" in summary, summary
+    table = page.locator("#instance-table").inner_text()
+    assert "rough" in table and "person 0.59" in table, table
+    shoot(page, "instance_rough_cat")
+
+
+def test_phone_shows_the_rough_mask_legend(browser, app_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.set_default_timeout(60_000)
+        page.goto(app_url)
+        page.wait_for_selector("button[role=tab]", timeout=60_000)
+        open_tab(page, "Instance")
+        page.locator("#instance-input input[type=file]").set_input_files(str(ROOT / "assets/eval/dog_bicycle.jpg"))
+        page.locator("#instance-input img").first.wait_for(timeout=30_000)
+        page.locator("#instance-run").click()
+        page.locator("#instance-summary").get_by_text("instance(s)").first.wait_for(timeout=90_000)
+        legend = page.locator("#instance-legend")
+        assert re.search(r"dog\? #\d+ 0\.45", legend.inner_text()), legend.inner_text()
+        assert legend.bounding_box()["width"] <= 390
+        page.locator("#instance-overlay").scroll_into_view_if_needed()
+        shoot(page, "instance_phone_dog_bicycle")
+    finally:
+        context.close()

@@ -11,14 +11,8 @@ from core import models
 from core.image import load_image
 from core.segmentation import coco
 from core.segmentation.catalog import instance as instance_hub
-from core.segmentation.instance import (
-    IouTracker,
-    inside_panels,
-    instance,
-    instance_rows,
-    resolve_model,
-    spatial_ids,
-)
+from core.segmentation.instance import IouTracker, instance, instance_rows, resolve_model, spatial_ids
+from core.segmentation.instance_inside import inside_panels
 
 NOSE, L_SH, R_SH = 0, 11, 12
 
@@ -323,7 +317,7 @@ def test_keypoint_rcnn_result_has_no_masks_but_skeletons(monkeypatch, small_rgb)
     try:
         seg = instance(small_rgb, model=name, min_score=0.0, min_size=96, inside=True)
         assert seg.keypoints.shape == (len(seg), 17, 3) and len(seg.keypoint_names) == 17
-        assert not seg.masks.any() and seg.extras["has_masks"] is False
+        assert not seg.masks.any() and seg.has_masks is False
         assert len(inside_panels(small_rgb, seg)) == 3  # proposals, heatmaps, heatmaps in the box
         data = coco.to_coco(seg)
         assert data["annotations"] and all("segmentation" not in a for a in data["annotations"])
@@ -358,7 +352,7 @@ def test_video_follows_people_from_frame_to_frame_without_the_detector(photos):
 
 def test_blazepose_inside_says_why_each_detection_is_not_in_the_result(two_seg):
     """Issue 14, item 10: the Inside view draws every detector box; the ones not in the result say why."""
-    from core.segmentation.instance import candidate_rows, candidate_summary
+    from core.segmentation.instance_inside import candidate_rows, candidate_summary
 
     rows = candidate_rows(two_seg)
     assert len(rows) == len(two_seg.extras["detector"]["scores"])

@@ -18,7 +18,8 @@ from core import models
 from core.image import load_image
 from core.segmentation import coco
 from core.segmentation.catalog import objects as catalog
-from core.segmentation.instance import candidate_rows, inside_panels, instance
+from core.segmentation.instance import instance
+from core.segmentation.instance_inside import candidate_rows, inside_panels
 from tests.conftest import ROOT
 
 EVAL = ROOT / "assets" / "eval"
@@ -213,7 +214,7 @@ def test_falls_back_to_blazepose_when_the_detector_cannot_load(monkeypatch, phot
     monkeypatch.setattr(reg, "load", broken)
     monkeypatch.setattr(reg, "_models", {k: v for k, v in reg._models.items() if k not in ("objects-offline", "nanodet-m")})
     seg = instance(load_image(photos / "two_people.jpg"))
-    assert seg.model == "blazepose-multi" and "fallback" in seg.extras
+    assert seg.model == "blazepose-multi" and seg.fallback
 
 
 def test_box_masks_do_not_depend_on_what_ran_before():
@@ -231,3 +232,74 @@ def test_box_masks_do_not_depend_on_what_ran_before():
     cv2.randu(np.zeros((64, 64), np.uint8), 0, 255)  # move the RNG on, as other work would
     again = box_mask(rgb, box)
     assert np.array_equal(first.mask, again.mask)
+
+
+# --------------------------------------------------------------------------- what a visitor sees is true
+def test_masks_say_whether_they_follow_an_outline(results):
+    """GrabCut finds the dog's and the horse's outlines; the cat close-up fills the photo: no
+    background to learn from, so its mask is rough (hatched, and said so in the legend and JSON)."""
+    from core import render
+
+    for name, want in (("dog_bicycle.jpg", {"dog": "fine"}), ("chelsea.png", {"cat": "rough"}),
+                       ("person_dog_horse.jpg", {"person": "model", "horse": "fine"})):
+        rgb, seg = results[name]
+        got = {seg.class_names[i]: seg.quality(i) for i in range(len(seg))}
+        assert {k: got.get(k) for k in want} == want, (name, got)
+        legend = {r["label"]: r["rough"] for r in render.legend(seg)}
+        assert all(bool(legend[k]) == (v == "rough") for k, v in want.items())
+    rows = results["chelsea.png"][1].summary()
+    assert {r["label"]: r["mask_quality"] for r in rows}["cat"] == "rough"
+
+
+def test_labels_carry_scores_guesses_and_the_runner_up(results):
+    from core import render
+
+    seg = results["chelsea.png"][1]
+    cat = seg.class_names.index("cat")
+    assert seg.runner_up(cat)[0] == "person"  # NanoDet's person 0.59 on the same box
+    text = render.label_text(seg, cat)
+    assert text.startswith("cat? 0.40") and "/ person 0.59" in text
+    bus_seg = results["street_bus.jpg"][1]
+    bus = bus_seg.class_names.index("bus")
+    assert render.label_text(bus_seg, bus) == f"bus {bus_seg.scores[bus]:.2f}"  # sure and alone
+
+
+def test_no_keypoints_where_there_are_none(results, tmp_path):
+    seg = results["person_dog_horse.jpg"][1]
+    rows = seg.summary()
+    assert [("keypoints" in r) for r in rows] == [n == "person" for n in seg.class_names]
+    data = json.loads(coco.write_coco(seg, tmp_path / "x.json").read_text())
+    names = {c["id"]: c["name"] for c in data["categories"]}
+    for a in data["annotations"]:
+        assert ("keypoints" in a) == (names[a["category_id"]] == "person")
+        assert a["mask_quality"] in ("model", "fine", "rough")
+
+
+def test_dropped_candidates_are_counted_with_their_reason(results):
+    from core.segmentation.instance_inside import dropped_summary
+
+    text = dropped_summary(results["street_bus.jpg"][1])
+    assert text.startswith("Dropped: 1 by the pose check (flag 0.01 < 0.50)"), text
+    assert "below the score threshold" in text
+
+
+def test_a_person_cut_by_the_image_edge_is_judged_by_the_edge_rule():
+    from core.segmentation.objects import touches_edge
+
+    assert touches_edge((529, 280, 546, 319), 413, 546) and touches_edge((0.5, 10, 40, 90), 100, 100)
+    assert not touches_edge((10, 10, 90, 90), 100, 100)
+
+
+def test_cli_json_gives_keypoints_to_people_only_and_says_mask_quality(pipeline, tmp_path, capsys):
+    from core.cli import main
+
+    assert main(["segment", "instance", str(EVAL / "person_dog_horse.jpg"), "--model", "objects-offline",
+                 "--out", str(tmp_path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    labels = [s["label"] for s in out["segments"]]
+    assert "person" in labels and "horse" in labels
+    for s in out["segments"]:
+        assert ("keypoints" in s) == (s["label"] == "person"), s["label"]
+        assert s["mask_quality"] in ("model", "fine", "rough")
+    horse = next(s for s in out["segments"] if s["label"] == "horse")
+    assert horse["second"]["label"] == "cow"  # NanoDet: horse 0.56, cow 0.45 on the same animal

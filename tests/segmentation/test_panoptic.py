@@ -27,7 +27,7 @@ def test_two_people_are_two_things_and_background_is_stuff(two_people):
     assert (fr > 0.1).all() and (fr < 0.45).all(), fr
     assert (pan.masks.sum(axis=0) <= 1).all()
     # stuff + things cover nearly everything; the rest is void; all sums to one
-    void = pan.extras["void_fraction"]
+    void = pan.void_fraction
     assert void < 0.05
     assert pan.area_fractions.sum() + void == pytest.approx(1.0, abs=1e-6)
 
@@ -59,3 +59,27 @@ def test_auto_pairs_bundled_offline_and_prefers_stuff_aware_semantic_when_cached
                         lambda self, name: "cached" if name in cached else real_status(self, name))
     assert default_models() == ("maskrcnn-resnet50-fpn-v2", "segformer-b0-ade")
     assert default_models("auto", "deeplabv3-resnet50") == ("maskrcnn-resnet50-fpn-v2", "deeplabv3-resnet50")
+
+
+def test_compare_view_uses_the_tab_s_things_not_the_people_only_map(pipeline_ready):
+    """Offline the stuff comes from the people-only map; the compare view's semantic picture must
+    still show the horse the tab found, and say which model it shows."""
+    from core.segmentation.panoptic import compare_semantic, run_models
+    from tests.conftest import ROOT
+
+    rgb = load_image(ROOT / "assets/eval/person_dog_horse.jpg")
+    things, stuff = run_models(rgb)
+    assert things.model == "objects-offline" and stuff.model == "mediapipe-person"
+    sem, note = compare_semantic(things.filter(min_score=0.5), stuff)
+    assert {"person", "horse"} <= set(sem.class_names) and "objects-offline" in note
+    people_only = things.filter(classes={1})
+    same, note = compare_semantic(people_only, stuff)
+    assert same is stuff and "mediapipe-person" in note
+
+
+@pytest.fixture(scope="module")
+def pipeline_ready():
+    from core.segmentation.catalog import objects as catalog
+
+    if catalog.ONNX_FILE.locate() is None:
+        pytest.skip("nanodet-m is not made here (apt-get install npm, then make setup)")

@@ -49,7 +49,7 @@ def test_score_threshold_and_empty_inputs():
     pan = merge(things, _sem(np.zeros((H, W), int)), score_threshold=0.5, min_stuff_area=10)
     assert pan.is_thing.sum() == 0 and len(pan) == 1  # just background stuff
     empty = merge(_inst([], []), Segmentation.empty(H, W, SEM_LABELS, "semantic", "sem"))
-    assert len(empty) == 0 and empty.extras["void_fraction"] == 1.0
+    assert len(empty) == 0 and empty.void_fraction == 1.0
 
 
 def test_small_stuff_becomes_void_and_semantic_things_are_ignored():
@@ -59,8 +59,8 @@ def test_small_stuff_becomes_void_and_semantic_things_are_ignored():
     pan = merge(_inst([], []), _sem(lm), min_stuff_area=200)
     assert pan.class_names == ["background"]
     assert pan.extras["small_stuff_to_void"] == 1
-    assert pan.extras["void_fraction"] == pytest.approx((100 + 2500) / (H * W))
-    assert pan.area_fractions.sum() + pan.extras["void_fraction"] == pytest.approx(1.0)
+    assert pan.void_fraction == pytest.approx((100 + 2500) / (H * W))
+    assert pan.area_fractions.sum() + pan.void_fraction == pytest.approx(1.0)
 
 
 def test_stuff_fills_only_free_pixels_and_labels_extend():

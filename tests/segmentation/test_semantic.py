@@ -298,3 +298,40 @@ def test_tracking_follows_a_moving_person_and_redetects(rgbs):
     track.since_detect = track.redetect_every
     seg = semantic(rgbs["chelsea.png"], "mediapipe-person", track=track)
     assert seg.class_names == ["background"] and track.rois == []
+
+
+def test_sliding_window_lab_says_when_it_runs_another_model_than_the_tab():
+    from demos.semantic import lab_model_note
+
+    assert lab_model_note("mediapipe-person", "mediapipe-person") == ""
+    note = lab_model_note("things-offline", "mediapipe-person")
+    assert "Not the tab's model" in note and "`things-offline`" in note and "`mediapipe-person`" in note
+
+
+def test_sliding_window_lab_names_the_model_it_ran(photos):
+    """With the tab on "auto" (offline: the detector-based things-offline), the lab runs the person
+    FCN and its result text says so; asked for the person FCN itself, no note."""
+    pytest.importorskip("gradio")
+    from core.segmentation.semantic import resolve_model
+    from demos.semantic import run_sliding
+
+    rgb = load_image(photos / "astronaut.png")
+    _, text = run_sliding(rgb, None, "auto", 256, 256, "tile")
+    if resolve_model("auto") == "things-offline":
+        assert "Not the tab's model" in text and "`mediapipe-person`" in text
+    _, text = run_sliding(rgb, None, "mediapipe-person", 256, 256, "tile")
+    assert "Not the tab's model" not in text
+
+
+def test_offline_thing_map_marks_classes_whose_masks_are_all_rough(photos):
+    """things-offline paints the instance masks into one map: a class whose every mask is rough
+    (the cat close-up) is rough in the semantic result too, so the overlay hatches it."""
+    from core.segmentation.catalog import objects as catalog
+
+    if catalog.ONNX_FILE.locate() is None:
+        pytest.skip("nanodet-m is not made here (apt-get install npm, then make setup)")
+    seg = semantic(load_image(photos / "chelsea.png"), model="things-offline")
+    quality = dict(zip(seg.class_names, seg.mask_quality))
+    assert quality["cat"] == "rough" and quality["background"] == "model"
+    seg = semantic(load_image(photos / "two_people.jpg"), model="things-offline")
+    assert seg.mask_quality == ()  # people masks come from the landmark model
