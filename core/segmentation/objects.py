@@ -143,10 +143,8 @@ def segment(rgb: np.ndarray, net: ObjectsPipeline, min_score: float, timings: Ti
     tracked = None
     landmarker = net.live_landmarker if tracker is not None else net.landmarker
     if tracker is not None:
-        tracker.frames += 1
         tracked = [t for t in tracker.pose_rois if t.score >= min_score]
-        run_detectors = (not tracked and not tracker.objects) or tracker.since_detect + 1 >= tracker.redetect_every
-        tracker.since_detect = 0 if run_detectors else tracker.since_detect + 1
+        run_detectors = tracker.start_frame(bool(tracked or tracker.objects))
     cands: list[Candidate] = []
     objects: list[tuple[int, float, np.ndarray, np.ndarray | None, str]] = []  # (coco80 id, score, box, mask, how)
     crops: list[tuple[np.ndarray, str]] = []
@@ -161,7 +159,7 @@ def segment(rgb: np.ndarray, net: ObjectsPipeline, min_score: float, timings: Ti
             else:
                 bp_dets = bp.detect_people_tiled(rgb, net.person_detector, min_score)
         if tracker is not None:
-            tracker.detector_runs += 1
+            tracker.detected()
     else:
         dets, bp_dets = None, None
     with timings.stage("people"):
