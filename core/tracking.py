@@ -53,6 +53,10 @@ class Tracker:
     min_iou: float = 0.3
     max_missed: int = 15
     min_similarity: float = 0.6
+    reuse_ids: bool = True
+    """True: a new track takes the lowest free id (few colours on a live view); False: ids are
+    never reused (a clip's JSON, where one id must mean one object)."""
+    next_id: int = 0
     ids: list[int] = field(default_factory=list)
     boxes: list[list[float]] = field(default_factory=list)
     class_ids: list[int] = field(default_factory=list)
@@ -95,11 +99,12 @@ class Tracker:
         taken = matched | {t[0] for t in keep}
         for i in np.argsort((boxes[:, 0] + boxes[:, 2]) / 2, kind="stable"):
             if out[i] < 0:
-                new = 0
+                new = 0 if self.reuse_ids else self.next_id
                 while new in taken:
                     new += 1
                 out[i] = new
                 taken.add(new)
+                self.next_id = max(self.next_id, new + 1)
         emb = [None] * len(out) if embeddings is None else [np.asarray(e, np.float32) for e in embeddings]
         tracks = [(int(out[i]), boxes[i].tolist(), int(class_ids[i]), 0, emb[i]) for i in range(len(out))] + keep
         self.ids = [t[0] for t in tracks]
@@ -111,6 +116,7 @@ class Tracker:
     def reset(self) -> None:
         """Forget every track (a new clip, a scene change the caller knows of)."""
         self.ids, self.boxes, self.class_ids, self.missed, self.embeddings = [], [], [], [], []
+        self.next_id = 0
 
 
 @dataclass

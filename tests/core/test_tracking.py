@@ -62,3 +62,14 @@ def test_track_log_and_id_switches():
     truth = [[10, 20], [10, 20], [20, 10]]
     assert id_switches(truth, [[0, 1], [0, 1], [1, 0]]) == 0
     assert id_switches(truth, [[0, 1], [1, 0], [0, 1]]) == 2  # swapped once, kept
+
+
+def test_clip_ids_are_never_reused():
+    t = Tracker(max_missed=0, reuse_ids=False)
+    assert t.update(np.array([[0, 0, 10, 10]]), [0]).tolist() == [0]
+    t.update(np.zeros((0, 4)), [])
+    assert t.update(np.array([[50, 0, 60, 10]]), [0]).tolist() == [1]
+    live = Tracker(max_missed=0)
+    live.update(np.array([[0, 0, 10, 10]]), [0])
+    live.update(np.zeros((0, 4)), [])
+    assert live.update(np.array([[50, 0, 60, 10]]), [0]).tolist() == [0]
