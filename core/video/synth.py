@@ -54,3 +54,18 @@ def write_pan_zoom(photo: np.ndarray, out: str | Path, *, size: tuple[int, int] 
         for frame in pan_zoom_frames(photo, size, n, **path_options):
             writer.write(frame)
     return Path(out)
+
+
+def photo_x(window: tuple[float, float, float, float], box, out_w: int) -> float:
+    """Centre x of a frame's ``box`` (pixels of the frame) in the photo's pixels, given the frame's
+    crop ``window`` from :func:`camera_path`: which part of the photo (which person) it shows."""
+    x0, _, x1, _ = window
+    return x0 + (float(box[0]) + float(box[2])) / 2 * (x1 - x0) / out_w
+
+
+CLIPS = {
+    "two_people_pan": ("assets/photos/two_people.jpg", 480.0),
+    "obama_biden_pan": ("assets/faces/obama_and_biden.jpg", 406.0),
+}
+"""The bundled clips (assets/video/<name>.mp4, 640x480, 10 fps, 3 s, made by :func:`write_pan_zoom`
+with its defaults): their photo and the x of the seam between its two people (left: identity 0)."""
