@@ -52,9 +52,13 @@ def run_clip(path: str | Path, processor, out_dir: Path, options: dict[str, Any]
     out_dir.mkdir(parents=True, exist_ok=True)
     limits = Limits(every=options.get("every", 1), max_frames=options.get("max_frames"),
                     max_seconds=options.get("max_seconds"), max_side=SETTINGS.max_side)
-    bar = tqdm(unit="frame", file=sys.stderr, desc=Path(path).name, disable=not progress, leave=False)
+    bar = None  # made at the first frame, so a clip refused up front prints only its error line
 
     def on_progress(p) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=p.total, unit="frame", file=sys.stderr, desc=Path(path).name, disable=not progress,
+                       leave=False)
         bar.total = p.total
         bar.update(p.done - bar.n)
 
@@ -62,7 +66,8 @@ def run_clip(path: str | Path, processor, out_dir: Path, options: dict[str, Any]
     try:
         run.run()
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
         if run.info is not None:
             (out_dir / f"{name}.json").write_text(json.dumps(run.result(), indent=1) + "\n")
     return run.result()

@@ -69,7 +69,8 @@ def _open(path: str | Path):
     except FileNotFoundError:
         raise VideoError(f"'{path}' does not exist.") from None
     except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
-        raise VideoError(f"'{Path(path).name}' is not a video file FFmpeg can read ({_short(exc)}).") from None
+        reason = getattr(exc, "strerror", None) or _short(exc)  # FFmpeg's reason without the server's path
+        raise VideoError(f"'{Path(path).name}' is not a video file FFmpeg can read ({reason}).") from None
     streams = container.streams.video
     if not streams:
         container.close()

@@ -88,13 +88,14 @@ class ClipRun:
     log: TrackLog = field(default_factory=TrackLog)
     size: tuple[int, int] = (0, 0)
 
-    def expected_frames(self) -> int:
-        """Frames this run should process, from the header and the limits."""
+    def expected_frames(self, capped: bool = True) -> int:
+        """Frames this run should process, from the header and the limits (``capped``: with the
+        frame cap)."""
         info, lim = self.info, self.limits
         assert info is not None
         seconds = info.duration_s if lim.max_seconds is None else min(info.duration_s, lim.max_seconds)
         n = int(np.ceil(min(info.frame_count, max(1.0, seconds * info.fps)) / lim.every))
-        return max(1, min(n, lim.max_frames) if lim.max_frames else n)
+        return max(1, min(n, lim.max_frames) if lim.max_frames and capped else n)
 
     def _cap_notes(self) -> None:
         info, lim = self.info, self.limits
@@ -130,7 +131,7 @@ class ClipRun:
                 self.notes.append(f"interrupted after {len(self.frames)} frames")
                 raise
             self.complete = True
-            if lim.max_frames and len(self.frames) >= lim.max_frames and total > len(self.frames):
+            if lim.max_frames and len(self.frames) >= lim.max_frames and self.expected_frames(False) > len(self.frames):
                 self.notes.append(f"clip cut at {lim.max_frames} frames")
             elif len(self.frames) < total - 1:
                 self.notes.append(f"the clip ended after {len(self.frames)} of {total} expected frames "
