@@ -15,7 +15,7 @@ clip) and ``complete`` is False with the reason in ``notes``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -108,8 +108,15 @@ class ClipRun:
             self.notes.append(AUDIO_NOTE)
 
     def run(self) -> ClipRun:
-        """Process the clip (raises VideoError before the first frame for an unusable clip;
-        KeyboardInterrupt passes through after the partial clip is closed)."""
+        """Process the whole clip (see :meth:`steps`)."""
+        for _ in self.steps():
+            pass
+        return self
+
+    def steps(self) -> Iterator[Progress]:
+        """Process the clip, yielding :class:`Progress` after each frame. Raises VideoError before
+        the first frame for an unusable clip; on KeyboardInterrupt (or the generator being closed)
+        the partial clip is closed, playable, before the exception passes on."""
         self.info = probe(self.source)
         self._cap_notes()
         lim = self.limits
@@ -122,12 +129,13 @@ class ClipRun:
                                          max_seconds=lim.max_seconds, max_side=lim.max_side):
                     if self.should_stop is not None and self.should_stop():
                         self.notes.append(f"stopped after {len(self.frames)} frames")
-                        return self
+                        return
                     self._one(frame, writer)
+                    progress = Progress(len(self.frames), max(total, len(self.frames)), time.perf_counter() - t0)
                     if self.on_progress is not None:
-                        self.on_progress(Progress(len(self.frames), max(total, len(self.frames)),
-                                                  time.perf_counter() - t0))
-            except KeyboardInterrupt:
+                        self.on_progress(progress)
+                    yield progress
+            except (KeyboardInterrupt, GeneratorExit):
                 self.notes.append(f"interrupted after {len(self.frames)} frames")
                 raise
             self.complete = True
@@ -136,7 +144,6 @@ class ClipRun:
             elif len(self.frames) < total - 1:
                 self.notes.append(f"the clip ended after {len(self.frames)} of {total} expected frames "
                                   "(damaged, or shorter than its header says)")
-        return self
 
     def _one(self, frame, writer: VideoWriter) -> None:
         res = self.processor(frame.rgb)

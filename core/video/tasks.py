@@ -122,12 +122,12 @@ class StyleProcessor:
 
     items_key = ""
 
-    def __init__(self, style: str, *, strength: float = 1.0, size: int = 512) -> None:
+    def __init__(self, style: str | np.ndarray, *, strength: float = 1.0, size: int = 512) -> None:
         from core.style import FastParams, resolve_style
 
-        kind, value = resolve_style(style)
+        kind, value = ("image", style) if isinstance(style, np.ndarray) else resolve_style(style)
         self.style_image = value if kind == "image" else None
-        self.params = FastParams(size=size, strength=strength, style_source=str(style))
+        self.params = FastParams(size=size, strength=strength, style_source="uploaded image" if isinstance(style, np.ndarray) else str(style))
         if kind == "builtin":
             self.params.style = f"style {value}"
 
