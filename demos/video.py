@@ -106,7 +106,7 @@ def status_line(done: int, total: int, elapsed_s: float) -> str:
     """'frame 12 of 60 · 4 s so far · about 16 s left'."""
     left = elapsed_s / done * max(0, total - done) if done else float("nan")
     tail = f" · about {left:.0f} s left" if np.isfinite(left) else ""
-    return f"⏳ frame {done} of {total} · {elapsed_s:.0f} s so far{tail}"
+    return f"Working: frame {done} of {total} · {elapsed_s:.0f} s so far{tail}"
 
 
 def timeline_html(result: dict) -> str:
@@ -122,9 +122,9 @@ def timeline_html(result: dict) -> str:
         seen = [pos[f["index"]] for f in frames if any(i["track_id"] == t["track_id"] for i in f.get(key, []))]
         color = to_hex(instance_color(t["track_id"]))
         rects = "".join(f'<rect x="{k}" y="0" width="1" height="1" fill="{color}"/>' for k in seen)
-        rows.append(f'<div class="cv-track"><span style="display:inline-block;width:11em">#{t["track_id"]} '
+        rows.append(f'<div class="cv-track" style="display:flex;align-items:center;gap:.5em"><span style="flex:0 0 10em">#{t["track_id"]} '
                     f'{html.escape(str(t["label"]))}</span><svg viewBox="0 0 {n} 1" preserveAspectRatio="none" '
-                    f'style="width:calc(100% - 12em);height:12px;background:#8882">{rects}</svg></div>')
+                    f'style="flex:1;height:12px;background:#8882">{rects}</svg></div>')
     more = f"<div>… and {len(result['tracks']) - 40} more tracks (all in the JSON)</div>" if len(result["tracks"]) > 40 else ""
     return (f'<div class="cv-timeline"><b>Timeline</b> ({len(frames)} frames, {len(result["tracks"])} tracks)'
             + "".join(rows) + more + "</div>")
@@ -132,7 +132,7 @@ def timeline_html(result: dict) -> str:
 
 def summary_md(result: dict) -> str:
     v = result["video"]
-    done = "✅ done" if v["complete"] else "⏹ partial"
+    done = "**Done**" if v["complete"] else "**Stopped: partial clip**"
     lines = [f"{done}: {v['frame_count']} frames at {v['width']}x{v['height']}, {v['fps']:g} fps; "
              f"{len(result['tracks'])} tracks"]
     lines += [f"- {n}" for n in v["notes"]]
@@ -153,7 +153,7 @@ def run_clip(factory: Callable[..., Any], clip: str | None, every: float, token:
     run = ClipRun(clip, out_dir / f"{stem}_out.mp4", processor, limits, should_stop=stop.is_set)
     try:
         last = 0.0
-        yield gr.skip(), gr.skip(), "⏳ starting…", gr.skip(), token
+        yield gr.skip(), gr.skip(), "Working: starting…", gr.skip(), token
         for p in run.steps():
             if time.monotonic() - last > 0.5:
                 last = time.monotonic()

@@ -38,7 +38,7 @@ def test_instance_clip_shows_progress_plays_and_downloads(page):
     page.locator("#instance-video-status").get_by_text("of 30").first.wait_for(timeout=90_000)  # progress
     progress = page.locator("#instance-video-status").inner_text()
     assert "frame" in progress and "s so far" in progress, progress
-    page.locator("#instance-video-status").get_by_text("done").first.wait_for(timeout=180_000)
+    page.locator("#instance-video-status").get_by_text("Done").first.wait_for(timeout=180_000)
     assert abs(_played_duration(page, "instance") - 3.0) < 0.2
     assert "Timeline" in page.locator("#instance-video-timeline").inner_text()
     shoot(page, "video_instance_done")
@@ -54,7 +54,7 @@ def test_stop_keeps_the_frames_done_as_a_playable_clip(page):
         "() => /frame ([3-9]|\\d\\d) of/.test(document.querySelector('#semantic-video-status')?.innerText || '')",
         timeout=120_000)
     page.locator("#semantic-video-stop").click()
-    page.locator("#semantic-video-status").get_by_text("partial").first.wait_for(timeout=60_000)
+    page.locator("#semantic-video-status").get_by_text("partial clip").first.wait_for(timeout=60_000)
     assert 0 < _played_duration(page, "semantic") < 3.0
     data = _download_json(page, "semantic")
     assert data["video"]["complete"] is False and 3 <= data["video"]["frame_count"] < 30
