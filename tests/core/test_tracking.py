@@ -73,3 +73,21 @@ def test_clip_ids_are_never_reused():
     live.update(np.array([[0, 0, 10, 10]]), [0])
     live.update(np.zeros((0, 4)), [])
     assert live.update(np.array([[50, 0, 60, 10]]), [0]).tolist() == [0]
+
+
+def test_colour_signature_tells_outfits_apart_and_refinds_a_lost_track():
+    from core.tracking import colour_signature
+
+    rng = np.random.default_rng(0)
+    img = np.zeros((100, 200, 3), np.uint8)
+    img[:, :100] = (230, 120, 40)  # an orange suit
+    img[:, 100:] = (20, 30, 90)  # a navy uniform
+    img = np.clip(img.astype(int) + rng.integers(-10, 10, img.shape), 0, 255).astype(np.uint8)
+    sig = colour_signature(img, np.array([[0, 0, 50, 100], [50, 0, 100, 100], [120, 0, 200, 100]]))
+    assert sig.shape == (3, 48) and np.allclose(np.linalg.norm(sig, axis=1), 1, atol=1e-5)
+    assert sig[0] @ sig[1] > 0.95 and sig[0] @ sig[2] < 0.5
+    # a mask narrows the signature to the object's own pixels
+    masks = np.zeros((1, 100, 200), bool)
+    masks[0, :, 100:] = True
+    wide = colour_signature(img, np.array([[50, 0, 150, 100]]), masks)
+    assert wide[0] @ sig[2] > 0.95
