@@ -1,6 +1,6 @@
 """Video benchmarks (clips in, clips out; see core/video).
 
-* ``video.instance_fps``: frames per second end to end (decode, instance segmentation with the
+* ``video.instance_fps``: frames per second end to end (best of 2 interleaved rounds, as its baselines) (decode, instance segmentation with the
   tracker, overlay with ids, H.264 encode) on assets/video/two_people_pan.mp4 (640x480, 30 frames,
   two people), detector every 4th frame. Baseline in the same run: the image path on every frame
   (decode, ``instance()`` as for a photo, the photo overlay, encode). Goal ratio >= 1.5.
@@ -29,6 +29,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIPS = ROOT / "assets" / "video"
+ROUNDS = 2
 
 
 def _clip_fps(processor_factory, clip: Path, out: Path) -> tuple[float, dict]:
@@ -101,17 +102,22 @@ def _speed_entries(tmp: Path) -> list[dict]:
 
     clip = CLIPS / "two_people_pan.mp4"
     SegmentProcessor("instance")(np.zeros((480, 640, 3), np.uint8))  # load the models outside the timing
-    base = _image_path_fps(clip, tmp / "image_path.mp4")
-    fps4, res4 = _clip_fps(lambda: SegmentProcessor("instance", detect_every=4), clip, tmp / "k4.mp4")
-    fps1, res1 = _clip_fps(lambda: SegmentProcessor("instance", detect_every=1), clip, tmp / "k1.mp4")
+    runs: dict[str, list] = {"base": [], "k4": [], "k1": []}
+    for _ in range(ROUNDS):  # interleaved, best of each: the shared machine's load changes by the minute
+        runs["base"].append((_image_path_fps(clip, tmp / "image_path.mp4"), None))
+        runs["k4"].append(_clip_fps(lambda: SegmentProcessor("instance", detect_every=4), clip, tmp / "k4.mp4"))
+        runs["k1"].append(_clip_fps(lambda: SegmentProcessor("instance", detect_every=1), clip, tmp / "k1.mp4"))
+    base = max(f for f, _ in runs["base"])
+    fps4, res4 = max(runs["k4"], key=lambda r: r[0])
+    fps1, res1 = max(runs["k1"], key=lambda r: r[0])
     sw4, n4 = id_switches_of(res4, "two_people_pan")
     sw1, n1 = id_switches_of(res1, "two_people_pan")
     return [
         _entry("video.instance_fps", fps4, "fps", base, "640x480 two-person clip, detector every 4th frame + "
                "tracker, decode to encode; baseline: instance() as for a photo on every frame (goal ratio >= 1.5)"),
         _entry("video.instance_fps.detect_every_frame", fps1, "fps", fps4,
-               f"detector every frame (k=1) vs every 4th (k=4, baseline); id switches k=1: {sw1} over {n1} person "
-               f"boxes, k=4: {sw4} over {n4}"),
+               f"detector every frame (k=1) vs every 4th (k=4, baseline); id switches k=1: {sw1}, k=4: {sw4}; "
+               f"person boxes found (of 2 people x 30 frames, some out of view): k=1 {n1}, k=4 {n4}"),
     ]
 
 
