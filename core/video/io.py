@@ -28,7 +28,8 @@ CODEC = "libx264"
 CODEC_OPTIONS = {"preset": "veryfast", "crf": "23"}
 CONTAINER_OPTIONS = {"movflags": "+faststart"}
 SUFFIX = ".mp4"
-VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi", ".mpg", ".mpeg", ".ogv", ".gif", ".3gp", ".ts")
+# an animated GIF is a photo (its first frame) for the image commands, not a clip
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi", ".mpg", ".mpeg", ".ogv", ".3gp", ".ts")
 
 
 class VideoError(ValueError):
