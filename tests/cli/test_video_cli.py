@@ -169,3 +169,19 @@ def test_seconds_cap_cuts_a_long_clip_with_a_note(tmp_path):
 @pytest.mark.parametrize("flag", [["--every", "0"], ["--max-frames", "0"]])
 def test_bad_sampling_flags(tmp_path, flag):
     one_line_error(cli("segment", "semantic", str(CLIP), "--out", str(tmp_path), *flag), "at least 1")
+
+
+def test_unknown_codec_is_one_line(tmp_path):
+    import av
+
+    clip = tmp_path / "odd.avi"
+    with av.open(str(clip), "w", format="avi") as c:
+        s = c.add_stream("mjpeg", rate=10)
+        s.width, s.height, s.pix_fmt = 64, 64, "yuvj420p"
+        for _ in range(3):
+            for p in s.encode(av.VideoFrame.from_ndarray(np.zeros((64, 64, 3), np.uint8), format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    clip.write_bytes(clip.read_bytes().replace(b"MJPG", b"ZQZQ"))  # a FourCC no decoder knows
+    one_line_error(cli("segment", "semantic", str(clip), "--out", str(tmp_path / "o")), "codec")
