@@ -146,7 +146,7 @@ def run_clip(factory: Callable[..., Any], clip: str | None, every: float, token:
     processor = factory(*settings)
     token = uuid.uuid4().hex
     stop = _STOPS.setdefault(token, threading.Event())
-    out_dir = Path(tempfile.mkdtemp(prefix="cvlab-clip-"))
+    out_dir = _new_run_dir()
     stem = Path(str(clip)).stem[:40] or "clip"
     limits = Limits(every=max(1, int(every or 1)), max_frames=CAPS.frames, max_seconds=CAPS.seconds,
                     max_side=min(CAPS.side, SETTINGS.max_side))
@@ -166,6 +166,22 @@ def run_clip(factory: Callable[..., Any], clip: str | None, every: float, token:
     js = out_dir / f"{stem}.json"
     js.write_text(json.dumps(result, indent=1) + "\n")
     yield str(run.out_path), str(js), summary_md(result), timeline_html(result), None
+
+
+RUNS_DIR = Path(tempfile.gettempdir()) / "cvlab-clips"
+KEEP_RUNS_S = 3600.0
+
+
+def _new_run_dir() -> Path:
+    """A fresh folder for one run's clip and JSON; runs older than an hour are deleted first (Gradio
+    has copied their files into its own cache by then, which it cleans itself)."""
+    import shutil
+
+    RUNS_DIR.mkdir(parents=True, exist_ok=True)
+    for old in RUNS_DIR.iterdir():
+        if time.time() - old.stat().st_mtime > KEEP_RUNS_S:
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(dir=RUNS_DIR))
 
 
 def stop_clip(token: str | None) -> None:
