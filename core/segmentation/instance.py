@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core import models
+from core.boxes import masks_to_boxes, resolve_overlaps
 from core.tracking import DetectSchedule, Tracker
 from core.types import Segmentation, Timings
 
@@ -187,21 +188,12 @@ def _blazepose_instances(rgb, net, name, min_score, timings, *, keypoint_format,
         n = len(found)
         if n == 1 and with_masks:
             masks = (found[0].mask > MASK_THRESHOLD)[None]
-        elif n and with_masks:
-            probs = np.stack([p.mask for p in found])
-            masks = probs > MASK_THRESHOLD
-            contested = masks.sum(axis=0) > 1  # pixels two people claim go to the more confident one
-            if contested.any():
-                owner = probs[:, contested].argmax(axis=0)
-                masks[:, contested] = owner[None, :] == np.arange(n)[:, None]
+        elif n and with_masks:  # pixels two people claim go to the more confident one
+            masks = resolve_overlaps(np.stack([p.mask for p in found]), MASK_THRESHOLD)
         else:
             masks = np.zeros((n, h, w), bool)
-        boxes = np.array([p.box for p in found], np.float32).reshape(n, 4)
-        for i in range(n):  # boxes around the masks each person kept
-            ys = np.flatnonzero(masks[i].any(axis=1))
-            xs = np.flatnonzero(masks[i].any(axis=0))
-            if len(xs):
-                boxes[i] = (xs[0], ys[0], xs[-1] + 1, ys[-1] + 1)
+        # boxes around the masks each person kept
+        boxes = masks_to_boxes(masks, np.array([p.box for p in found], np.float32).reshape(n, 4))
         kps = np.array([p.keypoints for p in found], np.float32).reshape(n, bp.NUM_LANDMARKS, 3)
         names, skeleton = bp.BLAZEPOSE_KEYPOINT_NAMES, bp.BLAZEPOSE_SKELETON
         if keypoint_format == "coco17":

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.boxes import iou_one_to_many
+from core.boxes import iou_one_to_many, masks_to_boxes, resolve_overlaps
 from core.segmentation import blazepose as bp
 from core.segmentation.box_masks import box_mask
 from core.segmentation.labels import COCO80_LABELS, COCO91_LABELS
@@ -262,23 +262,14 @@ def _assemble(rgb, found, objects, cands, crops, *, keypoint_format, inside, wit
     n_p, n_o = len(found), len(objects)
     n = n_p + n_o
     masks = np.zeros((n, h, w), bool)
-    if n_p and with_masks:
-        probs = np.stack([p.mask for p in found])
-        masks[:n_p] = probs > MASK_THRESHOLD
-        contested = masks[:n_p].sum(axis=0) > 1  # pixels two people claim go to the more confident one
-        if contested.any():
-            owner = probs[:, contested].argmax(axis=0)
-            masks[:n_p][:, contested] = owner[None, :] == np.arange(n_p)[:, None]
+    if n_p and with_masks:  # pixels two people claim go to the more confident one
+        masks[:n_p] = resolve_overlaps(np.stack([p.mask for p in found]), MASK_THRESHOLD)
     people_union = masks[:n_p].any(axis=0) if n_p else np.zeros((h, w), bool)
     for k, (_, _, _, m, _) in enumerate(objects):
         if m is not None:
             masks[n_p + k] = m & ~people_union
     boxes = np.zeros((n, 4), np.float32)
-    for i, p in enumerate(found):
-        boxes[i] = p.box
-        ys, xs = np.flatnonzero(masks[i].any(axis=1)), np.flatnonzero(masks[i].any(axis=0))
-        if len(xs):
-            boxes[i] = (xs[0], ys[0], xs[-1] + 1, ys[-1] + 1)
+    boxes[:n_p] = masks_to_boxes(masks[:n_p], np.array([p.box for p in found], np.float32).reshape(n_p, 4))
     for k, (_, _, b, _, _) in enumerate(objects):
         boxes[n_p + k] = b
     class_ids = np.array([COCO91_ID["person"]] * n_p + [COCO91_ID[COCO80_LABELS[c]] for c, _, _, _, _ in objects],

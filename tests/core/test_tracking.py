@@ -91,3 +91,15 @@ def test_colour_signature_tells_outfits_apart_and_refinds_a_lost_track():
     masks[0, :, 100:] = True
     wide = colour_signature(img, np.array([[50, 0, 150, 100]]), masks)
     assert wide[0] @ sig[2] > 0.95
+
+
+def test_masks_to_boxes_and_resolve_overlaps():
+    from core.boxes import masks_to_boxes, resolve_overlaps
+
+    probs = np.zeros((2, 6, 8), np.float32)
+    probs[0, 1:4, 1:5] = 0.9
+    probs[1, 2:5, 3:7] = 0.7  # overlaps the first at rows 2-3, columns 3-4
+    masks = resolve_overlaps(probs, 0.5)
+    assert not (masks[0] & masks[1]).any() and masks[0, 2, 3] and not masks[1, 2, 3]
+    boxes = masks_to_boxes(np.concatenate([masks, np.zeros((1, 6, 8), bool)]), np.full((3, 4), 7.0))
+    np.testing.assert_array_equal(boxes, [[1, 1, 5, 4], [3, 2, 7, 5], [7, 7, 7, 7]])
