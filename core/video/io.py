@@ -32,6 +32,13 @@ SUFFIX = ".mp4"
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi", ".mpg", ".mpeg", ".ogv", ".3gp", ".ts")
 
 
+DEMUXERS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpeg,mpegts,ogg,flv,gif"
+"""The only containers opened. Playlists and concatenation formats (HLS .m3u8, ffconcat, ...) are
+refused: their entries name other files or URLs, which FFmpeg would fetch from the server's disk or
+network on a visitor's behalf."""
+OPEN_OPTIONS = {"format_whitelist": DEMUXERS, "protocol_whitelist": "file"}
+
+
 class VideoError(ValueError):
     """A clip that cannot be used, with a one-line reason a visitor understands."""
 
@@ -66,12 +73,13 @@ def _open(path: str | Path):
     import av
 
     try:
-        container = av.open(str(path), mode="r", metadata_errors="ignore")
+        container = av.open(str(path), mode="r", metadata_errors="ignore", options=dict(OPEN_OPTIONS))
     except FileNotFoundError:
         raise VideoError(f"'{path}' does not exist.") from None
     except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or _short(exc)  # FFmpeg's reason without the server's path
-        raise VideoError(f"'{Path(path).name}' is not a video file FFmpeg can read ({reason}).") from None
+        raise VideoError(f"'{Path(path).name}' is not a video file FFmpeg can read ({reason}; accepted: mp4, mov, "
+                         "webm, mkv, avi, mpeg, ogg, flv).") from None
     streams = container.streams.video
     if not streams:
         container.close()
