@@ -19,6 +19,7 @@ import gradio as gr
 from core.config import configure
 from demos import gradio_fixes
 from demos.common import check_uploads_on_arrival
+from demos.video import configure_clips
 
 HERE = Path(__file__).resolve().parent
 
@@ -97,6 +98,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="working resolution cap: longest image side in pixels (default 1024)")
     p.add_argument("--max-sessions", type=int, default=MAX_SESSIONS,
                    help=f"visitor sessions whose results stay in memory (default {MAX_SESSIONS})")
+    p.add_argument("--clip-seconds", type=float, default=20.0, help="video: seconds of a visitor's clip used (default 20)")
+    p.add_argument("--clip-side", type=int, default=640, help="video: longest side of processed clip frames (default 640)")
     return p.parse_args(argv)
 
 
@@ -104,6 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     args = parse_args(argv)
     configure(offline=args.offline or None, device=args.device, max_side=args.max_side)
+    configure_clips(args.clip_seconds, args.clip_side)
     demo = build_app()
     demo.queue(default_concurrency_limit=2, max_size=64)
     demo.launch(

@@ -23,3 +23,28 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def iou_one_to_many(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """(len(boxes),) IoU of one xyxy box with each of ``boxes`` (which may be empty)."""
     return box_iou(box, boxes)[0]
+
+
+def masks_to_boxes(masks: np.ndarray, fallback: np.ndarray | None = None) -> np.ndarray:
+    """(N, 4) float32 boxes around each of the (N, H, W) bool ``masks`` (x1, y1 exclusive); an empty
+    mask keeps its row of ``fallback`` ((N, 4), e.g. the detector's box), or zeros without one."""
+    masks = np.asarray(masks, bool)
+    out = np.zeros((len(masks), 4), np.float32) if fallback is None else np.array(fallback, np.float32).reshape(-1, 4)
+    for i, m in enumerate(masks):
+        ys = np.flatnonzero(m.any(axis=1))
+        xs = np.flatnonzero(m.any(axis=0))
+        if len(xs):
+            out[i] = (xs[0], ys[0], xs[-1] + 1, ys[-1] + 1)
+    return out
+
+
+def resolve_overlaps(probs: np.ndarray, threshold: float) -> np.ndarray:
+    """(N, H, W) bool masks from (N, H, W) float probabilities thresholded at ``threshold``, with every
+    pixel that several masks claim given to the most probable one, so instances never overlap."""
+    probs = np.asarray(probs)
+    masks = probs > threshold
+    contested = masks.sum(axis=0) > 1
+    if contested.any():
+        owner = probs[:, contested].argmax(axis=0)
+        masks[:, contested] = owner[None, :] == np.arange(len(probs))[:, None]
+    return masks

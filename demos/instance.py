@@ -23,6 +23,7 @@ from demos.common import (
     user_errors,
 )
 from demos.live import live_view
+from demos.video import clip_panel, instance_clip
 
 INTRO = """### Instance segmentation: every object its own mask
 Semantic segmentation paints all people one colour; **instance** segmentation tells them apart.
@@ -236,6 +237,7 @@ def build_instance_tab() -> None:
         live_view("instance", live_frame, [score, kp_threshold, show_boxes, show_skeleton],
                   cam_id="instance-live-cam", out_id="instance-live", info_id="instance-fps",
                   out_label="Live instances", time_limit=300)
+    clip_panel("instance", [model], instance_clip)
 
     model.change(lambda m: gr.Radio(visible=uses_rcnn(m)), model, rcnn_size, api_visibility="private",
                  show_progress="hidden", queue=False)

@@ -21,6 +21,7 @@ from demos.common import (
     timings_table,
     user_errors,
 )
+from demos.video import clip_panel, panoptic_clip
 
 INTRO = """### Panoptic segmentation: every pixel labelled *and* every object told apart
 **Semantic** segmentation gives every pixel a class but merges two people into one "person" region.
@@ -162,6 +163,7 @@ def build_panoptic_tab() -> None:
     with gr.Accordion("Export (COCO panoptic format)", open=False):
         export = gr.Button("Export PNG + segments_info JSON")
         files = gr.File(label="Files", file_count="multiple")
+    clip_panel("panoptic", [model], panoptic_clip)
 
     knobs = [score, overlap, min_area, opacity]
     outputs = [overlay, legend, table, summary, timings, sem_view, inst_view, pan_view, sentence]

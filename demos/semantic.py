@@ -28,6 +28,7 @@ from demos.common import (
 )
 from demos.downsample_lab import build_downsample_lab
 from demos.live import live_view
+from demos.video import clip_panel, semantic_clip
 
 INTRO = """### Semantic segmentation: a class for every pixel
 The network answers one question for **every pixel**: *which class is this?* Two people are both just
@@ -291,6 +292,7 @@ def build_semantic_tab() -> None:
         live_model = gr.Dropdown(choices=choices, value=choices[0][1] if choices else None, label="Live model")
         live_view("semantic", live_frame, [live_model, opacity], cam_id="semantic-live-cam",
                   out_id="semantic-live", info_id="semantic-fps", out_label="Live segmentation", time_limit=300)
+    clip_panel("semantic", [model, opacity], semantic_clip)
     with gr.Accordion("Lab: how fully convolutional networks work", open=False, elem_id="semantic-lab"):
         with gr.Tabs():
             with gr.Tab("Sliding window vs one pass"):

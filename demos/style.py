@@ -31,6 +31,7 @@ from demos.common import (
     user_errors,
 )
 from demos.live import live_view, run_politely, streams_open
+from demos.video import clip_panel, style_clip
 
 IDEA = """**Style transfer** repaints a photo in the manner of a painting.
 A convolutional network (VGG19, trained to recognise objects) describes an image at many depths.
@@ -371,6 +372,7 @@ def build_style_tab() -> None:
                 live_view("style", live_stream, [choice, f_strength, f_keep, live_size], cam_id="style-live-cam",
                           out_id="style-live-out", info_id="style-live-info", out_label="Stylised live",
                           height=320, time_limit=600, fallback_every=0.1)
+            clip_panel("style", [choice, upload, f_strength], style_clip)
 
         with gr.Tab("Quality (Gatys)", id="style-gatys"):
             gr.Markdown("Optimises the pixels themselves. Each step is one forward and backward pass through VGG19; "

@@ -74,3 +74,43 @@ def lab_receptive_field_at_origin(c: Client, image: str | Path):
 
 
 IMAGE_ENDPOINTS["lab_receptive_field"] = lab_receptive_field_at_origin
+
+
+# --------------------------------------------------------------------------- clips (video in, video out)
+CLIPS = ROOT / "assets" / "video"
+
+
+def _clip(path: str | Path):
+    return handle_file(str(path))
+
+
+def video_semantic(c: Client, clip: str | Path, every: int = 1):
+    """-> (result clip path, JSON file path, summary markdown, timeline HTML)."""
+    return c.predict(_clip(clip), every, "auto", 0.5, api_name="/video_semantic")
+
+
+def video_instance(c: Client, clip: str | Path, every: int = 1):
+    return c.predict(_clip(clip), every, "auto", api_name="/video_instance")
+
+
+def video_panoptic(c: Client, clip: str | Path, every: int = 1):
+    return c.predict(_clip(clip), every, "auto", api_name="/video_panoptic")
+
+
+def video_faces(c: Client, clip: str | Path, every: int = 1):
+    """Recognises against this client's session gallery (enrol first with :func:`faces_enrol`)."""
+    return c.predict(_clip(clip), every, "yunet", "sface", 0.363, "nearest", api_name="/video_faces")
+
+
+def video_style(c: Client, clip: str | Path, every: int = 1):
+    return c.predict(_clip(clip), every, "painting: starry_night", None, 1.0, api_name="/video_style")
+
+
+VIDEO_ENDPOINTS = {
+    "video_semantic": video_semantic,
+    "video_instance": video_instance,
+    "video_panoptic": video_panoptic,
+    "video_faces": video_faces,
+    "video_style": video_style,
+}
+"""Endpoints taking one clip (and the tab's settings); each returns a clip and a JSON file."""

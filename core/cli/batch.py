@@ -28,6 +28,9 @@ from typing import Any
 
 from core.config import usable_cpus
 from core.image import IMAGE_SUFFIXES
+from core.video.io import VIDEO_SUFFIXES
+
+MEDIA_SUFFIXES = IMAGE_SUFFIXES + VIDEO_SUFFIXES
 
 ENGINES = ("local", "ray")
 RESULTS_FILE = "results.jsonl"
@@ -44,12 +47,12 @@ def expand_inputs(patterns: Iterable[str]) -> list[Path]:
     for pattern in patterns:
         path = Path(pattern)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES)
         elif path.exists():
             found = [path]
         else:
             found = sorted(Path(p) for p in glob.glob(pattern, recursive=True)
-                           if Path(p).is_file() and Path(p).suffix.lower() in IMAGE_SUFFIXES)
+                           if Path(p).is_file() and Path(p).suffix.lower() in MEDIA_SUFFIXES)
         if not found:
             raise FileNotFoundError(f"'{pattern}' is not an image file, a folder with images or a matching pattern.")
         out.extend(found)
@@ -94,8 +97,9 @@ def _input_errors() -> tuple[type[BaseException], ...]:
     """Errors that belong to one image (unreadable, no face, ...): reported, and the batch goes on."""
     from core.faces.pipeline import FaceError
     from core.image import ImageError
+    from core.video.io import VideoError
 
-    return ImageError, FaceError, FileNotFoundError, IsADirectoryError, PermissionError
+    return ImageError, VideoError, FaceError, FileNotFoundError, IsADirectoryError, PermissionError
 
 
 def run_one(job: Job, index: int, path: Path, name: str, out_dir: Path) -> dict[str, Any]:

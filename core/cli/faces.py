@@ -39,6 +39,10 @@ def add_parser(subparsers) -> None:
     p.add_argument("--threshold", type=float, default=None)
     p.add_argument("--mode", choices=("nearest", "mean"), default="nearest",
                    help="match the nearest enrolled photo or each person's mean embedding")
+    p.add_argument("--out", type=Path, default=None, help="a clip: folder for <name>.mp4 and <name>.json")
+    from core.cli.video import add_video_arguments
+
+    add_video_arguments(p)
     p.set_defaults(func=cmd_identify)
 
     p = sub.add_parser("enrol", help="build an embeddings-only gallery .json from a folder of people")
@@ -77,7 +81,13 @@ def _load_gallery(path: Path, model: str, detector: str):
 def cmd_identify(args) -> dict[str, Any]:
     from core.faces import recognize
 
+    from core.cli.video import clip_summary, faces_clip, is_clip, video_options
+
     gallery, skipped = _load_gallery(args.gallery, args.model, args.detector)
+    if is_clip(args.image):
+        result = faces_clip(Path(args.image), args.out, gallery, video_options(args), embedder=args.model,
+                            detector=args.detector, threshold=args.threshold, mode=args.mode)
+        return clip_summary(result, args.out, Path(args.image).stem)
     rec = recognize(_rgb(args.image), gallery, embedder=args.model, detector=args.detector,
                     threshold=args.threshold, mode=args.mode)
     out = rec.to_dict()

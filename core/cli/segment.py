@@ -7,16 +7,19 @@ from pathlib import Path
 from typing import Any
 
 from core.cli.batch import Job, add_batch_arguments, is_batch, run_batch, settings_of
+from core.cli.video import add_video_arguments, clip_summary, is_clip, segment_clip, video_options
 
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("segment", help="semantic, instance or panoptic segmentation of images")
     p.add_argument("task", choices=("semantic", "instance", "panoptic"))
-    p.add_argument("images", nargs="+", metavar="PATH", help="image file(s), folder(s) or glob pattern(s)")
+    p.add_argument("images", nargs="+", metavar="PATH",
+                   help="image or video file(s), folder(s) or glob pattern(s); a clip writes DIR/<name>.mp4 + .json")
     p.add_argument("--model", default="auto")
     p.add_argument("--out", type=Path, default=None,
                    help="folder for the overlay and exports (a batch: per-image JSON + results.jsonl)")
     add_batch_arguments(p)
+    add_video_arguments(p)
     p.set_defaults(func=cmd_segment)
 
 
@@ -52,15 +55,23 @@ def segment_file(path: str | Path, task: str, *, model: str = "auto", out_dir: P
 
 
 def segment_job(path: Path, files_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
-    """A batch's per-image runner (see :class:`core.cli.batch.Job`)."""
+    """A batch's per-file runner (see :class:`core.cli.batch.Job`); a clip becomes
+    ``<out>/<name>.mp4`` beside the batch's ``<out>/<name>.json``."""
+    if is_clip(path):
+        return segment_clip(path, files_dir.parent, options["task"], options.get("model", "auto"),
+                            options.get("video", {}), name=files_dir.name, progress=False)
     return segment_file(path, options["task"], model=options.get("model", "auto"), out_dir=files_dir)
 
 
 def cmd_segment(args) -> Any:
     if not is_batch(args.images):
+        if is_clip(args.images[0]):
+            result = segment_clip(Path(args.images[0]), args.out, args.task, args.model, video_options(args))
+            return clip_summary(result, args.out, Path(args.images[0]).stem)
         return segment_file(args.images[0], args.task, model=args.model, out_dir=args.out)
     if args.out is None:
         raise ValueError("A batch (several images, a folder or a pattern) needs --out DIR.")
-    job = Job("segment", segment_job, {"task": args.task, "model": args.model}, settings_of(args))
+    job = Job("segment", segment_job, {"task": args.task, "model": args.model, "video": video_options(args)},
+              settings_of(args))
     return run_batch(job, args.images, args.out, workers=args.workers, engine=args.engine,
                      ray_address=args.ray_address)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from core.cli.batch import Job, add_batch_arguments, is_batch, run_batch, settings_of
+from core.cli.video import add_video_arguments, clip_summary, is_clip, style_clip, video_options
 
 OPTION_NAMES = ("style", "mode", "size", "strength", "preserve_colours", "mix_with", "mix", "steps",
                 "content_weight", "style_weight", "tv_weight", "init", "optimizer", "scales", "model",
@@ -32,7 +33,8 @@ def add_parser(subparsers) -> None:
                    help="content photo(s), folder(s) or glob pattern(s)")
     p.add_argument("--style", required=True, help="image file, built-in style (0-25) or preset name")
     p.add_argument("--mode", choices=("fast", "gatys"), default="fast")
-    p.add_argument("--out", required=True, type=Path, help="output image (.png/.jpg); a batch: a folder")
+    p.add_argument("--out", required=True, type=Path,
+                   help="output image (.png/.jpg); a batch or a clip: a folder (a clip: <name>.mp4 + .json)")
     p.add_argument("--size", type=int, default=None, help="longest side of the output (fast 512, gatys 384)")
     p.add_argument("--strength", type=float, default=1.0, help="fast: 0 = photo, 1 = fully stylised")
     p.add_argument("--preserve-colours", "--preserve-colors", action="store_true",
@@ -51,6 +53,7 @@ def add_parser(subparsers) -> None:
                    help="gatys: bf16 convolutions (auto = on CPUs with native bf16)")
     p.add_argument("--seed", type=int, default=0)
     add_batch_arguments(p)
+    add_video_arguments(p)
     p.set_defaults(func=cmd_style)
 
 
@@ -59,15 +62,22 @@ def cmd_style(args) -> dict[str, Any]:
 
     options = {name: getattr(args, name) for name in OPTION_NAMES}
     if not is_batch(args.content):
+        if is_clip(args.content[0]):
+            result = style_clip(Path(args.content[0]), args.out, options, video_options(args))
+            return clip_summary(result, args.out, Path(args.content[0]).stem)
         return stylise_file(args.content[0], args.out, options)
     resolve_style(args.style)  # a bad --style fails once, before the batch starts
-    job = Job("style", style_job, options, settings_of(args))
+    job = Job("style", style_job, {**options, "video": video_options(args)}, settings_of(args))
     return run_batch(job, args.content, args.out, workers=args.workers, engine=args.engine,
                      ray_address=args.ray_address)
 
 
 def style_job(path: Path, files_dir: Path, options: dict[str, Any]) -> dict[str, Any]:
-    """A batch's per-image runner (see :class:`core.cli.batch.Job`): writes ``files_dir/<stem>_styled.png``."""
+    """A batch's per-file runner (see :class:`core.cli.batch.Job`): writes ``files_dir/<stem>_styled.png``,
+    or for a clip ``<out>/<name>.mp4``."""
+    if is_clip(path):
+        return style_clip(path, files_dir.parent, options, options.get("video", {}), name=files_dir.name,
+                          progress=False)
     return stylise_file(path, files_dir / f"{Path(path).stem}_styled.png", options)
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from core import models
-from core.boxes import iou_one_to_many
+from core.boxes import box_iou
 from core.faces.gallery import (
     Gallery,
     GalleryError,
@@ -34,6 +34,7 @@ from core.faces.gallery import (
     identify,
 )
 from core.image import IMAGE_SUFFIXES, load_image
+from core.tracking import greedy_match
 from core.types import Faces, Match, Recognition, Timings, Verification
 
 DEFAULT_DETECTOR = "yunet"
@@ -265,21 +266,11 @@ def recognize_tracked(rgb: np.ndarray, gallery: Gallery, memory: dict | None = N
     timings = Timings(faces.timings_ms)
     if len(faces) > max_faces:
         faces = faces.subset(np.arange(max_faces))
-    reuse: list[dict | None] = []
-    taken: set[int] = set()
-    for box in faces.boxes:
-        best, best_iou = None, min_iou
-        for t_idx, t in enumerate(tracks):
-            if t_idx in taken:
-                continue
-            o = float(iou_one_to_many(box, t["box"])[0])
-            if o >= best_iou:
-                best, best_iou = t_idx, o
-        if best is not None and tracks[best]["age"] + 1 < reembed_every:
-            taken.add(best)
-            reuse.append(tracks[best])
-        else:
-            reuse.append(None)
+    reuse: list[dict | None] = [None] * len(faces)
+    iou = box_iou(faces.boxes, np.array([t["box"] for t in tracks], np.float32).reshape(-1, 4))
+    for i, j in greedy_match(iou, min_iou):  # the same face in the previous frame
+        if tracks[j]["age"] + 1 < reembed_every:
+            reuse[i] = tracks[j]
     todo = [i for i, r in enumerate(reuse) if r is None]
     found: dict[int, GalleryMatch] = {}
     if todo:

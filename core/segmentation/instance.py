@@ -34,8 +34,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from core import models
-from core.boxes import box_iou
+from core.boxes import masks_to_boxes
 from core.segmentation.instance_inside import to_crop
+from core.tracking import DetectSchedule, Tracker
 from core.types import Segmentation, Timings
 
 BUNDLED = "blazepose-multi"
@@ -79,73 +80,22 @@ def spatial_ids(boxes: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class IouTracker:
-    """Greedy IoU tracker giving instances ids that persist from frame to frame.
-
-    State is a few plain lists, cheap to keep per user. ``update`` matches each new box to the
-    unmatched track of the same class with the highest IoU (at least ``min_iou``); a track unseen
-    for more than ``max_missed`` frames is forgotten; new instances take the lowest free id.
+class IouTracker(Tracker, DetectSchedule):
+    """The instance views' tracker: :class:`core.tracking.Tracker` ids (IoU >= 0.3, same class,
+    forgotten after 15 unseen frames) and a :class:`core.tracking.DetectSchedule`.
 
     With the bundled BlazePose pipeline the tracker also keeps each person's crop for the next
     frame (``pose_rois``, MediaPipe's trick): the detector then runs only every
     ``redetect_every`` frames (to find people who walked in) or when nobody is followed.
     """
 
-    min_iou: float = 0.3
-    max_missed: int = 15
-    ids: list[int] = field(default_factory=list)
-    boxes: list[list[float]] = field(default_factory=list)
-    class_ids: list[int] = field(default_factory=list)
-    missed: list[int] = field(default_factory=list)
-    redetect_every: int = 4
     pose_rois: list = field(default_factory=list)
     objects: list = field(default_factory=list)
     """objects-offline: the last detection's non-person objects (COCO-80 id, score, box)."""
-    since_detect: int = 0
-    detector_runs: int = 0
-    frames: int = 0
-
-    def update(self, boxes: np.ndarray, class_ids: np.ndarray) -> np.ndarray:
-        boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
-        class_ids = np.asarray(class_ids, np.int64).reshape(-1)
-        n = len(boxes)
-        out = np.full(n, -1, np.int64)
-        if self.ids and n:
-            iou = box_iou(boxes, np.array(self.boxes, np.float32))
-            iou[class_ids[:, None] != np.array(self.class_ids)[None, :]] = 0.0
-            while True:
-                i, j = np.unravel_index(np.argmax(iou), iou.shape)
-                if iou[i, j] < self.min_iou:
-                    break
-                out[i] = self.ids[j]
-                iou[i, :] = 0.0
-                iou[:, j] = 0.0
-        matched = set(int(v) for v in out if v >= 0)
-        # age the tracks that were not matched, drop the stale ones
-        keep_tracks = []
-        for k, tid in enumerate(self.ids):
-            if tid in matched:
-                continue
-            if self.missed[k] + 1 <= self.max_missed:
-                keep_tracks.append((tid, self.boxes[k], self.class_ids[k], self.missed[k] + 1))
-        taken = matched | {t[0] for t in keep_tracks}
-        # new instances: lowest free id, handed out left to right
-        for i in np.argsort((boxes[:, 0] + boxes[:, 2]) / 2, kind="stable"):
-            if out[i] < 0:
-                new = 0
-                while new in taken:
-                    new += 1
-                out[i] = new
-                taken.add(new)
-        tracks = [(int(out[i]), boxes[i].tolist(), int(class_ids[i]), 0) for i in range(n)] + keep_tracks
-        self.ids = [t[0] for t in tracks]
-        self.boxes = [t[1] for t in tracks]
-        self.class_ids = [t[2] for t in tracks]
-        self.missed = [t[3] for t in tracks]
-        return out
 
     def reset(self) -> None:
-        self.ids, self.boxes, self.class_ids, self.missed, self.pose_rois, self.objects = [], [], [], [], [], []
+        Tracker.reset(self)
+        self.pose_rois, self.objects = [], []
         self.since_detect = self.detector_runs = self.frames = 0
 
 
@@ -216,16 +166,14 @@ def _blazepose_instances(rgb, net, name, min_score, timings, *, keypoint_format,
     tracked = None
     run_detector = True
     if tracker is not None:
-        tracker.frames += 1
         tracked = [t for t in tracker.pose_rois if t.score >= min_score]
-        run_detector = not tracked or tracker.since_detect + 1 >= tracker.redetect_every
-        tracker.since_detect = 0 if run_detector else tracker.since_detect + 1
+        run_detector = tracker.start_frame(bool(tracked))
     dets = None
     if run_detector:
         with timings.stage("detect"):
             dets = bp.detect_people_tiled(rgb, net.detector, min_score, tiles=tiles)
         if tracker is not None:
-            tracker.detector_runs += 1
+            tracker.detected()
     with timings.stage("landmarks"):
         found = bp.people(rgb, min_score, detections=dets, tracked=tracked, detector=net.detector,
                           landmarker=net.landmarker, keep_crops=inside, with_masks=with_masks)
@@ -236,12 +184,8 @@ def _blazepose_instances(rgb, net, name, min_score, timings, *, keypoint_format,
     with timings.stage("postprocess"):
         n = len(found)
         masks = people_masks(found, (h, w), with_masks)
-        boxes = np.array([p.box for p in found], np.float32).reshape(n, 4)
-        for i in range(n):  # boxes around the masks each person kept
-            ys = np.flatnonzero(masks[i].any(axis=1))
-            xs = np.flatnonzero(masks[i].any(axis=0))
-            if len(xs):
-                boxes[i] = (xs[0], ys[0], xs[-1] + 1, ys[-1] + 1)
+        # boxes around the masks each person kept
+        boxes = masks_to_boxes(masks, np.array([p.box for p in found], np.float32).reshape(n, 4))
         kps = np.array([p.keypoints for p in found], np.float32).reshape(n, bp.NUM_LANDMARKS, 3)
         names, skeleton = bp.BLAZEPOSE_KEYPOINT_NAMES, bp.BLAZEPOSE_SKELETON
         if keypoint_format == "coco17":

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.boxes import iou_one_to_many
+from core.boxes import iou_one_to_many, masks_to_boxes, resolve_overlaps
 from core.segmentation import blazepose as bp
 from core.segmentation.box_masks import box_mask
 from core.segmentation.labels import COCO80_LABELS, COCO91_LABELS
@@ -193,10 +193,8 @@ def _live_step(net: ObjectsPipeline, tracker, min_score: float):
     tracked = None
     landmarker = net.live_landmarker if tracker is not None else net.landmarker
     if tracker is not None:
-        tracker.frames += 1
         tracked = [t for t in tracker.pose_rois if t.score >= min_score]
-        run_detectors = (not tracked and not tracker.objects) or tracker.since_detect + 1 >= tracker.redetect_every
-        tracker.since_detect = 0 if run_detectors else tracker.since_detect + 1
+        run_detectors = tracker.start_frame(bool(tracked or tracker.objects))
     return run_detectors, tracked, landmarker
 
 
@@ -212,7 +210,7 @@ def _detect(rgb, net: ObjectsPipeline, tracker, min_score: float, iou_threshold:
         else:
             bp_dets = bp.detect_people_tiled(rgb, net.person_detector, min_score)
     if tracker is not None:
-        tracker.detector_runs += 1
+        tracker.detected()
     return dets, bp_dets
 
 
@@ -376,16 +374,9 @@ def people_masks(found, hw: tuple[int, int], with_masks: bool = True) -> np.ndar
     """(P, H, W) bool masks of the people ``found`` (:class:`blazepose.Person`, probability masks cut
     at :data:`MASK_THRESHOLD`); a pixel two people claim goes to the more confident one, so people
     never overlap. All empty when ``with_masks`` is False."""
-    n = len(found)
-    masks = np.zeros((n, *hw), bool)
-    if n and with_masks:
-        probs = np.stack([p.mask for p in found])
-        masks = probs > MASK_THRESHOLD
-        contested = masks.sum(axis=0) > 1
-        if contested.any():
-            owner = probs[:, contested].argmax(axis=0)
-            masks[:, contested] = owner[None, :] == np.arange(n)[:, None]
-    return masks
+    if found and with_masks:
+        return resolve_overlaps(np.stack([p.mask for p in found]), MASK_THRESHOLD)
+    return np.zeros((len(found), *hw), bool)
 
 
 def _instance_masks(found, objects: list[BoxObject], hw: tuple[int, int], with_masks: bool) -> np.ndarray:
@@ -427,11 +418,7 @@ def _assemble(rgb, found, objects: list[BoxObject], cands, crops, *, keypoint_fo
     n_p, n = len(found), len(found) + len(objects)
     masks = _instance_masks(found, objects, (h, w), with_masks)
     boxes = np.zeros((n, 4), np.float32)
-    for i, p in enumerate(found):
-        boxes[i] = p.box
-        ys, xs = np.flatnonzero(masks[i].any(axis=1)), np.flatnonzero(masks[i].any(axis=0))
-        if len(xs):
-            boxes[i] = (xs[0], ys[0], xs[-1] + 1, ys[-1] + 1)
+    boxes[:n_p] = masks_to_boxes(masks[:n_p], np.array([p.box for p in found], np.float32).reshape(n_p, 4))
     for k, o in enumerate(objects):
         boxes[n_p + k] = o.box
     class_ids = np.array([COCO91_ID["person"]] * n_p + [COCO91_ID[COCO80_LABELS[o.coco80]] for o in objects], np.int64)

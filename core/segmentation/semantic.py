@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from core import models
+from core.tracking import DetectSchedule
 from core.types import Segmentation, Timings
 
 TASK = "semantic"
@@ -147,22 +148,24 @@ AUX_HIP, AUX_SCALE = 33, 34
 scale/rotation point, from which MediaPipe derives the next frame's crop in tracking mode."""
 
 
-class PersonTrack:
-    """Per-stream state for ``mediapipe-person`` on video (MediaPipe's tracking mode).
+class PersonTrack(DetectSchedule):
+    """Per-stream state for ``mediapipe-person`` on video (MediaPipe's tracking mode), a
+    :class:`core.tracking.DetectSchedule` plus the people's crops.
 
     After a frame, each person's crop for the NEXT frame comes from the landmark model's own
-    auxiliary points, so the detector runs only when a track is lost or every
-    ``redetect_every`` frames (to catch people who walk in, and to end a track on a scene cut:
-    the landmark model's pose flag alone stays high on some objects, e.g. coffee.png). Keep one
+    auxiliary points, so the detector runs only when a track is lost or after
+    ``redetect_every`` followed frames (to catch people who walk in, and to end a track on a scene
+    cut: the landmark model's pose flag alone stays high on some objects, e.g. coffee.png). Keep one
     per webcam session (``gr.State``), never a global one.
     """
 
     def __init__(self, redetect_every: int = 5) -> None:
-        self.redetect_every = redetect_every
+        super().__init__(redetect_every=redetect_every)
         self.rois: list = []
-        self.since_detect = 0
-        self.detector_runs = 0
-        self.frames = 0
+
+    def period(self) -> int:
+        """``redetect_every`` followed frames, then one detection."""
+        return self.redetect_every + 1
 
     def reset(self) -> None:
         self.rois = []
@@ -232,11 +235,8 @@ class PersonSegmenter:
             rgb = np.ascontiguousarray(rgb)
         prob = None
         with timings.stage("model"):
-            if track is not None:
-                track.frames += 1
-                if track.rois and track.since_detect < track.redetect_every:
-                    prob, boxes = self._track(rgb, track)
-                    track.since_detect += 1
+            if track is not None and not track.start_frame(bool(track.rois)):
+                prob, boxes = self._track(rgb, track)
             if prob is not None:
                 extras = {"people": len(track.rois), "person_boxes": [[float(v) for v in b] for b in boxes],
                           "tracked": True}
@@ -247,8 +247,7 @@ class PersonSegmenter:
                           "person_scores": [round(float(p.score), 3) for p in found]}
                 if track is not None:
                     track.rois = [p.roi for p in found]
-                    track.since_detect = 0
-                    track.detector_runs += 1
+                    track.detected()
         with timings.stage("postprocess"):
             label_map = (prob > (self.threshold if threshold is None else threshold)).astype(np.uint8)
         extras["method"] = "BlazePose detector + landmark-model mask per person"

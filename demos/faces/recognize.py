@@ -27,6 +27,7 @@ from demos.faces.shared import (
     gallery_of,
 )
 from demos.live import live_view
+from demos.video import clip_panel, faces_clip
 
 
 # --------------------------------------------------------------------------- Recognize
@@ -120,6 +121,8 @@ def build_recognize_tab(c: SharedControls) -> None:
             live_view("faces", live_frame, [gallery_state, detector, embedder, threshold, mode],
                       cam_id="faces-live-cam", out_id="faces-live-out", info_id="faces-live-fps",
                       out_label="Recognized", height=360, time_limit=600)
+        with gr.Tab("Clip"):
+            clip_panel("faces", [gallery_state, detector, embedder, threshold, mode], faces_clip)
     rec_btn.click(recognize_photo, [rec_in, gallery_state, detector, embedder, threshold, mode],
                   [rec_out, rec_table, rec_notes, rec_timings], api_name="faces_recognize")
 

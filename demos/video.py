@@ -1,0 +1,221 @@
+"""The clip panel every tab shares: a video in, the overlaid video out, tracked ids, a JSON download
+and a per-track timeline.
+
+A tab adds it with one call, passing the components whose values configure its task and a factory
+that turns those values into a :class:`core.video.run.FrameProcessor`::
+
+    clip_panel("instance", [model], instance_clip)
+
+The clip is processed frame by frame on the server (:class:`core.video.run.ClipRun`); progress
+(frames done, time left) is streamed to the page; Stop keeps the frames done so far as a playable
+clip. On a public server each clip is capped (seconds, resolution, frames; ``app.py --clip-seconds
+--clip-side``) and the result says when a clip was cut. Gradio's video input is used without
+``format`` or ``include_audio=False``, so it never calls an ``ffmpeg`` program (there is none on a
+fresh machine): the upload reaches PyAV as it is.
+"""
+from __future__ import annotations
+
+import html
+import json
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from core.config import SETTINGS
+from core.render import instance_color, to_hex
+from core.video.io import VideoError
+from core.video.run import ClipRun, Limits
+from core.video.tasks import FaceProcessor, SegmentProcessor, StyleProcessor
+from demos.common import user_errors
+
+TEACH = (
+    "**Identity over time.** Instance segmentation says *which pixels are one object* in a single picture; "
+    "on a clip the next question is *which object is the same one as a moment ago*. A tracker links each "
+    "frame's detections to the previous frame's by how much their boxes overlap (faces also by how alike "
+    "they look), so everyone keeps one **track id** (the `#` number on the overlay) while they move, and a "
+    "short miss does not make them someone new. The timeline shows when each track was seen."
+)
+
+
+@dataclass
+class ClipCaps:
+    """Per-clip limits for visitors: ``seconds`` of the clip used, ``side`` (longest side of the
+    processed frames, pixels), ``frames`` processed at most."""
+
+    seconds: float = 20.0
+    side: int = 640
+    frames: int = 600
+
+
+CAPS = ClipCaps()
+_STOPS: dict[str, threading.Event] = {}
+"""Stop flags of running clips, keyed by a random token that only the page that started the run holds."""
+
+
+def configure_clips(seconds: float | None = None, side: int | None = None) -> ClipCaps:
+    """Set the per-clip caps (app.py's ``--clip-seconds`` / ``--clip-side``)."""
+    if seconds is not None:
+        CAPS.seconds = float(seconds)
+    if side is not None:
+        CAPS.side = int(side)
+    return CAPS
+
+
+# --------------------------------------------------------------------------- factories per tab
+def semantic_clip(model: str, opacity: float) -> SegmentProcessor:
+    return SegmentProcessor("semantic", model or "auto", opacity=float(opacity))
+
+
+def instance_clip(model: str) -> SegmentProcessor:
+    return SegmentProcessor("instance", model or "auto")
+
+
+def panoptic_clip(model: str) -> SegmentProcessor:
+    return SegmentProcessor("panoptic", model or "auto")
+
+
+def faces_clip(doc: Any, detector: str, embedder: str, threshold: float | None, mode: str) -> FaceProcessor:
+    from demos.faces.shared import gallery_of
+
+    gallery = gallery_of(doc, embedder)
+    if len(gallery) and gallery.model != embedder:
+        raise gr.Error(f"Your gallery holds '{gallery.model}' embeddings; select that model to recognise.")
+    return FaceProcessor(gallery, embedder=embedder, detector=detector, threshold=threshold, mode=mode)
+
+
+def style_clip(choice: str | None, upload: Any, strength: float) -> StyleProcessor:
+    if upload is not None:
+        from demos.common import read_upload
+
+        return StyleProcessor(read_upload(upload, what="style image", max_side=1024), strength=float(strength))
+    if not choice:
+        raise gr.Error("Pick a style preset or upload a style image.")
+    return StyleProcessor(str(choice).split(": ", 1)[-1], strength=float(strength))  # "painting: name" -> name
+
+
+# --------------------------------------------------------------------------- the run
+def status_line(done: int, total: int, elapsed_s: float) -> str:
+    """'frame 12 of 60 · 4 s so far · about 16 s left'."""
+    left = elapsed_s / done * max(0, total - done) if done else float("nan")
+    tail = f" · about {left:.0f} s left" if np.isfinite(left) else ""
+    return f"Working: frame {done} of {total} · {elapsed_s:.0f} s so far{tail}"
+
+
+def timeline_html(result: dict) -> str:
+    """One row per track: its id and label, and a bar marking the frames where it was seen."""
+    frames = result["frames"]
+    key = "segments" if frames and "segments" in frames[0] else "faces"
+    if not result["tracks"]:
+        return ""
+    pos = {f["index"]: k for k, f in enumerate(frames)}
+    n = max(1, len(frames))
+    rows = []
+    for t in result["tracks"][:40]:
+        seen = [pos[f["index"]] for f in frames if any(i["track_id"] == t["track_id"] for i in f.get(key, []))]
+        color = to_hex(instance_color(t["track_id"]))
+        rects = "".join(f'<rect x="{k}" y="0" width="1" height="1" fill="{color}"/>' for k in seen)
+        rows.append(f'<div class="cv-track" style="display:flex;align-items:center;gap:.5em"><span style="flex:0 0 10em">#{t["track_id"]} '
+                    f'{html.escape(str(t["label"]))}</span><svg viewBox="0 0 {n} 1" preserveAspectRatio="none" '
+                    f'style="flex:1;height:12px;background:#8882">{rects}</svg></div>')
+    more = f"<div>… and {len(result['tracks']) - 40} more tracks (all in the JSON)</div>" if len(result["tracks"]) > 40 else ""
+    return (f'<div class="cv-timeline"><b>Timeline</b> ({len(frames)} frames, {len(result["tracks"])} tracks)'
+            + "".join(rows) + more + "</div>")
+
+
+def summary_md(result: dict) -> str:
+    v = result["video"]
+    done = "**Done**" if v["complete"] else "**Stopped: partial clip**"
+    lines = [f"{done}: {v['frame_count']} frames at {v['width']}x{v['height']}, {v['fps']:g} fps; "
+             f"{len(result['tracks'])} tracks"]
+    lines += [f"- {n}" for n in v["notes"]]
+    return "  \n".join(lines)
+
+
+def run_clip(factory: Callable[..., Any], clip: str | None, every: float, token: str | None, *settings):
+    """Generator callback: (clip out, JSON file, status, timeline, token) as the clip is processed."""
+    if not clip:
+        raise gr.Error("Please add a clip first (mp4, webm or mov).")
+    processor = factory(*settings)
+    token = uuid.uuid4().hex
+    stop = _STOPS.setdefault(token, threading.Event())
+    out_dir = _new_run_dir()
+    stem = Path(str(clip)).stem[:40] or "clip"
+    limits = Limits(every=max(1, int(every or 1)), max_frames=CAPS.frames, max_seconds=CAPS.seconds,
+                    max_side=min(CAPS.side, SETTINGS.max_side))
+    run = ClipRun(clip, out_dir / f"{stem}_out.mp4", processor, limits, should_stop=stop.is_set)
+    try:
+        last = 0.0
+        yield gr.skip(), gr.skip(), "Working: starting…", gr.skip(), token
+        for p in run.steps():
+            if time.monotonic() - last > 0.5:
+                last = time.monotonic()
+                yield gr.skip(), gr.skip(), status_line(p.done, p.total, p.elapsed_s), gr.skip(), token
+    except VideoError as exc:
+        raise gr.Error(str(exc)) from None
+    finally:
+        _STOPS.pop(token, None)
+    result = run.result()
+    js = out_dir / f"{stem}.json"
+    js.write_text(json.dumps(result, indent=1) + "\n")
+    yield str(run.out_path), str(js), summary_md(result), timeline_html(result), None
+
+
+RUNS_DIR = Path(tempfile.gettempdir()) / "cvlab-clips"
+KEEP_RUNS_S = 3600.0
+
+
+def _new_run_dir() -> Path:
+    """A fresh folder for one run's clip and JSON; runs older than an hour are deleted first (Gradio
+    has copied their files into its own cache by then, which it cleans itself)."""
+    import shutil
+
+    RUNS_DIR.mkdir(parents=True, exist_ok=True)
+    for old in RUNS_DIR.iterdir():
+        if time.time() - old.stat().st_mtime > KEEP_RUNS_S:
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(dir=RUNS_DIR))
+
+
+def stop_clip(token: str | None) -> None:
+    """Stop button: the run keeps the frames done so far."""
+    if token and token in _STOPS:
+        _STOPS[token].set()
+
+
+def clip_panel(kind: str, settings: list, factory: Callable[..., Any]) -> dict:
+    """Build the clip panel for tab ``kind`` (see the module docstring); API name ``video_<kind>``."""
+    with gr.Accordion("Clip: video in, video out, with tracked ids", open=False, elem_id=f"{kind}-video-acc"):
+        gr.Markdown(TEACH)
+        with gr.Row():
+            with gr.Column():
+                clip = gr.Video(label="Clip (mp4, webm, mov; the sound is dropped)", sources=["upload"], height=300,
+                                elem_id=f"{kind}-video-in")
+                every = gr.Slider(1, 10, value=1, step=1, label="Use every N-th frame",
+                                  info=f"clips are cut at {CAPS.seconds:g} s and {CAPS.frames} frames, "
+                                       f"frames scaled to {CAPS.side} px")
+                with gr.Row():
+                    run = gr.Button("Run on the clip", variant="primary", elem_id=f"{kind}-video-run")
+                    stop = gr.Button("Stop (keep what is done)", elem_id=f"{kind}-video-stop")
+                status = gr.Markdown(elem_id=f"{kind}-video-status")
+            with gr.Column():
+                out = gr.Video(label="Result", interactive=False, height=300, elem_id=f"{kind}-video-out")
+                js = gr.File(label="Frames and tracks (JSON)", elem_id=f"{kind}-video-json")
+        timeline = gr.HTML(elem_id=f"{kind}-video-timeline")
+    token = gr.State(None)
+
+    def fn(clip_value, every_value, token_value, *values):
+        yield from run_clip(factory, clip_value, every_value, token_value, *values)
+
+    run.click(user_errors(fn), [clip, every, token, *settings], [out, js, status, timeline, token],
+              api_name=f"video_{kind}", concurrency_limit=1, concurrency_id="video")
+    stop.click(stop_clip, token, None, api_visibility="private", queue=False)
+    return {"clip": clip, "every": every, "run": run, "stop": stop, "out": out, "json": js, "status": status,
+            "timeline": timeline}
