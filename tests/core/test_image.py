@@ -174,9 +174,8 @@ def test_jpeg_beyond_pillow_bomb_limit_is_read_downscaled():
     data = bytearray(_encode(Image.fromarray(_gradient(64, 48)), "JPEG"))
     sof = data.index(b"\xff\xc0")
     data[sof + 5: sof + 9] = (20000).to_bytes(2, "big") + (20000).to_bytes(2, "big")
-    with pytest.raises(ImageError) as err:  # the pixels are not there: damaged, but never a 1.2 GB buffer
-        decode_image(bytes(data))
-    assert "megapixels" not in str(err.value) or "1/8" in str(err.value) or "damaged" in str(err.value)
+    d = decode_image(bytes(data))  # libjpeg fills the missing rows; never a full-size 1.2 GB buffer
+    assert d.scale == 8 and d.rgb.shape == (2500, 2500, 3) and "1/8 scale" in d.note
 
 
 @pytest.mark.parametrize("head, kind", [
