@@ -15,14 +15,15 @@ from typing import Any, Callable
 
 import gradio as gr
 import numpy as np
+from PIL import Image as PILImage
 
 from core.config import SETTINGS
 from core.image import ImageError, limit_side, load_image
 from core.models import ModelError, registry
+from demos.uploads import ASSETS, decode_upload, payload_path, trusted_upload
 
 log = logging.getLogger("cvlab")
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
 PHOTOS = ASSETS / "photos"
 
 READY = ("loaded", "ready", "cached")
@@ -32,10 +33,12 @@ class ImageInput(gr.Image):
     """``gr.Image`` whose uploads are decoded by ``core.image`` rather than by Gradio.
 
     Gradio's own preprocessing opens every upload with PIL before a callback runs: a text file
-    named .jpg or a 100-megapixel image then fails (or is decoded in full) with Gradio's message.
-    Here the bytes go through ``core.image.load_image``: pixel limit checked before decoding,
+    named .jpg or a 100-megapixel image then fails (or is decoded in full) with Gradio's message,
+    and a ``data:`` URL in the payload is decoded with no limit at all. Here the payload's path must
+    be a file this server received (``demos.uploads.trusted_upload``; anything else gets one refusal)
+    and its bytes go through ``core.image``: memory budget read from the header before decoding,
     EXIF and odd modes handled, and one plain sentence for anything unusable.
-    Use it like ``gr.Image`` (type "numpy" or "pil"); it renders as a normal image component.
+    Use it like ``gr.Image`` (type "numpy", "pil" or "filepath"); it renders as a normal image component.
     """
 
     is_template = True  # use the built-in "image" front-end component
@@ -43,36 +46,31 @@ class ImageInput(gr.Image):
     def preprocess(self, payload):
         if payload is None:
             return None
-        if payload.path and not (payload.url or "").startswith("data:"):
-            try:
-                rgb = load_image(payload.path)
-            except ImageError as exc:
-                raise gr.Error(str(exc)) from None
-            if self.type == "pil":
-                from PIL import Image
+        if self.type == "filepath":
+            return str(trusted_upload(payload))
+        rgb = decode_upload(payload)
+        if self.type == "pil":
+            from PIL import Image
 
-                return Image.fromarray(rgb)
-            return rgb if self.type == "numpy" else payload.path
-        try:
-            return super().preprocess(payload)
-        except Exception:  # noqa: BLE001 - a broken upload is the user's message, not our traceback
-            raise gr.Error("The upload could not be read as an image.") from None
+            return Image.fromarray(rgb)
+        return rgb
 
 
 def _upload_path(item: Any) -> str | None:
-    """The server-side path of one raw upload payload (a FileData dict or object)."""
-    return item.get("path") if isinstance(item, dict) else getattr(item, "path", None)
+    """The path one raw upload payload (a FileData dict or object) names, as the client wrote it."""
+    path = payload_path(item)
+    return str(path) if path else None
 
 
 def _upload_problem(item: Any) -> tuple[str, str | None] | None:
-    """None when ``core.image`` can read this upload; else (its file name, what is wrong, or None when
-    it is not readable as an image at all)."""
+    """None when this upload is a file the server received and ``core.image`` can read; else (its file
+    name, what is wrong, or None when it is not readable as an image at all)."""
     path = _upload_path(item)
     try:
-        load_image(path)
+        decode_upload(item, notify=False)
         return None
-    except ImageError as exc:
-        reason: str | None = str(exc)
+    except gr.Error as exc:
+        reason: str | None = str(exc.message if hasattr(exc, "message") else exc)
     except Exception:  # noqa: BLE001 - a broken upload is the user's message, not our traceback
         reason = None
     name = (item.get("orig_name") if isinstance(item, dict) else None) or Path(str(path)).name
@@ -134,17 +132,19 @@ def webcam_stream(elem_id: str, **kwargs) -> gr.Image:
 
 
 def read_upload(value: Any, *, what: str = "image", max_side: int | None = None) -> np.ndarray:
-    """A Gradio image value (numpy, PIL, path, or None) -> RGB uint8 (H, W, 3), downscaled
-    to ``max_side`` (default: the app's --max-side). Raises gr.Error with a plain sentence."""
+    """A Gradio image value -> RGB uint8 (H, W, 3), downscaled to ``max_side`` (default: the app's
+    --max-side). A numpy or PIL value is an image an ImageInput already decoded; a path or FileData is
+    a client's file reference and must pass ``trusted_upload``. Raises gr.Error with a plain sentence."""
     if value is None:
         article = "an" if what[:1].lower() in "aeiou" else "a"
         raise gr.Error(f"Please add {article} {what} first: upload a photo, paste one, or use the webcam.")
-    if isinstance(value, dict) and "path" in value:  # FileData from the API
-        value = value["path"]
-    try:
-        rgb = load_image(value)
-    except ImageError as exc:
-        raise gr.Error(str(exc)) from None
+    if isinstance(value, (np.ndarray, PILImage.Image)):
+        try:
+            rgb = load_image(value)
+        except ImageError as exc:
+            raise gr.Error(str(exc)) from None
+    else:
+        rgb = decode_upload(value)
     return limit_side(rgb, max_side or SETTINGS.max_side)
 
 

@@ -18,6 +18,7 @@ from demos.common import (
     read_upload,
     user_errors,
 )
+from demos.uploads import trusted_upload
 from demos.faces.shared import (
     FACE_CHOICES,
     PEOPLE_DIR,
@@ -227,12 +228,11 @@ def import_gallery(file: Any, doc: Any, embedder: str, merge: bool):
     """Read an exported gallery (.json); replace the current one, or merge into it."""
     if file is None:
         raise gr.Error("Choose a gallery .json file to import.")
-    path = Path(_file_path(file))
     try:
-        data = path.read_bytes()
+        data = trusted_upload(file).read_bytes()
     except OSError:
         raise gr.Error("Could not read the uploaded file.") from None
-    imported = Gallery.from_json(data)
+    imported = Gallery.from_json(data, model=None)
     current = gallery_of(doc, embedder)
     if merge and len(current):
         if current.model != imported.model:

@@ -54,12 +54,14 @@ def call(http: httpx.Client, api_name: str, data: list) -> tuple[bool, object]:
                 payload = line.split(":", 1)[1].strip()
                 break
     value = json.loads(payload) if payload not in (None, "", "null") else None
+    if event == "error" and isinstance(value, dict):
+        value = value.get("error")
     return event == "complete", value
 
 
 def honest_semantic(url: str) -> list:
     """An honest visitor's Semantic call from 127.0.0.1 through the Gradio client: its outputs."""
-    return segment_semantic(client(url), PHOTOS / "street.jpg")
+    return segment_semantic(client(url), PHOTOS / "two_people.jpg")
 
 
 def rss_mb(proc) -> float:
@@ -68,5 +70,5 @@ def rss_mb(proc) -> float:
     return (p.memory_info().rss + sum(c.memory_info().rss for c in p.children(recursive=True))) / 2**20
 
 
-def photo_path(name: str = "street.jpg") -> Path:
+def photo_path(name: str = "two_people.jpg") -> Path:
     return PHOTOS / name
