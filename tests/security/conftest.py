@@ -72,3 +72,44 @@ def rss_mb(proc) -> float:
 
 def photo_path(name: str = "two_people.jpg") -> Path:
     return PHOTOS / name
+
+
+def upload(http: httpx.Client, path: Path) -> dict:
+    """Send one file through Gradio's upload route, as a page does: the FileData payload naming it."""
+    with open(path, "rb") as f:
+        r = http.post("gradio_api/upload", files={"files": (path.name, f)})
+    r.raise_for_status()
+    return {"path": r.json()[0], "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
+
+
+class PeakRss:
+    """Samples the app's resident memory every 20 ms while in the ``with`` block; ``growth_mb`` is the
+    peak over the value at entry."""
+
+    def __init__(self, proc):
+        self.proc, self.peak, self.start = proc, 0.0, 0.0
+
+    def __enter__(self):
+        import threading
+
+        self.start = self.peak = rss_mb(self.proc)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self):
+        while not self._stop.wait(0.02):
+            try:
+                self.peak = max(self.peak, rss_mb(self.proc))
+            except psutil.Error:
+                return
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, rss_mb(self.proc))
+
+    @property
+    def growth_mb(self) -> float:
+        return self.peak - self.start
