@@ -18,6 +18,7 @@ import gradio as gr
 
 from core.config import configure
 from demos import gradio_fixes
+from demos import limits, session_files
 from demos.common import check_uploads_on_arrival
 
 HERE = Path(__file__).resolve().parent
@@ -61,6 +62,7 @@ def build_app() -> gr.Blocks:
                 with gr.Tab(title, id=title.lower()):
                     _build_tab(title, module, builder)
         check_uploads_on_arrival(demo)
+        session_files.install(demo)  # a session's export folders go when its page closes
     return demo
 
 
@@ -97,6 +99,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="working resolution cap: longest image side in pixels (default 1024)")
     p.add_argument("--max-sessions", type=int, default=MAX_SESSIONS,
                    help=f"visitor sessions whose results stay in memory (default {MAX_SESSIONS})")
+    limits.add_flags(p)
     return p.parse_args(argv)
 
 
@@ -104,6 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     args = parse_args(argv)
     configure(offline=args.offline or None, device=args.device, max_side=args.max_side)
+    limits.apply(args)
     demo = build_app()
     demo.queue(default_concurrency_limit=2, max_size=64)
     demo.launch(

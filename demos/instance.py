@@ -1,7 +1,6 @@
 """Instance tab: every object its own mask, box and score; people with their skeletons; live webcam."""
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from core.segmentation.instance import (
     resolve_model,
 )
 from core.types import Segmentation
+from demos.session_files import session_dir
 from demos.common import (
     ImageInput,
     example_photos,
@@ -133,7 +133,7 @@ def export_coco(state, score: float, classes):
         raise gr.Error("Segment an image first.")
     seg: Segmentation = state["seg"]
     shown = seg.filter(min_score=score, classes=set(int(c) for c in classes) if classes is not None else None)
-    out = Path(tempfile.mkdtemp(prefix="cvlab_instance_")) / "instances_coco.json"
+    out = session_dir("cvlab_instance_") / "instances_coco.json"
     return str(coco.write_coco(shown, out, file_name="image.png"))
 
 

@@ -21,7 +21,7 @@ from core.image import ImageError, VideoGivenError, decode_image
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
-UPLOAD_REFUSED = ("This photo was not uploaded through this page, so it cannot be used: upload the file "
+UPLOAD_REFUSED = ("This file was not uploaded through this page, so it cannot be used: upload it "
                   "(or pick one of the examples) and try again.")
 """The one answer for every file reference the server will not open."""
 

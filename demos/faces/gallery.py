@@ -2,7 +2,6 @@
 keep the gallery in the visitor's own browser if asked."""
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +9,11 @@ import gradio as gr
 import numpy as np
 
 from core import faces as F
+from core.faces.enrolment import closeness_text
 from core.faces.gallery import Gallery, GalleryError
 from core.image import load_image
+from demos.browser_secret import browser_state_secret
+from demos.session_files import session_dir
 from demos.common import (
     ImageInput,
     check_photo_files,
@@ -30,6 +32,7 @@ from demos.faces.shared import (
     gallery_of,
     gallery_summary,
     gallery_table,
+    known_models,
 )
 
 
@@ -38,10 +41,6 @@ def _file_path(f: Any) -> str:
     if isinstance(f, dict):
         return f.get("path") or f.get("name")
     return getattr(f, "name", None) or str(f)
-
-
-def _closeness(value: float, metric: str) -> str:
-    return f"{value:.2f}" if metric == "cosine" else f"distance {value:.2f}"
 
 
 def _enrol_one(gallery: Gallery, name: str, rgb: np.ndarray, source: str, face: int | None, detector: str,
@@ -58,14 +57,15 @@ def _enrol_one(gallery: Gallery, name: str, rgb: np.ndarray, source: str, face: 
         return gallery, (f"⚠️ {source}: the face is only {side:.0f} px across, too small to enrol reliably "
                          f"(needs {F.MIN_FACE_SIDE} px); skipped."), preview, None
     emb = faces.embeddings[idx]
-    if F.is_enrolled(gallery, emb, name):
-        return gallery, f"ℹ️ {source}: this photo is already enrolled for '{name}'; not added twice.", preview, None
     metric = F.embedder_meta(embedder)["metric"]
-    other = F.nearest_other_person(gallery, emb, name, threshold=threshold, metric=metric)
-    if other is not None and other.same:
+    check = F.check_enrol(gallery, emb, name, threshold=threshold, metric=metric)
+    if check.kind == "duplicate":
+        return gallery, f"ℹ️ {source}: this photo is already enrolled for '{name}'; not added twice.", preview, None
+    if check.kind == "lookalike":
+        other = check.other
         pending = {"name": name, "source": source, "embedding": [float(v) for v in emb], "model": embedder,
                    "other": other.name, "value": other.value}
-        return gallery, (f"⚠️ {source}: this face looks like **{other.name}** ({_closeness(other.value, metric)}), "
+        return gallery, (f"⚠️ {source}: this face looks like **{other.name}** ({closeness_text(other.value, metric)}), "
                          f"already in your gallery; **not enrolled** as '{name}'. Press **Enrol anyway** if it "
                          f"really is {name}, or **Drop** it."), preview, pending
     if not len(gallery):
@@ -217,7 +217,7 @@ def export_gallery(doc: Any):
     gallery = gallery_of(doc)
     if not len(gallery):
         raise gr.Error("The gallery is empty: nothing to export.")
-    folder = Path(tempfile.mkdtemp(prefix="cvlab-gallery-"))
+    folder = session_dir("cvlab-gallery-")
     path = folder / "face-gallery.json"
     path.write_text(gallery.to_json(), encoding="utf-8")
     return str(path)
@@ -232,7 +232,7 @@ def import_gallery(file: Any, doc: Any, embedder: str, merge: bool):
         data = trusted_upload(file).read_bytes()
     except OSError:
         raise gr.Error("Could not read the uploaded file.") from None
-    imported = Gallery.from_json(data, model=None)
+    imported = Gallery.from_json(data, known=known_models())
     current = gallery_of(doc, embedder)
     if merge and len(current):
         if current.model != imported.model:
@@ -256,7 +256,7 @@ def restore_from_browser(saved: Any, doc: Any):
     if not saved:
         return doc, "Nothing is saved in this browser yet (tick 'Keep my gallery in this browser')."
     try:
-        gallery = Gallery.from_dict(saved)
+        gallery = Gallery.from_dict(saved, known=known_models())
     except GalleryError as exc:
         return doc, f"The gallery saved in this browser cannot be used: {exc}"
     return doc_of(gallery), f"Restored {len(gallery)} people, {gallery.n_photos} photos from this browser."
@@ -268,7 +268,7 @@ def auto_restore(saved: Any, doc: Any):
     if not saved or doc:
         return gr.skip(), gr.skip(), gr.skip()
     try:
-        gallery = Gallery.from_dict(saved)
+        gallery = Gallery.from_dict(saved, known=known_models())
     except GalleryError:
         return gr.skip(), gr.skip(), gr.skip()
     return (doc_of(gallery), True,
@@ -286,7 +286,7 @@ def build_gallery_tab(c: SharedControls) -> dict[str, Any]:
     gallery_state, detector, embedder = c.gallery_state, c.detector, c.embedder
     with gr.Tab("Gallery"):
         # Inside the Tab: a component (even a State) between two Tabs of a gr.Tabs shifts the tab labels.
-        browser_saved = gr.BrowserState(None, storage_key="cvlab-face-gallery")
+        browser_saved = gr.BrowserState(None, storage_key="cvlab-face-gallery", secret=browser_state_secret())
         gr.Markdown("Enrol a person from one or more photos (uploads or webcam snapshots). Each photo becomes "
                     "one embedding; more photos (angles, lighting) make recognition sturdier.")
         with gr.Row():
