@@ -15,8 +15,8 @@ import numpy as np
 from core.faces.calibration import pair_indices
 from core.faces.gallery import Gallery, GalleryError, normalize
 
-MAX_FIT_PAIRS = 20_000
-"""Photo pairs the pair classifier is fitted on at most (20,000 x 512 float64 = 82 MB)."""
+MAX_FIT_PAIRS = 10_000
+"""Photo pairs the pair classifier is fitted on at most (10,000 x 512 float64 = 41 MB)."""
 
 
 # --------------------------------------------------------------------------- triplet loss
