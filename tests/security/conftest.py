@@ -38,10 +38,11 @@ def attacker(sec_app):
         yield http
 
 
-def call(http: httpx.Client, api_name: str, data: list) -> tuple[bool, object]:
-    """POST ``data`` to /gradio_api/call/<api_name>, read the event stream: (True, outputs) or (False,
-    the error message the visitor sees)."""
-    r = http.post(f"gradio_api/call/{api_name}", json={"data": data})
+def call(http: httpx.Client, api_name: str, data: list, session: str | None = None) -> tuple[bool, object]:
+    """POST ``data`` to /gradio_api/call/<api_name> (in session ``session``: its gr.State carries over
+    between calls), read the event stream: (True, outputs) or (False, the error message the visitor sees)."""
+    body = {"data": data} if session is None else {"data": data, "session_hash": session}
+    r = http.post(f"gradio_api/call/{api_name}", json=body)
     if r.status_code != 200:
         return False, f"HTTP {r.status_code}: {r.text[:300]}"
     event_id = r.json()["event_id"]
