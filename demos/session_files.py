@@ -43,9 +43,14 @@ def _current_session() -> str | None:
     return getattr(request, "session_hash", None) if request is not None else None
 
 
+def session_folder(session_hash: str | None) -> Path:
+    """The folder holding one session's files (it may not exist)."""
+    return ROOT / _session_key(session_hash)
+
+
 def session_dir(prefix: str) -> Path:
     """A new, empty folder for one export of the current event's session (ROOT/<session>/<prefix>XXXX)."""
-    base = ROOT / _session_key(_current_session())
+    base = session_folder(_current_session())
     base.mkdir(parents=True, exist_ok=True, mode=0o700)
     return Path(tempfile.mkdtemp(prefix=prefix, dir=base))
 
@@ -65,7 +70,7 @@ def _gradio_copy(path: Path) -> Path | None:
 
 def remove_session(session_hash: str | None) -> int:
     """Delete one session's folder and Gradio's cached copies of its files; returns files removed."""
-    folder = ROOT / _session_key(session_hash)
+    folder = session_folder(session_hash)
     if not folder.is_dir():
         return 0
     files = [p for p in folder.rglob("*") if p.is_file()]

@@ -292,25 +292,7 @@ class Gallery:
             photos = person.get("photos")
             if not isinstance(photos, list) or not photos:
                 raise GalleryError(f"'{name}' has no photos in the gallery file.")
-            entries = []
-            for k, photo in enumerate(photos, 1):
-                if not isinstance(photo, dict):
-                    raise GalleryError(f"Photo {k} of '{name}' is not an object.")
-                emb = photo.get("embedding")
-                if not isinstance(emb, list) or len(emb) != g_dim or not all(
-                        isinstance(v, (int, float)) and not isinstance(v, bool) for v in emb):
-                    raise GalleryError(f"Photo {k} of '{name}' needs an embedding of {g_dim} numbers.")
-                vec = np.asarray(emb, np.float64)
-                norm = float(np.linalg.norm(vec)) if np.isfinite(vec).all() else float("nan")
-                if not math.isfinite(norm) or not 0.9 <= norm <= 1.1:
-                    raise GalleryError(f"Photo {k} of '{name}' has an embedding that is not unit length "
-                                       "(the file was edited or comes from elsewhere).")
-                pid = photo.get("id")
-                if not isinstance(pid, str) or not pid or len(pid) > 64 or pid in seen_ids:
-                    pid = uuid.uuid4().hex[:12]
-                seen_ids.add(pid)
-                src = photo.get("source", "")
-                entries.append(Entry(pid, normalize(vec.astype(np.float32)), str(src)[:120] if src else ""))
+            entries = _parse_photos(name, photos, g_dim, seen_ids)
             total += len(entries)
             if total > LIMITS.max_photos:
                 raise GalleryError(f"The gallery file has more than {LIMITS.max_photos} photos, this server's limit.")
@@ -337,6 +319,31 @@ class Gallery:
         except RecursionError:
             raise GalleryError("The gallery file is nested too deeply to be a face gallery.") from None
         return cls.from_dict(doc, **kwargs)
+
+
+def _parse_photos(name: str, photos: list, dim: int, seen_ids: set[str]) -> list[Entry]:
+    """The entries of one person's ``photos`` list in a gallery document (each a unit embedding of ``dim``
+    numbers); ids that are missing, too long or already seen are replaced. GalleryError names the photo."""
+    entries = []
+    for k, photo in enumerate(photos, 1):
+        if not isinstance(photo, dict):
+            raise GalleryError(f"Photo {k} of '{name}' is not an object.")
+        emb = photo.get("embedding")
+        if not isinstance(emb, list) or len(emb) != dim or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in emb):
+            raise GalleryError(f"Photo {k} of '{name}' needs an embedding of {dim} numbers.")
+        vec = np.asarray(emb, np.float64)
+        norm = float(np.linalg.norm(vec)) if np.isfinite(vec).all() else float("nan")
+        if not math.isfinite(norm) or not 0.9 <= norm <= 1.1:
+            raise GalleryError(f"Photo {k} of '{name}' has an embedding that is not unit length "
+                               "(the file was edited or comes from elsewhere).")
+        pid = photo.get("id")
+        if not isinstance(pid, str) or not pid or len(pid) > 64 or pid in seen_ids:
+            pid = uuid.uuid4().hex[:12]
+        seen_ids.add(pid)
+        src = photo.get("source", "")
+        entries.append(Entry(pid, normalize(vec.astype(np.float32)), str(src)[:120] if src else ""))
+    return entries
 
 
 def _check_known(model: str, dim: int, known: dict[str, int]) -> None:

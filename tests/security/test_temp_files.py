@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from demos.session_files import ROOT, _session_key
+from demos.session_files import session_folder
 from tests.security.conftest import ATTACKER, call, honest_semantic, http_from, photo_path, upload
 
 TTL_S = 20
@@ -73,7 +73,7 @@ def test_files_go_when_the_page_closes(ttl_app):
         beat.start()
         time.sleep(1)
         files = _exports(http, session)
-        folder = ROOT / _session_key(session)
+        folder = session_folder(session)
         assert folder.is_dir() and len(list(folder.rglob("*.json"))) >= 3
         assert any("gallery" in p.name for p in files) and all(p.exists() for p in files)
         started = time.monotonic()
@@ -89,6 +89,6 @@ def test_files_of_a_session_that_never_closes_go_after_the_ttl(ttl_app):
     session = uuid.uuid4().hex
     with http_from(ATTACKER, url) as http:
         files = _exports(http, session)
-    folder = ROOT / _session_key(session)
+    folder = session_folder(session)
     assert folder.is_dir()
     assert not _wait_gone([folder, *files], timeout=TTL_S * 3)
