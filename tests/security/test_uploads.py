@@ -99,11 +99,14 @@ def test_every_file_reference_gets_the_same_refusal(sec_app, attacker, tmp_path)
 
 
 def test_enrol_photo_files_refused_the_same_way(sec_app, attacker, tmp_path):
+    """gr.File photos: refused before our callback (Gradio) or by it; nothing is enrolled or leaked."""
     refs = _hostile_refs(tmp_path)
-    for ref_name in ("etc_passwd_no_marker", "server_photo_outside_roots", "missing_file", "symlink_in_upload_dir"):
-        ok, value = call(attacker, "faces_enrol", _enrol_files(refs[ref_name]))
-        assert "Mallory" not in str(value) or UPLOAD_REFUSED in str(value), (ref_name, value)
-        assert "root:" not in str(value)
+    for ref_name in ("etc_passwd_no_marker", "etc_passwd_with_marker", "server_photo_outside_roots",
+                     "missing_file", "symlink_in_upload_dir"):
+        for ref in (refs[ref_name], {**refs[ref_name], "meta": META}):
+            ok, value = call(attacker, "faces_enrol", _enrol_files(ref))
+            assert not ok or "enrolled" not in str(value[1]), (ref_name, value)
+            assert "root:" not in str(value)
 
 
 def test_gallery_import_reads_only_uploads(sec_app, attacker, tmp_path):
