@@ -145,7 +145,8 @@ def decode_live_frame(data: bytes, *, max_bytes: int = LIVE_MAX_BYTES,
     if not data:
         raise ImageError("The frame is empty.")
     if len(data) > max_bytes:
-        raise ImageError(f"The frame is {len(data) / 1e6:.1f} MB; a live frame may be at most {max_bytes / 1e6:.1f} MB.")
+        raise ImageError(f"The frame is {len(data) / 1e6:.1f} MB; a live frame may be at most "
+                         f"{max_bytes / 1e6:.1f} MB.")
     if not bytes(data[:2]) == b"\xff\xd8":
         raise ImageError("A live frame must be a JPEG.")
     img = _open(bytes(data), "The frame")
@@ -168,7 +169,8 @@ def _read_bytes(source: Any) -> tuple[bytes, str]:
         if not path.is_file():
             raise ImageError(f"{name} does not exist.")
         if path.stat().st_size > cap:
-            raise ImageError(f"{name} is {path.stat().st_size / 2**20:.0f} MB; the limit is {LIMITS.max_file_mb:.0f} MB.")
+            raise ImageError(f"{name} is {path.stat().st_size / 2**20:.0f} MB; "
+                             f"the limit is {LIMITS.max_file_mb:.0f} MB.")
         data = path.read_bytes()
     elif hasattr(source, "read"):
         data = source.read(cap + 1)

@@ -65,7 +65,8 @@ class EnrolCheck:
             return f"{source}: this photo is already enrolled for '{name}'."
         if self.kind == "lookalike" and self.other is not None:
             closeness = closeness_text(self.other.value, self.metric)
-            return f"{source}: this face looks like {self.other.name} ({closeness}), already enrolled, not like '{name}'."
+            return (f"{source}: this face looks like {self.other.name} ({closeness}), already enrolled, "
+                    f"not like '{name}'.")
         return ""
 
 
