@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import logging
 from pathlib import Path
 from typing import Any, Callable
@@ -20,7 +21,7 @@ from PIL import Image as PILImage
 from core.config import SETTINGS
 from core.image import ImageError, limit_side, load_image
 from core.models import ModelError, registry
-from demos.uploads import ASSETS, decode_upload, payload_path, trusted_upload
+from demos.uploads import ASSETS, CLIP_HINT, decode_upload, payload_path, trusted_upload
 
 log = logging.getLogger("cvlab")
 
@@ -110,13 +111,35 @@ def check_photo_files(payload: Any):
     return keep or None
 
 
+CLIP_TOAST_JS = """() => {
+  // The page's image inputs refuse a video before it is uploaded, with Gradio's toast "Invalid file type:
+  // clip.mp4. Only image/* allowed." That toast is rewritten to say it is a video and where clips go.
+  const VIDEO = /\\.(mp4|m4v|mov|webm|mkv|avi|mpe?g|3gp|ogv|wmv|flv|ts)$/i;
+  const RE = /^Invalid file type: (.+?)\\. Only image\\/\\* allowed\\.?$/;
+  const fix = (node) => {
+    const m = RE.exec((node.nodeValue || "").trim());
+    if (m && VIDEO.test(m[1])) node.nodeValue = `${m[1]} is a video, not a photo. ${HINT}`;
+  };
+  const HINT = %s;
+  const scan = (root) => {
+    if (root.nodeType === 3) return fix(root);
+    const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    while (walk.nextNode()) fix(walk.currentNode);
+  };
+  new MutationObserver((muts) => muts.forEach((m) => {
+    if (m.type === "characterData") fix(m.target); else m.addedNodes.forEach(scan);
+  })).observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
 def check_uploads_on_arrival(blocks: gr.Blocks) -> None:
     """Give every ImageInput of ``blocks`` an upload check (call inside the ``with blocks:`` context, after
     the tabs are built): a broken file is named at once and removed, instead of sitting there as a
-    broken-image icon until the run button fails."""
+    broken-image icon until the run button fails; a video refused by the page says where clips go."""
     for block in list(blocks.blocks.values()):
         if isinstance(block, ImageInput):
             block.upload(check_upload, block, block, preprocess=False, api_name=False, show_progress="hidden")
+    blocks.load(None, None, None, js=CLIP_TOAST_JS % json.dumps(CLIP_HINT), api_name=False)
 
 
 LIVE_WIDTH, LIVE_HEIGHT = 640, 480
