@@ -7,6 +7,8 @@ and shown to the user as a short apology, and the server keeps serving.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import inspect
 import json
@@ -19,7 +21,7 @@ import numpy as np
 from PIL import Image as PILImage
 
 from core.config import SETTINGS
-from core.image import ImageError, limit_side, load_image
+from core.image import LIVE_MAX_PIXELS, ImageError, decode_image, limit_side, load_image
 from core.models import ModelError, registry
 from demos.uploads import ASSETS, CLIP_HINT, decode_upload, payload_path, trusted_upload
 
@@ -146,9 +148,48 @@ LIVE_WIDTH, LIVE_HEIGHT = 640, 480
 """Webcam frame size asked of the browser for live modes (Gradio's default sends 1920x1440)."""
 
 
+class WebcamFrameInput(gr.Image):
+    """``gr.Image`` for streamed webcam frames (the Gradio-stream fallback of the live views), numpy RGB.
+
+    A frame arrives as a ``data:`` URL (or an uploaded file); Gradio would decode either with no limit
+    and open any ``path`` a client writes. Here a data URL is at most ``FRAME_URL_MAX_CHARS`` characters,
+    a path must pass ``trusted_upload``, and the frame is decoded by ``core.image`` within webcam-sized
+    caps (``LIVE_MAX_PIXELS``, ``FRAME_DECODE_MB``)."""
+
+    is_template = True
+
+    def preprocess(self, payload):
+        if payload is None:
+            return None
+        url = payload.url or ""
+        data = data_url_bytes(url) if url.startswith("data:") else trusted_upload(payload).read_bytes()
+        try:
+            return decode_image(data, max_pixels=LIVE_MAX_PIXELS, max_decode_mb=FRAME_DECODE_MB).rgb
+        except ImageError as exc:
+            raise gr.Error(str(exc)) from None
+
+
+FRAME_URL_MAX_CHARS = 8_000_000
+"""Longest ``data:`` URL a streamed webcam frame may be (a 1920x1080 PNG is about 4 MB of base64)."""
+
+FRAME_DECODE_MB = 64
+"""Decode memory one streamed webcam frame may take, MB."""
+
+
+def data_url_bytes(url: str) -> bytes:
+    """The bytes of a base64 ``data:`` URL of at most FRAME_URL_MAX_CHARS; gr.Error for anything else."""
+    head, _, body = url.partition(",")
+    if len(url) > FRAME_URL_MAX_CHARS or not head.endswith(";base64"):
+        raise gr.Error("A webcam frame must be a base64 image of at most a few MB.")
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        raise gr.Error("The webcam frame is not valid base64.") from None
+
+
 def webcam_stream(elem_id: str, **kwargs) -> gr.Image:
     """A streaming webcam input (the visitor's own camera, not the server's) at 640x480, numpy RGB."""
-    return gr.Image(sources=["webcam"], streaming=True, type="numpy", label=kwargs.pop("label", "Webcam"),
+    return WebcamFrameInput(sources=["webcam"], streaming=True, type="numpy", label=kwargs.pop("label", "Webcam"),
                     webcam_options=gr.WebcamOptions(
                         constraints={"video": {"width": LIVE_WIDTH, "height": LIVE_HEIGHT}}),
                     elem_id=elem_id, **kwargs)

@@ -102,3 +102,27 @@ def test_a_big_jpeg_is_decoded_downscaled(upload_dir, monkeypatch):
     assert read_upload({"path": str(path)}, max_side=4000).shape == (150, 200, 3)
     assert shown and "1/4 scale" in shown[0]
     assert check_upload({"path": str(path)}) is not None  # fine: nothing to say on arrival (gr.skip())
+
+
+def test_streamed_webcam_frames_are_capped(upload_dir):
+    import base64
+    import io
+
+    from gradio.data_classes import ImageData
+
+    from demos.common import WebcamFrameInput
+
+    def url(img: Image.Image, fmt: str) -> str:
+        buf = io.BytesIO()
+        img.save(buf, format=fmt)
+        return f"data:image/{fmt.lower()};base64," + base64.b64encode(buf.getvalue()).decode()
+
+    comp = WebcamFrameInput(sources=["webcam"], streaming=True, type="numpy")
+    frame = comp.preprocess(ImageData(url=url(Image.new("RGB", (640, 480), (1, 2, 3)), "PNG")))
+    assert frame.shape == (480, 640, 3) and tuple(frame[0, 0]) == (1, 2, 3)
+    with pytest.raises(gr.Error, match="megapixels"):  # refused from the header, before decoding
+        comp.preprocess(ImageData(url=url(Image.new("L", (5000, 5000)), "PNG")))
+    with pytest.raises(gr.Error, match="at most a few MB"):
+        comp.preprocess(ImageData(url="data:image/png;base64," + "A" * 8_000_001))
+    with pytest.raises(gr.Error, match="not uploaded through this page"):
+        comp.preprocess(ImageData(path="/etc/passwd"))
