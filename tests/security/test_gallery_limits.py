@@ -56,3 +56,33 @@ def test_a_1500_photo_gallery_calibrates_and_fits(sec_app, attacker, tmp_path):
         assert ok, value
     assert mem.growth_mb < 400, mem.growth_mb
     assert honest_semantic(url)
+
+
+def test_browser_state_key_is_stable_and_private(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    from demos import browser_secret as B
+
+    monkeypatch.setenv("CVLAB_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv(B.ENV, raising=False)
+    B.browser_state_secret.cache_clear()
+    first = B.browser_state_secret()
+    path = tmp_path / "cache" / B.FILE_NAME
+    assert path.read_text() == first and len(first) >= 40
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    B.browser_state_secret.cache_clear()  # a restart
+    assert B.browser_state_secret() == first
+    monkeypatch.setenv(B.ENV, "from-the-environment")
+    B.browser_state_secret.cache_clear()
+    assert B.browser_state_secret() == "from-the-environment"
+    B.browser_state_secret.cache_clear()
+
+
+def test_the_app_uses_the_kept_key(sec_app, attacker):
+    from core.models import cache_dir
+    from demos.browser_secret import FILE_NAME
+
+    config = attacker.get("config").json()
+    secrets = [c["props"].get("secret") for c in config["components"] if c.get("type") == "browserstate"]
+    assert secrets and secrets[0] == (cache_dir() / FILE_NAME).read_text().strip()
