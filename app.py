@@ -18,6 +18,7 @@ import gradio as gr
 
 from core.config import configure
 from demos import gradio_fixes
+from demos import limits, session_files
 from demos.common import check_uploads_on_arrival
 from demos.video import configure_clips
 
@@ -62,6 +63,7 @@ def build_app() -> gr.Blocks:
                 with gr.Tab(title, id=title.lower()):
                     _build_tab(title, module, builder)
         check_uploads_on_arrival(demo)
+        session_files.install(demo)  # a session's export folders go when its page closes
     return demo
 
 
@@ -100,6 +102,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help=f"visitor sessions whose results stay in memory (default {MAX_SESSIONS})")
     p.add_argument("--clip-seconds", type=float, default=20.0, help="video: seconds of a visitor's clip used (default 20)")
     p.add_argument("--clip-side", type=int, default=640, help="video: longest side of processed clip frames (default 640)")
+    limits.add_flags(p)
     return p.parse_args(argv)
 
 
@@ -108,6 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     configure(offline=args.offline or None, device=args.device, max_side=args.max_side)
     configure_clips(args.clip_seconds, args.clip_side)
+    limits.apply(args)
     demo = build_app()
     demo.queue(default_concurrency_limit=2, max_size=64)
     demo.launch(

@@ -7,22 +7,26 @@ and shown to the user as a short apology, and the server keeps serving.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import inspect
+import json
 import logging
 from pathlib import Path
 from typing import Any, Callable
 
 import gradio as gr
 import numpy as np
+from PIL import Image as PILImage
 
 from core.config import SETTINGS
-from core.image import ImageError, limit_side, load_image
+from core.image import LIVE_MAX_PIXELS, ImageError, decode_image, limit_side, load_image
 from core.models import ModelError, registry
+from demos.uploads import ASSETS, CLIP_HINT, decode_upload, payload_path, trusted_upload
 
 log = logging.getLogger("cvlab")
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
 PHOTOS = ASSETS / "photos"
 
 READY = ("loaded", "ready", "cached")
@@ -32,10 +36,12 @@ class ImageInput(gr.Image):
     """``gr.Image`` whose uploads are decoded by ``core.image`` rather than by Gradio.
 
     Gradio's own preprocessing opens every upload with PIL before a callback runs: a text file
-    named .jpg or a 100-megapixel image then fails (or is decoded in full) with Gradio's message.
-    Here the bytes go through ``core.image.load_image``: pixel limit checked before decoding,
+    named .jpg or a 100-megapixel image then fails (or is decoded in full) with Gradio's message,
+    and a ``data:`` URL in the payload is decoded with no limit at all. Here the payload's path must
+    be a file this server received (``demos.uploads.trusted_upload``; anything else gets one refusal)
+    and its bytes go through ``core.image``: memory budget read from the header before decoding,
     EXIF and odd modes handled, and one plain sentence for anything unusable.
-    Use it like ``gr.Image`` (type "numpy" or "pil"); it renders as a normal image component.
+    Use it like ``gr.Image`` (type "numpy", "pil" or "filepath"); it renders as a normal image component.
     """
 
     is_template = True  # use the built-in "image" front-end component
@@ -43,36 +49,31 @@ class ImageInput(gr.Image):
     def preprocess(self, payload):
         if payload is None:
             return None
-        if payload.path and not (payload.url or "").startswith("data:"):
-            try:
-                rgb = load_image(payload.path)
-            except ImageError as exc:
-                raise gr.Error(str(exc)) from None
-            if self.type == "pil":
-                from PIL import Image
+        if self.type == "filepath":
+            return str(trusted_upload(payload))
+        rgb = decode_upload(payload)
+        if self.type == "pil":
+            from PIL import Image
 
-                return Image.fromarray(rgb)
-            return rgb if self.type == "numpy" else payload.path
-        try:
-            return super().preprocess(payload)
-        except Exception:  # noqa: BLE001 - a broken upload is the user's message, not our traceback
-            raise gr.Error("The upload could not be read as an image.") from None
+            return Image.fromarray(rgb)
+        return rgb
 
 
 def _upload_path(item: Any) -> str | None:
-    """The server-side path of one raw upload payload (a FileData dict or object)."""
-    return item.get("path") if isinstance(item, dict) else getattr(item, "path", None)
+    """The path one raw upload payload (a FileData dict or object) names, as the client wrote it."""
+    path = payload_path(item)
+    return str(path) if path else None
 
 
 def _upload_problem(item: Any) -> tuple[str, str | None] | None:
-    """None when ``core.image`` can read this upload; else (its file name, what is wrong, or None when
-    it is not readable as an image at all)."""
+    """None when this upload is a file the server received and ``core.image`` can read; else (its file
+    name, what is wrong, or None when it is not readable as an image at all)."""
     path = _upload_path(item)
     try:
-        load_image(path)
+        decode_upload(item, notify=False)
         return None
-    except ImageError as exc:
-        reason: str | None = str(exc)
+    except gr.Error as exc:
+        reason: str | None = str(exc.message if hasattr(exc, "message") else exc)
     except Exception:  # noqa: BLE001 - a broken upload is the user's message, not our traceback
         reason = None
     name = (item.get("orig_name") if isinstance(item, dict) else None) or Path(str(path)).name
@@ -112,39 +113,102 @@ def check_photo_files(payload: Any):
     return keep or None
 
 
+CLIP_TOAST_JS = """() => {
+  // The page's image inputs refuse a video before it is uploaded, with Gradio's toast "Invalid file type:
+  // clip.mp4. Only image/* allowed." That toast is rewritten to say it is a video and where clips go.
+  const VIDEO = /\\.(mp4|m4v|mov|webm|mkv|avi|mpe?g|3gp|ogv|wmv|flv|ts)$/i;
+  const RE = /^Invalid file type: (.+?)\\. Only image\\/\\* allowed\\.?$/;
+  const fix = (node) => {
+    const m = RE.exec((node.nodeValue || "").trim());
+    if (m && VIDEO.test(m[1])) node.nodeValue = `${m[1]} is a video, not a photo. ${HINT}`;
+  };
+  const HINT = %s;
+  const scan = (root) => {
+    if (root.nodeType === 3) return fix(root);
+    const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    while (walk.nextNode()) fix(walk.currentNode);
+  };
+  new MutationObserver((muts) => muts.forEach((m) => {
+    if (m.type === "characterData") fix(m.target); else m.addedNodes.forEach(scan);
+  })).observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
 def check_uploads_on_arrival(blocks: gr.Blocks) -> None:
     """Give every ImageInput of ``blocks`` an upload check (call inside the ``with blocks:`` context, after
     the tabs are built): a broken file is named at once and removed, instead of sitting there as a
-    broken-image icon until the run button fails."""
+    broken-image icon until the run button fails; a video refused by the page says where clips go."""
     for block in list(blocks.blocks.values()):
         if isinstance(block, ImageInput):
             block.upload(check_upload, block, block, preprocess=False, api_name=False, show_progress="hidden")
+    blocks.load(None, None, None, js=CLIP_TOAST_JS % json.dumps(CLIP_HINT), api_name=False)
 
 
 LIVE_WIDTH, LIVE_HEIGHT = 640, 480
 """Webcam frame size asked of the browser for live modes (Gradio's default sends 1920x1440)."""
 
 
+class WebcamFrameInput(gr.Image):
+    """``gr.Image`` for streamed webcam frames (the Gradio-stream fallback of the live views), numpy RGB.
+
+    A frame arrives as a ``data:`` URL (or an uploaded file); Gradio would decode either with no limit
+    and open any ``path`` a client writes. Here a data URL is at most ``FRAME_URL_MAX_CHARS`` characters,
+    a path must pass ``trusted_upload``, and the frame is decoded by ``core.image`` within webcam-sized
+    caps (``LIVE_MAX_PIXELS``, ``FRAME_DECODE_MB``)."""
+
+    is_template = True
+
+    def preprocess(self, payload):
+        if payload is None:
+            return None
+        url = payload.url or ""
+        data = data_url_bytes(url) if url.startswith("data:") else trusted_upload(payload).read_bytes()
+        try:
+            return decode_image(data, max_pixels=LIVE_MAX_PIXELS, max_decode_mb=FRAME_DECODE_MB).rgb
+        except ImageError as exc:
+            raise gr.Error(str(exc)) from None
+
+
+FRAME_URL_MAX_CHARS = 8_000_000
+"""Longest ``data:`` URL a streamed webcam frame may be (a 1920x1080 PNG is about 4 MB of base64)."""
+
+FRAME_DECODE_MB = 64
+"""Decode memory one streamed webcam frame may take, MB."""
+
+
+def data_url_bytes(url: str) -> bytes:
+    """The bytes of a base64 ``data:`` URL of at most FRAME_URL_MAX_CHARS; gr.Error for anything else."""
+    head, _, body = url.partition(",")
+    if len(url) > FRAME_URL_MAX_CHARS or not head.endswith(";base64"):
+        raise gr.Error("A webcam frame must be a base64 image of at most a few MB.")
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        raise gr.Error("The webcam frame is not valid base64.") from None
+
+
 def webcam_stream(elem_id: str, **kwargs) -> gr.Image:
     """A streaming webcam input (the visitor's own camera, not the server's) at 640x480, numpy RGB."""
-    return gr.Image(sources=["webcam"], streaming=True, type="numpy", label=kwargs.pop("label", "Webcam"),
+    return WebcamFrameInput(sources=["webcam"], streaming=True, type="numpy", label=kwargs.pop("label", "Webcam"),
                     webcam_options=gr.WebcamOptions(
                         constraints={"video": {"width": LIVE_WIDTH, "height": LIVE_HEIGHT}}),
                     elem_id=elem_id, **kwargs)
 
 
 def read_upload(value: Any, *, what: str = "image", max_side: int | None = None) -> np.ndarray:
-    """A Gradio image value (numpy, PIL, path, or None) -> RGB uint8 (H, W, 3), downscaled
-    to ``max_side`` (default: the app's --max-side). Raises gr.Error with a plain sentence."""
+    """A Gradio image value -> RGB uint8 (H, W, 3), downscaled to ``max_side`` (default: the app's
+    --max-side). A numpy or PIL value is an image an ImageInput already decoded; a path or FileData is
+    a client's file reference and must pass ``trusted_upload``. Raises gr.Error with a plain sentence."""
     if value is None:
         article = "an" if what[:1].lower() in "aeiou" else "a"
         raise gr.Error(f"Please add {article} {what} first: upload a photo, paste one, or use the webcam.")
-    if isinstance(value, dict) and "path" in value:  # FileData from the API
-        value = value["path"]
-    try:
-        rgb = load_image(value)
-    except ImageError as exc:
-        raise gr.Error(str(exc)) from None
+    if isinstance(value, (np.ndarray, PILImage.Image)):
+        try:
+            rgb = load_image(value)
+        except ImageError as exc:
+            raise gr.Error(str(exc)) from None
+    else:
+        rgb = decode_upload(value)
     return limit_side(rgb, max_side or SETTINGS.max_side)
 
 

@@ -1,7 +1,6 @@
 """Instance tab: every object its own mask, box and score; people with their skeletons; live webcam."""
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from core.segmentation import coco
 from core.segmentation.instance import BUNDLED, OFFLINE, IouTracker, instance, instance_rows, resolve_model
 from core.segmentation.instance_inside import candidate_rows, candidate_summary, dropped_summary, inside_panels
 from core.types import Segmentation
+from demos.session_files import session_dir
 from demos.common import (
     ImageInput,
     example_photos,
@@ -142,7 +142,7 @@ def export_coco(state, score: float, classes):
         raise gr.Error("Segment an image first.")
     seg: Segmentation = state["seg"]
     shown = seg.filter(min_score=score, classes=set(int(c) for c in classes) if classes is not None else None)
-    out = Path(tempfile.mkdtemp(prefix="cvlab_instance_")) / "instances_coco.json"
+    out = session_dir("cvlab_instance_") / "instances_coco.json"
     return str(coco.write_coco(shown, out, file_name="image.png"))
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import itertools
-import tempfile
 from pathlib import Path
 
 import gradio as gr
@@ -11,6 +10,7 @@ from core import render
 from core.models import registry
 from core.segmentation import panoptic as pan
 from core.types import Segmentation
+from demos.session_files import session_dir
 from demos.common import (
     READY,
     ImageInput,
@@ -123,7 +123,7 @@ def export_panoptic(state, score: float, overlap: float, min_area: float):
         raise gr.Error("Run the models on an image first.")
     result = pan.merge(state["things"], state["stuff"], score_threshold=score, overlap=overlap,
                        min_stuff_area=int(min_area), stuff_ids=state["stuff_ids"])
-    out = Path(tempfile.mkdtemp(prefix="cvlab_panoptic_"))
+    out = session_dir("cvlab_panoptic_")
     return [str(p) for p in pan.write_panoptic(result, out, "panoptic")]
 
 

@@ -1,7 +1,6 @@
 """Semantic tab: a class for every pixel; live webcam; and the FCN lab (sliding windows, up-sampling)."""
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from core.segmentation import fcn_lab
 from core.segmentation.export import write_semantic
 from core.segmentation.semantic import FAST_MODELS, PersonTrack, resolve_model, semantic
 from core.types import Segmentation
+from demos.session_files import session_dir
 from demos.common import (
     READY,
     ImageInput,
@@ -118,7 +118,7 @@ def export_semantic(state, opacity: float, classes, show_labels: bool):
     """Label-index PNG + JSON (labels, palette, areas) + the overlay as shown."""
     if not state:
         raise gr.Error("Segment an image first.")
-    out = Path(tempfile.mkdtemp(prefix="cvlab_semantic_"))
+    out = session_dir("cvlab_semantic_")
     files = write_semantic(state["seg"], state["rgb"], out)
     overlay, _, _ = render_view(state, opacity, classes, show_labels)
     path = out / "semantic_overlay.png"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import json
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from PIL import Image
 
 from core import style as S
 from core.image import load_image
+from demos.session_files import session_dir
 from demos.common import (
     ImageInput,
     example_photos,
@@ -101,7 +101,7 @@ def _style_for(choice: str | None, upload: Any, content: np.ndarray | None, *, g
 
 def _export(image: np.ndarray, params_json: str, stem: str) -> list[str]:
     """PNG + JSON in a fresh temp folder (Gradio serves and later deletes its cache copies)."""
-    folder = Path(tempfile.mkdtemp(prefix="cvlab_style_"))
+    folder = session_dir("cvlab_style_")
     png, js = folder / f"{stem}.png", folder / f"{stem}.json"
     Image.fromarray(image).save(png)
     js.write_text(params_json)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -60,13 +61,27 @@ def expand_inputs(patterns: Iterable[str]) -> list[Path]:
     return [p for p in out if not (p.resolve() in seen or seen.add(p.resolve()))]
 
 
+def safe_stem(path: Path) -> str:
+    """A file's stem as a plain file name: only letters, digits, ``_``, ``-`` and inner dots, no leading
+    dot (so ``...jpg`` cannot name ``..``, the parent of --out), at most 100 characters; "image" if
+    nothing is left."""
+    stem = re.sub(r"[^\w.-]", "_", path.stem, flags=re.ASCII).lstrip(".")[:100].rstrip(".")
+    return stem or "image"
+
+
 def unique_names(paths: list[Path]) -> list[str]:
-    """One output name per path: its stem, with ``-2``, ``-3``... when stems repeat."""
-    counts: dict[str, int] = {}
+    """One output name per path: its safe stem, with ``-2``, ``-3``... when it is taken (compared without
+    case, for case-insensitive file systems), so no two inputs ever write the same files."""
+    taken: set[str] = set()
     names = []
     for p in paths:
-        counts[p.stem] = counts.get(p.stem, 0) + 1
-        names.append(p.stem if counts[p.stem] == 1 else f"{p.stem}-{counts[p.stem]}")
+        stem = safe_stem(p)
+        name, k = stem, 1
+        while name.casefold() in taken:
+            k += 1
+            name = f"{stem}-{k}"
+        taken.add(name.casefold())
+        names.append(name)
     return names
 
 

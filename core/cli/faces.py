@@ -49,6 +49,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("folder", type=Path)
     p.add_argument("--out", required=True, type=Path)
     common(p)
+    p.add_argument("--threshold", type=float, default=None,
+                   help="look-alike warning threshold in the model's own measure (default: the model's)")
     p.set_defaults(func=cmd_enrol)
 
 
@@ -96,10 +98,17 @@ def cmd_identify(args) -> dict[str, Any]:
 
 
 def cmd_enrol(args) -> dict[str, Any]:
-    from core.faces import gallery_from_folder
+    """Enrol every photo as its folder says; a photo that looks like another enrolled person is enrolled
+    too, and named in ``warnings`` (and on stderr): the folder may hold a mislabelled photo."""
+    import sys
 
-    gallery, skipped = gallery_from_folder(args.folder, embedder=args.model, detector=args.detector)
+    from core.faces import enrol_folder
+
+    built = enrol_folder(args.folder, embedder=args.model, detector=args.detector, threshold=args.threshold)
+    for line in built.warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    gallery = built.gallery
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(gallery.to_json(), encoding="utf-8")
     return {"out": str(args.out), "model": gallery.model, "people": {n: len(e) for n, e in gallery.people.items()},
-            "skipped": skipped}
+            "skipped": built.skipped, "warnings": built.warnings}

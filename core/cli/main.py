@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from core.image import ImageError
+    from core.image import ImageError, VideoGivenError
     from core.models import ModelError
 
     parser = build_parser()
@@ -35,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
               max_side=args.max_side if args.max_side is not None else None)
     try:
         result = args.func(args)
+    except VideoGivenError as exc:
+        print(f"error: {exc} This command reads photos; clips go to the video commands (cvlab --help).",
+              file=sys.stderr)
+        return 2
     except (ImageError, ModelError, ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

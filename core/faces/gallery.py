@@ -7,9 +7,9 @@ changed through another's. It serialises to an embeddings-only JSON document
 (no face images) and refuses malformed documents with a plain sentence.
 
 Also here: comparing embeddings (cosine similarity <-> Euclidean distance of unit
-vectors), identification (nearest photo or per-person mean), calibration (same /
-different pair scores, ROC, equal-error rate, suggested threshold), the triplet
-loss, a Siamese logistic regression on |f(a) - f(b)| and a 2-D PCA projection.
+vectors) and identification (nearest photo or per-person mean). Calibration lives in
+``core.faces.calibration``, the enrolment rule in ``core.faces.enrolment``, the teaching
+models (triplet loss, pair classifier, PCA) in ``core.faces.teaching``.
 
 Conventions: embeddings are float32 rows of unit length; "similarity" is their
 cosine (dot product), in [-1, 1], higher = more alike; "distance" is the Euclidean
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal
@@ -32,9 +33,23 @@ MatchMode = Literal["nearest", "mean"]
 GALLERY_FORMAT = "cvlab-face-gallery"
 GALLERY_VERSION = 1
 MAX_PEOPLE = 500
-MAX_PHOTOS = 5000
 MAX_NAME = 80
 MAX_JSON_BYTES = 20_000_000
+
+
+@dataclass
+class GalleryLimits:
+    """Process-wide gallery caps (the app's ``--max-gallery-photos``): photos one gallery may hold."""
+
+    max_photos: int = 5000
+
+
+LIMITS = GalleryLimits()
+
+
+def set_max_photos(max_photos: int) -> None:
+    """Set the photo cap every gallery edit and import checks."""
+    LIMITS.max_photos = int(max_photos)
 
 
 class GalleryError(ValueError):
@@ -180,8 +195,8 @@ class Gallery:
         sources += [""] * (len(emb) - len(sources))
         if name not in self.people and len(self.people) >= MAX_PEOPLE:
             raise GalleryError(f"The gallery is full ({MAX_PEOPLE} people).")
-        if self.n_photos + len(emb) > MAX_PHOTOS:
-            raise GalleryError(f"The gallery is full ({MAX_PHOTOS} photos).")
+        if self.n_photos + len(emb) > LIMITS.max_photos:
+            raise GalleryError(f"The gallery is full ({LIMITS.max_photos} photos, this server's limit).")
         new = [Entry(uuid.uuid4().hex[:12], row, str(src)[:120]) for row, src in zip(normalize(emb), sources)]
         people = dict(self.people)
         people[name] = tuple(people.get(name, ())) + tuple(new)
@@ -239,8 +254,10 @@ class Gallery:
         return json.dumps(self.to_dict(), separators=(",", ":"))
 
     @classmethod
-    def from_dict(cls, doc: Any, *, model: str | None = None, dim: int | None = None) -> "Gallery":
-        """Validate a document made by :meth:`to_dict`; ``model``/``dim`` (if given) must match."""
+    def from_dict(cls, doc: Any, *, model: str | None = None, dim: int | None = None,
+                  known: dict[str, int] | None = None) -> "Gallery":
+        """Validate a document made by :meth:`to_dict`; ``model``/``dim`` (if given) must match, and with
+        ``known`` (model name -> embedding length) the model must be one of them with its length."""
         if not isinstance(doc, dict):
             raise GalleryError("This is not a face gallery file (expected a JSON object).")
         if doc.get("format") != GALLERY_FORMAT:
@@ -253,6 +270,8 @@ class Gallery:
             raise GalleryError("The gallery file does not say which model made its embeddings.")
         if not isinstance(g_dim, int) or isinstance(g_dim, bool) or not 1 <= g_dim <= 4096:
             raise GalleryError("The gallery file has no valid embedding length ('dim').")
+        if known is not None:
+            _check_known(g_model, g_dim, known)
         if model is not None and g_model != model:
             raise GalleryError(f"This gallery was made with '{g_model}', but '{model}' is selected; its "
                                f"embeddings cannot be compared. Select '{g_model}' first.")
@@ -273,28 +292,10 @@ class Gallery:
             photos = person.get("photos")
             if not isinstance(photos, list) or not photos:
                 raise GalleryError(f"'{name}' has no photos in the gallery file.")
-            entries = []
-            for k, photo in enumerate(photos, 1):
-                if not isinstance(photo, dict):
-                    raise GalleryError(f"Photo {k} of '{name}' is not an object.")
-                emb = photo.get("embedding")
-                if not isinstance(emb, list) or len(emb) != g_dim or not all(
-                        isinstance(v, (int, float)) and not isinstance(v, bool) for v in emb):
-                    raise GalleryError(f"Photo {k} of '{name}' needs an embedding of {g_dim} numbers.")
-                vec = np.asarray(emb, np.float64)
-                norm = float(np.linalg.norm(vec)) if np.isfinite(vec).all() else float("nan")
-                if not math.isfinite(norm) or not 0.9 <= norm <= 1.1:
-                    raise GalleryError(f"Photo {k} of '{name}' has an embedding that is not unit length "
-                                       "(the file was edited or comes from elsewhere).")
-                pid = photo.get("id")
-                if not isinstance(pid, str) or not pid or len(pid) > 64 or pid in seen_ids:
-                    pid = uuid.uuid4().hex[:12]
-                seen_ids.add(pid)
-                src = photo.get("source", "")
-                entries.append(Entry(pid, normalize(vec.astype(np.float32)), str(src)[:120] if src else ""))
+            entries = _parse_photos(name, photos, g_dim, seen_ids)
             total += len(entries)
-            if total > MAX_PHOTOS:
-                raise GalleryError(f"The gallery file has more than {MAX_PHOTOS} photos.")
+            if total > LIMITS.max_photos:
+                raise GalleryError(f"The gallery file has more than {LIMITS.max_photos} photos, this server's limit.")
             people[name] = people.get(name, ()) + tuple(entries)
         return cls(g_model, g_dim, people)
 
@@ -309,11 +310,67 @@ class Gallery:
                 raise GalleryError("The gallery file is not UTF-8 text.") from None
         if len(text) > MAX_JSON_BYTES:
             raise GalleryError("The gallery file is too large.")
+        if _nesting_too_deep(text):
+            raise GalleryError("The gallery file is nested too deeply to be a face gallery.")
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
             raise GalleryError(f"The gallery file is not valid JSON (line {exc.lineno}: {exc.msg}).") from None
+        except RecursionError:
+            raise GalleryError("The gallery file is nested too deeply to be a face gallery.") from None
         return cls.from_dict(doc, **kwargs)
+
+
+def _parse_photos(name: str, photos: list, dim: int, seen_ids: set[str]) -> list[Entry]:
+    """The entries of one person's ``photos`` list in a gallery document (each a unit embedding of ``dim``
+    numbers); ids that are missing, too long or already seen are replaced. GalleryError names the photo."""
+    entries = []
+    for k, photo in enumerate(photos, 1):
+        if not isinstance(photo, dict):
+            raise GalleryError(f"Photo {k} of '{name}' is not an object.")
+        emb = photo.get("embedding")
+        if not isinstance(emb, list) or len(emb) != dim or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in emb):
+            raise GalleryError(f"Photo {k} of '{name}' needs an embedding of {dim} numbers.")
+        vec = np.asarray(emb, np.float64)
+        norm = float(np.linalg.norm(vec)) if np.isfinite(vec).all() else float("nan")
+        if not math.isfinite(norm) or not 0.9 <= norm <= 1.1:
+            raise GalleryError(f"Photo {k} of '{name}' has an embedding that is not unit length "
+                               "(the file was edited or comes from elsewhere).")
+        pid = photo.get("id")
+        if not isinstance(pid, str) or not pid or len(pid) > 64 or pid in seen_ids:
+            pid = uuid.uuid4().hex[:12]
+        seen_ids.add(pid)
+        src = photo.get("source", "")
+        entries.append(Entry(pid, normalize(vec.astype(np.float32)), str(src)[:120] if src else ""))
+    return entries
+
+
+def _check_known(model: str, dim: int, known: dict[str, int]) -> None:
+    if model not in known:
+        raise GalleryError(f"The gallery was made with '{model[:40]}', a model this app does not have "
+                           f"(it knows {', '.join(known)}).")
+    if dim != known[model]:
+        raise GalleryError(f"The gallery says its '{model}' embeddings have {dim} numbers; that model makes "
+                           f"{known[model]}.")
+
+
+MAX_JSON_DEPTH = 8
+"""A gallery document is 5 levels deep (object, people list, person, photos list, photo, embedding)."""
+
+
+def _nesting_too_deep(text: str) -> bool:
+    """True when brackets open deeper than MAX_JSON_DEPTH outside strings: refused before json.loads
+    (vectorised: a running sum of opening minus closing brackets)."""
+    bare = _JSON_STRING.sub('""', text).encode("utf-8", "replace")
+    codes = np.frombuffer(bare, np.uint8)
+    steps = np.isin(codes, _OPEN).astype(np.int32) - np.isin(codes, _CLOSE).astype(np.int32)
+    return bool(len(steps)) and int(np.cumsum(steps).max()) > MAX_JSON_DEPTH
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_OPEN = np.frombuffer(b"[{", np.uint8)
+_CLOSE = np.frombuffer(b"]}", np.uint8)
 
 
 # --------------------------------------------------------------------------- identification
@@ -365,261 +422,3 @@ def identify(gallery: Gallery, embeddings: np.ndarray, *, threshold: float, metr
         out.append(GalleryMatch(names[j] if ok else None, names[j], best,
                                 {n: round(float(s), 4) for n, s in zip(names, row)}))
     return out
-
-
-@dataclass(frozen=True)
-class Lookalike:
-    """The enrolled person (other than the one being enrolled) closest to a new photo.
-
-    ``similarity`` is the cosine similarity in [-1, 1] to that person's closest photo; ``value`` is the
-    same closeness in the model's own measure (similarity, or distance); ``same`` is True when that
-    value passes the decision threshold, i.e. recognition would call the photo this other person."""
-
-    name: str
-    similarity: float
-    value: float
-    same: bool
-
-
-def nearest_other_person(gallery: Gallery, embedding: np.ndarray, name: str, *, threshold: float,
-                         metric: Metric) -> Lookalike | None:
-    """The closest enrolled person whose name is not ``name`` for one embedding (D,), or None when the
-    gallery holds nobody else. Used before enrolling a photo under ``name``: when ``same`` is True the
-    photo looks like someone else already enrolled, and filing it silently would mislabel the gallery."""
-    name = " ".join(str(name).split())
-    names, sims = person_scores(gallery, np.asarray(embedding, np.float32).reshape(1, -1), "nearest")
-    others = [(float(s), n) for n, s in zip(names, sims[0]) if n != name]
-    if not others:
-        return None
-    sim, other = max(others)
-    return Lookalike(other, sim, float(to_measure(sim, metric)), bool(accepts(sim, threshold, metric)))
-
-
-def is_enrolled(gallery: Gallery, embedding: np.ndarray, name: str, tol: float = 1e-4) -> bool:
-    """True when ``name`` already holds this very embedding (D,) (the same photo enrolled twice)."""
-    entries = gallery.people.get(" ".join(str(name).split()), ())
-    if not entries:
-        return False
-    q = normalize(np.asarray(embedding, np.float32).reshape(-1))
-    return bool(max(float(e.embedding @ q) for e in entries) >= 1.0 - tol)
-
-
-# --------------------------------------------------------------------------- calibration
-def pair_scores(gallery: Gallery) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int]], list[tuple[int, int]]]:
-    """Cosine similarities of all same-person and all different-person photo pairs, with the
-    (i, j) indices into ``gallery.matrix()``."""
-    mat, owners, _ = gallery.matrix()
-    sims = mat @ mat.T
-    same, diff, same_ij, diff_ij = [], [], [], []
-    for i in range(len(owners)):
-        for j in range(i + 1, len(owners)):
-            if owners[i] == owners[j]:
-                same.append(sims[i, j]); same_ij.append((i, j))
-            else:
-                diff.append(sims[i, j]); diff_ij.append((i, j))
-    return np.asarray(same, np.float64), np.asarray(diff, np.float64), same_ij, diff_ij
-
-
-@dataclass(frozen=True)
-class Calibration:
-    """Verification quality of a model on a set of labelled pairs (scores are cosine similarities).
-
-    fpr / tpr / thresholds: the ROC curve (accept when similarity >= threshold), from
-    "accept nothing" to "accept everything". eer: the equal-error rate (false accepts =
-    false rejects), eer_threshold: the similarity where that happens; ``suggested`` is that
-    threshold in the model's own measure (``metric``).
-    """
-
-    same: np.ndarray
-    diff: np.ndarray
-    fpr: np.ndarray
-    tpr: np.ndarray
-    thresholds: np.ndarray
-    auc: float
-    eer: float
-    eer_threshold: float
-    suggested: float
-    metric: str
-
-    def rates_at(self, similarity_threshold: float) -> tuple[float, float]:
-        """(false accept rate, false reject rate) when accepting similarity >= the threshold."""
-        far = float(np.mean(self.diff >= similarity_threshold)) if len(self.diff) else 0.0
-        frr = float(np.mean(self.same < similarity_threshold)) if len(self.same) else 0.0
-        return far, frr
-
-
-def roc(same: np.ndarray, diff: np.ndarray, metric: Metric = "cosine") -> Calibration:
-    """ROC, AUC and equal-error rate from same-person and different-person similarities."""
-    same = np.asarray(same, np.float64).ravel()
-    diff = np.asarray(diff, np.float64).ravel()
-    if not len(same) or not len(diff):
-        raise GalleryError("Calibration needs at least one same-person pair (a person with two photos) "
-                           "and one different-person pair (two people).")
-    cuts = np.unique(np.concatenate([same, diff]))[::-1]
-    thresholds = np.concatenate([[np.inf], cuts])
-    tpr = np.array([np.mean(same >= t) for t in thresholds])
-    fpr = np.array([np.mean(diff >= t) for t in thresholds])
-    auc = float(np.trapezoid(tpr, fpr)) if hasattr(np, "trapezoid") else float(np.trapz(tpr, fpr))
-    # Equal-error rate: scan candidate thresholds (mid-points between neighbouring scores) for the
-    # smallest |FAR - FRR|; report their mean at that point.
-    cand = np.concatenate([[cuts[0] + 1e-6], (cuts[:-1] + cuts[1:]) / 2, [cuts[-1] - 1e-6]]) if len(cuts) > 1 \
-        else np.array([cuts[0] + 1e-6, cuts[0] - 1e-6])
-    far = np.array([np.mean(diff >= t) for t in cand])
-    frr = np.array([np.mean(same < t) for t in cand])
-    gap = np.abs(far - frr)
-    best = np.flatnonzero(gap == gap.min())
-    # among equally good cut points take the middle one (the widest gap between the two classes)
-    k = int(best[len(best) // 2])
-    eer = float((far[k] + frr[k]) / 2)
-    eer_t = float(cand[k])
-    if len(best) > 1:
-        eer_t = float((cand[best[0]] + cand[best[-1]]) / 2)
-    suggested = float(to_measure(eer_t, metric))
-    return Calibration(same, diff, fpr, tpr, thresholds, auc, eer, eer_t, suggested, metric)
-
-
-def calibrate(gallery: Gallery, metric: Metric = "cosine") -> Calibration:
-    same, diff, _, _ = pair_scores(gallery)
-    return roc(same, diff, metric)
-
-
-def histogram(values: np.ndarray, bins: int = 20, lo: float = -0.2, hi: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """(counts, bin edges) over a fixed range so two histograms share their bins."""
-    values = np.clip(np.asarray(values, np.float64), lo, hi)
-    return np.histogram(values, bins=bins, range=(lo, hi))
-
-
-# --------------------------------------------------------------------------- triplet loss
-@dataclass(frozen=True)
-class Triplet:
-    d_ap: float
-    d_an: float
-    margin: float
-    loss: float
-    kind: Literal["easy", "semi-hard", "hard"]
-
-    def explain(self) -> str:
-        if self.kind == "easy":
-            return ("the negative is already farther than the positive by more than the margin, "
-                    "so the loss is 0 and this triplet teaches nothing.")
-        if self.kind == "semi-hard":
-            return ("the negative is farther than the positive, but by less than the margin; "
-                    "the loss is small and positive. FaceNet trains on these.")
-        return ("the negative is at least as close as the positive; the loss is large. "
-                "Too many of these early in training can make it collapse.")
-
-
-def triplet(anchor: np.ndarray, positive: np.ndarray, negative: np.ndarray, margin: float = 0.2) -> Triplet:
-    """FaceNet's triplet loss max(d(A,P) - d(A,N) + margin, 0), with d the Euclidean distance
-    between unit embeddings (FaceNet itself uses the squared distance)."""
-    a, p, n = (normalize(np.asarray(v, np.float32).ravel()) for v in (anchor, positive, negative))
-    d_ap = float(np.linalg.norm(a - p))
-    d_an = float(np.linalg.norm(a - n))
-    loss = max(d_ap - d_an + margin, 0.0)
-    kind = "hard" if d_an <= d_ap else ("semi-hard" if d_an < d_ap + margin else "easy")
-    return Triplet(d_ap, d_an, float(margin), float(loss), kind)
-
-
-# --------------------------------------------------------------------------- Siamese logistic regression
-@dataclass(frozen=True)
-class PairClassifier:
-    """p(same | a, b) = sigmoid(w . |a - b| + b): a Siamese "binary" head on frozen embeddings.
-
-    Fitted by Newton's method (IRLS) with an L2 penalty and class-balanced weights (there are far
-    more different-person pairs than same-person pairs).
-    """
-
-    weights: np.ndarray
-    bias: float
-    l2: float
-    n_same: int
-    n_diff: int
-    train_accuracy: float
-    iterations: int
-    losses: tuple[float, ...]
-
-    def proba(self, a: np.ndarray, b: np.ndarray) -> float:
-        return pair_probability(self.weights, self.bias, a, b)
-
-
-def pair_probability(weights, bias: float, a: np.ndarray, b: np.ndarray) -> float:
-    """p(same) = sigmoid(w . |a - b| + bias) for a classifier kept as plain numbers (e.g. in a session)."""
-    x = np.abs(normalize(np.asarray(a, np.float32).ravel()) - normalize(np.asarray(b, np.float32).ravel()))
-    return float(_sigmoid(x.astype(np.float64) @ np.asarray(weights, np.float64) + float(bias)))
-
-
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
-
-
-def pair_features(gallery: Gallery) -> tuple[np.ndarray, np.ndarray]:
-    """X (M, D) = |f(a) - f(b)| for every photo pair, y (M,) = 1 for same person, 0 otherwise."""
-    mat, owners, _ = gallery.matrix()
-    xs, ys = [], []
-    for i in range(len(owners)):
-        for j in range(i + 1, len(owners)):
-            xs.append(np.abs(mat[i] - mat[j]))
-            ys.append(1.0 if owners[i] == owners[j] else 0.0)
-    if not xs:
-        return np.zeros((0, gallery.dim)), np.zeros(0)
-    return np.asarray(xs, np.float64), np.asarray(ys, np.float64)
-
-
-def fit_pair_classifier(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, iterations: int = 25) -> PairClassifier:
-    """Logistic regression of y on x (numpy, Newton steps); needs both classes."""
-    x = np.asarray(x, np.float64)
-    y = np.asarray(y, np.float64).ravel()
-    n_same, n_diff = int((y == 1).sum()), int((y == 0).sum())
-    if not n_same or not n_diff:
-        raise GalleryError("The pair classifier needs at least one person with two photos and at least "
-                           "two people in the gallery.")
-    m, d = x.shape
-    xb = np.hstack([x, np.ones((m, 1))])
-    sw = np.where(y == 1, m / (2.0 * n_same), m / (2.0 * n_diff))  # class-balanced sample weights
-    reg = np.full(d + 1, l2)
-    reg[-1] = 0.0  # no penalty on the bias
-    theta = np.zeros(d + 1)
-    losses = []
-    it = 0
-    for it in range(1, iterations + 1):
-        p = _sigmoid(xb @ theta)
-        eps = 1e-12
-        loss = float(-(sw * (y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))).sum() / m
-                     + 0.5 * (reg * theta ** 2).sum() / m)
-        losses.append(loss)
-        grad = (xb.T @ (sw * (p - y)) + reg * theta) / m
-        hess = (xb.T * (sw * p * (1 - p))) @ xb / m + np.diag(reg) / m + 1e-9 * np.eye(d + 1)
-        step = np.linalg.solve(hess, grad)
-        theta -= step
-        if np.abs(step).max() < 1e-7:
-            break
-    p = _sigmoid(xb @ theta)
-    acc = float(((p >= 0.5) == (y == 1)).mean())
-    return PairClassifier(theta[:-1].copy(), float(theta[-1]), float(l2), n_same, n_diff, acc, it, tuple(losses))
-
-
-def fit_gallery_classifier(gallery: Gallery, *, l2: float = 1.0) -> PairClassifier:
-    x, y = pair_features(gallery)
-    return fit_pair_classifier(x, y, l2=l2)
-
-
-# --------------------------------------------------------------------------- projection
-def pca_2d(embeddings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(M, 2) coordinates of the rows on their first two principal components, and the share of
-    the variance each component explains. Fewer than 2 rows -> zeros."""
-    x = np.asarray(embeddings, np.float64)
-    out = np.zeros((len(x), 2))
-    if len(x) < 2:
-        return out, np.zeros(2)
-    xc = x - x.mean(axis=0)
-    u, s, vt = np.linalg.svd(xc, full_matrices=False)
-    k = min(2, len(s))
-    out[:, :k] = xc @ vt[:k].T
-    # fix the sign so the picture does not flip between runs: largest |loading| positive
-    for c in range(k):
-        if out[np.argmax(np.abs(out[:, c])), c] < 0:
-            out[:, c] = -out[:, c]
-    var = s ** 2
-    ratio = np.zeros(2)
-    ratio[:k] = var[:k] / max(var.sum(), 1e-12)
-    return out, ratio

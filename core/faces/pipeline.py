@@ -17,9 +17,7 @@ caller picks one (default: the largest). Tiny, cut-off or turned faces get a not
 """
 from __future__ import annotations
 
-import re
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -33,7 +31,6 @@ from core.faces.gallery import (
     cosine_to_distance,
     identify,
 )
-from core.image import IMAGE_SUFFIXES, load_image
 from core.tracking import greedy_match
 from core.types import Faces, Match, Recognition, Timings, Verification
 
@@ -384,40 +381,3 @@ def enrol_photo(gallery: Gallery, name: str, rgb: np.ndarray, *, source: str = "
     if not len(gallery):
         gallery = Gallery.empty(embedder, faces.embeddings.shape[1])
     return gallery.enrol(name, faces.embeddings[idx:idx + 1], [source], model=embedder), faces, idx
-
-
-
-
-def person_name_from_folder(folder: str) -> str:
-    """'Grace_Hopper' -> 'Grace Hopper' (underscores in folder names stand for spaces)."""
-    return " ".join(re.sub(r"_+", " ", folder).split())
-
-
-def gallery_from_folder(root: str | Path, *, embedder: str = DEFAULT_EMBEDDER,
-                        detector: str = DEFAULT_DETECTOR) -> tuple[Gallery, list[str]]:
-    """Build a gallery from ROOT/<person>/<photos>: one sub-folder per person, named after them
-    (underscores read as spaces). Returns the gallery and a list of skipped files with the reason."""
-    from core.image import ImageError
-
-    root = Path(root)
-    if not root.is_dir():
-        raise FaceError(f"The gallery folder '{root}' does not exist.")
-    meta = embedder_meta(embedder)
-    gallery = Gallery.empty(embedder, int(meta["dim"]))
-    skipped: list[str] = []
-    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if not folders:
-        raise FaceError(f"'{root}' has no sub-folders; put each person's photos in a folder named after them.")
-    for folder in folders:
-        name = person_name_from_folder(folder.name)
-        for path in sorted(folder.iterdir()):
-            if path.suffix.lower() not in IMAGE_SUFFIXES:
-                continue
-            try:
-                gallery, _, _ = enrol_photo(gallery, name, load_image(path), source=path.name,
-                                            embedder=embedder, detector=detector)
-            except (ImageError, FaceError, GalleryError) as exc:
-                skipped.append(f"{folder.name}/{path.name}: {exc}")
-    if not len(gallery):
-        raise FaceError(f"No usable face photo found under '{root}'.")
-    return gallery, skipped

@@ -2,22 +2,26 @@
 keep the gallery in the visitor's own browser if asked."""
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import gradio as gr
 import numpy as np
 
 from core import faces as F
+from core.faces.enrolment import closeness_text
 from core.faces.gallery import Gallery, GalleryError
 from core.image import load_image
+from demos.browser_secret import browser_state_secret
+from demos.session_files import session_dir
 from demos.common import (
     ImageInput,
     check_photo_files,
     read_upload,
     user_errors,
 )
+from demos.uploads import trusted_upload
 from demos.faces.shared import (
     FACE_CHOICES,
     PEOPLE_DIR,
@@ -29,6 +33,7 @@ from demos.faces.shared import (
     gallery_of,
     gallery_summary,
     gallery_table,
+    known_models,
 )
 
 
@@ -37,10 +42,6 @@ def _file_path(f: Any) -> str:
     if isinstance(f, dict):
         return f.get("path") or f.get("name")
     return getattr(f, "name", None) or str(f)
-
-
-def _closeness(value: float, metric: str) -> str:
-    return f"{value:.2f}" if metric == "cosine" else f"distance {value:.2f}"
 
 
 def _enrol_one(gallery: Gallery, name: str, rgb: np.ndarray, source: str, face: int | None, detector: str,
@@ -57,14 +58,16 @@ def _enrol_one(gallery: Gallery, name: str, rgb: np.ndarray, source: str, face: 
         return gallery, (f"⚠️ {source}: the face is only {side:.0f} px across, too small to enrol reliably "
                          f"(needs {F.MIN_FACE_SIDE} px); skipped."), preview, None
     emb = faces.embeddings[idx]
-    if F.is_enrolled(gallery, emb, name):
-        return gallery, f"ℹ️ {source}: this photo is already enrolled for '{name}'; not added twice.", preview, None
     metric = F.embedder_meta(embedder)["metric"]
-    other = F.nearest_other_person(gallery, emb, name, threshold=threshold, metric=metric)
-    if other is not None and other.same:
+    check = F.check_enrol(gallery, emb, name, threshold=threshold, metric=metric)
+    if check.kind == "duplicate":
+        return gallery, f"ℹ️ {source}: this photo is already enrolled for '{name}'; not added twice.", preview, None
+    if check.kind == "lookalike":
+        other = check.other
         pending = {"name": name, "source": source, "embedding": [float(v) for v in emb], "model": embedder,
                    "other": other.name, "value": other.value}
-        return gallery, (f"⚠️ {source}: this face looks like **{other.name}** ({_closeness(other.value, metric)}), "
+        closeness = closeness_text(other.value, metric)
+        return gallery, (f"⚠️ {source}: this face looks like **{other.name}** ({closeness}), "
                          f"already in your gallery; **not enrolled** as '{name}'. Press **Enrol anyway** if it "
                          f"really is {name}, or **Drop** it."), preview, pending
     if not len(gallery):
@@ -216,7 +219,7 @@ def export_gallery(doc: Any):
     gallery = gallery_of(doc)
     if not len(gallery):
         raise gr.Error("The gallery is empty: nothing to export.")
-    folder = Path(tempfile.mkdtemp(prefix="cvlab-gallery-"))
+    folder = session_dir("cvlab-gallery-")
     path = folder / "face-gallery.json"
     path.write_text(gallery.to_json(), encoding="utf-8")
     return str(path)
@@ -227,12 +230,11 @@ def import_gallery(file: Any, doc: Any, embedder: str, merge: bool):
     """Read an exported gallery (.json); replace the current one, or merge into it."""
     if file is None:
         raise gr.Error("Choose a gallery .json file to import.")
-    path = Path(_file_path(file))
     try:
-        data = path.read_bytes()
+        data = trusted_upload(file).read_bytes()
     except OSError:
         raise gr.Error("Could not read the uploaded file.") from None
-    imported = Gallery.from_json(data)
+    imported = Gallery.from_json(data, known=known_models())
     current = gallery_of(doc, embedder)
     if merge and len(current):
         if current.model != imported.model:
@@ -256,7 +258,7 @@ def restore_from_browser(saved: Any, doc: Any):
     if not saved:
         return doc, "Nothing is saved in this browser yet (tick 'Keep my gallery in this browser')."
     try:
-        gallery = Gallery.from_dict(saved)
+        gallery = Gallery.from_dict(saved, known=known_models())
     except GalleryError as exc:
         return doc, f"The gallery saved in this browser cannot be used: {exc}"
     return doc_of(gallery), f"Restored {len(gallery)} people, {gallery.n_photos} photos from this browser."
@@ -268,7 +270,7 @@ def auto_restore(saved: Any, doc: Any):
     if not saved or doc:
         return gr.skip(), gr.skip(), gr.skip()
     try:
-        gallery = Gallery.from_dict(saved)
+        gallery = Gallery.from_dict(saved, known=known_models())
     except GalleryError:
         return gr.skip(), gr.skip(), gr.skip()
     return (doc_of(gallery), True,
@@ -283,90 +285,93 @@ def clear_unless_pending(pending: list | None):
 
 def build_gallery_tab(c: SharedControls) -> dict[str, Any]:
     """The Gallery sub-tab; returns the components that list the gallery (table, summary, pickers)."""
-    gallery_state, detector, embedder = c.gallery_state, c.detector, c.embedder
+    ui = SimpleNamespace()  # the sub-tab's components by name, for _wire_events
     with gr.Tab("Gallery"):
         # Inside the Tab: a component (even a State) between two Tabs of a gr.Tabs shifts the tab labels.
-        browser_saved = gr.BrowserState(None, storage_key="cvlab-face-gallery")
+        ui.browser_saved = gr.BrowserState(None, storage_key="cvlab-face-gallery", secret=browser_state_secret())
         gr.Markdown("Enrol a person from one or more photos (uploads or webcam snapshots). Each photo becomes "
                     "one embedding; more photos (angles, lighting) make recognition sturdier.")
         with gr.Row():
             with gr.Column(scale=2):
-                enrol_name = gr.Textbox(label="Name", placeholder="e.g. Ada Lovelace", elem_id="faces-enrol-name")
-                enrol_files = gr.File(label="Photos", file_count="multiple", file_types=["image"],
-                                      elem_id="faces-enrol-files")
-                enrol_files.upload(check_photo_files, enrol_files, enrol_files, preprocess=False, api_name=False,
-                                   show_progress="hidden")
-                enrol_snap = ImageInput(label="…or a webcam snapshot", sources=["webcam"], type="numpy",
-                                        height=240)
-                enrol_face = gr.Dropdown(FACE_CHOICES, value="largest",
-                                         label="Face to enrol when a photo has several (1 = largest)")
+                ui.enrol_name = gr.Textbox(label="Name", placeholder="e.g. Ada Lovelace", elem_id="faces-enrol-name")
+                ui.enrol_files = gr.File(label="Photos", file_count="multiple", file_types=["image"],
+                                         elem_id="faces-enrol-files")
+                ui.enrol_files.upload(check_photo_files, ui.enrol_files, ui.enrol_files, preprocess=False,
+                                      api_name=False, show_progress="hidden")
+                ui.enrol_snap = ImageInput(label="…or a webcam snapshot", sources=["webcam"], type="numpy",
+                                           height=240)
+                ui.enrol_face = gr.Dropdown(FACE_CHOICES, value="largest",
+                                            label="Face to enrol when a photo has several (1 = largest)")
                 with gr.Row():
-                    enrol_btn = gr.Button("Enrol", variant="primary", elem_id="faces-enrol-btn")
-                    examples_btn = gr.Button("Load the example gallery")
-                enrol_md = gr.Markdown(elem_id="faces-enrol-msg")
-                with gr.Row(visible=False, elem_id="faces-enrol-confirm") as pending_row:
-                    anyway_btn = gr.Button("Enrol anyway", variant="secondary", elem_id="faces-enrol-anyway")
-                    drop_btn = gr.Button("Drop", variant="stop", elem_id="faces-enrol-drop")
-                pending_state = gr.State(None)
-                enrol_preview = gr.Image(label="Last photo: faces found", interactive=False, height=240)
+                    ui.enrol_btn = gr.Button("Enrol", variant="primary", elem_id="faces-enrol-btn")
+                    ui.examples_btn = gr.Button("Load the example gallery")
+                ui.enrol_md = gr.Markdown(elem_id="faces-enrol-msg")
+                with gr.Row(visible=False, elem_id="faces-enrol-confirm") as ui.pending_row:
+                    ui.anyway_btn = gr.Button("Enrol anyway", variant="secondary", elem_id="faces-enrol-anyway")
+                    ui.drop_btn = gr.Button("Drop", variant="stop", elem_id="faces-enrol-drop")
+                ui.pending_state = gr.State(None)
+                ui.enrol_preview = gr.Image(label="Last photo: faces found", interactive=False, height=240)
             with gr.Column(scale=3):
-                summary_md = gr.Markdown(gallery_summary(gallery_of(None)), elem_id="faces-gallery-summary")
-                table = gr.Dataframe(value=gallery_table(gallery_of(None)), interactive=False,
+                ui.summary_md = gr.Markdown(gallery_summary(gallery_of(None)), elem_id="faces-gallery-summary")
+                ui.table = gr.Dataframe(value=gallery_table(gallery_of(None)), interactive=False,
                                      label="Your gallery", elem_id="faces-gallery-table")
                 with gr.Accordion("Edit", open=True):
                     with gr.Row():
-                        manage_person = gr.Dropdown(choices=[], label="Person")
-                        new_name = gr.Textbox(label="New name")
+                        ui.manage_person = gr.Dropdown(choices=[], label="Person")
+                        ui.new_name = gr.Textbox(label="New name")
                     with gr.Row():
-                        rename_btn = gr.Button("Rename")
-                        forget_btn = gr.Button("Forget this person", variant="stop")
+                        ui.rename_btn = gr.Button("Rename")
+                        ui.forget_btn = gr.Button("Forget this person", variant="stop")
                     with gr.Row():
-                        manage_photo = gr.Dropdown(choices=[], label="Photo")
-                        remove_btn = gr.Button("Remove this photo")
-                    forget_all_btn = gr.Button("Forget everyone", variant="stop", size="sm")
+                        ui.manage_photo = gr.Dropdown(choices=[], label="Photo")
+                        ui.remove_btn = gr.Button("Remove this photo")
+                    ui.forget_all_btn = gr.Button("Forget everyone", variant="stop", size="sm")
                 with gr.Accordion("Export / import (embeddings only, no images)", open=False):
                     with gr.Row():
-                        export_btn = gr.Button("Export gallery (.json)")
-                        export_file = gr.File(label="Download", interactive=False)
-                    import_file = gr.File(label="Import a gallery .json", file_types=[".json"])
-                    import_merge = gr.Checkbox(label="Merge into my gallery (instead of replacing it)")
-                    import_btn = gr.Button("Import")
+                        ui.export_btn = gr.Button("Export gallery (.json)")
+                        ui.export_file = gr.File(label="Download", interactive=False)
+                    ui.import_file = gr.File(label="Import a gallery .json", file_types=[".json"])
+                    ui.import_merge = gr.Checkbox(label="Merge into my gallery (instead of replacing it)")
+                    ui.import_btn = gr.Button("Import")
                 with gr.Row():
-                    keep_box = gr.Checkbox(label="Keep my gallery in this browser (local storage)")
-                    restore_btn = gr.Button("Restore the gallery kept in this browser", size="sm")
-                manage_md = gr.Markdown(elem_id="faces-manage-msg")
-    gallery_state.change(save_to_browser, [gallery_state, keep_box], [browser_saved], api_name=False,
-                         show_progress="hidden")
-    keep_box.change(save_to_browser, [gallery_state, keep_box], [browser_saved], api_name=False)
-    enrol_btn.click(enrol, [enrol_name, enrol_files, enrol_snap, enrol_face, gallery_state, detector, embedder,
-                            c.threshold],
-                    [gallery_state, enrol_md, enrol_preview, enrol_files, enrol_snap, pending_state, pending_row],
-                    api_name="faces_enrol").success(lambda: "", None, manage_md, api_name=False)
-    anyway_btn.click(enrol_pending, [pending_state, gallery_state, embedder],
-                     [gallery_state, enrol_md, pending_state, pending_row], api_name="faces_enrol_anyway").success(
-        lambda: "", None, manage_md, api_name=False)
-    drop_btn.click(drop_pending, [pending_state], [enrol_md, pending_state, pending_row], api_name=False)
-    examples_btn.click(load_examples, [gallery_state, detector, embedder], [gallery_state, enrol_md],
-                       api_name="faces_example_gallery").success(lambda: "", None, manage_md, api_name=False)
-    rename_btn.click(rename_person, [gallery_state, manage_person, new_name], [gallery_state, manage_md],
-                     api_name="faces_rename").success(
-        clear_unless_pending, [pending_state], enrol_md, api_name=False)
-    forget_btn.click(forget_person, [gallery_state, manage_person], [gallery_state, manage_md],
-                     api_name="faces_forget").success(
-        clear_unless_pending, [pending_state], enrol_md, api_name=False)
-    remove_btn.click(remove_photo, [gallery_state, manage_photo], [gallery_state, manage_md],
-                     api_name="faces_remove_photo").success(
-        clear_unless_pending, [pending_state], enrol_md, api_name=False)
-    forget_all_btn.click(forget_everyone, [gallery_state], [gallery_state, manage_md], api_name=False).success(
-        clear_unless_pending, [pending_state], enrol_md, api_name=False)
-    export_btn.click(export_gallery, [gallery_state], [export_file], api_name="faces_export")
-    import_btn.click(import_gallery, [import_file, gallery_state, embedder, import_merge],
-                     [gallery_state, manage_md], api_name="faces_import")
-    restore_btn.click(restore_from_browser, [browser_saved, gallery_state], [gallery_state, manage_md],
-                      api_name=False)
+                    ui.keep_box = gr.Checkbox(label="Keep my gallery in this browser (local storage)")
+                    ui.restore_btn = gr.Button("Restore the gallery kept in this browser", size="sm")
+                ui.manage_md = gr.Markdown(elem_id="faces-manage-msg")
+    _wire_events(c, ui)
+
+    return {"table": ui.table, "summary_md": ui.summary_md, "manage_person": ui.manage_person,
+            "manage_photo": ui.manage_photo}
+
+
+def _wire_events(c: SharedControls, ui: SimpleNamespace) -> None:
+    """The Gallery sub-tab's events (``ui``: its components by name)."""
+    state, quiet = c.gallery_state, dict(api_name=False)
+    state.change(save_to_browser, [state, ui.keep_box], [ui.browser_saved], show_progress="hidden", **quiet)
+    ui.keep_box.change(save_to_browser, [state, ui.keep_box], [ui.browser_saved], **quiet)
+    clear_manage = dict(fn=lambda: "", inputs=None, outputs=ui.manage_md, **quiet)
+    keep_enrol_msg = dict(fn=clear_unless_pending, inputs=[ui.pending_state], outputs=ui.enrol_md, **quiet)
+    ui.enrol_btn.click(enrol, [ui.enrol_name, ui.enrol_files, ui.enrol_snap, ui.enrol_face, state, c.detector,
+                               c.embedder, c.threshold],
+                       [state, ui.enrol_md, ui.enrol_preview, ui.enrol_files, ui.enrol_snap, ui.pending_state,
+                        ui.pending_row], api_name="faces_enrol").success(**clear_manage)
+    ui.anyway_btn.click(enrol_pending, [ui.pending_state, state, c.embedder],
+                        [state, ui.enrol_md, ui.pending_state, ui.pending_row],
+                        api_name="faces_enrol_anyway").success(**clear_manage)
+    ui.drop_btn.click(drop_pending, [ui.pending_state], [ui.enrol_md, ui.pending_state, ui.pending_row], **quiet)
+    ui.examples_btn.click(load_examples, [state, c.detector, c.embedder], [state, ui.enrol_md],
+                          api_name="faces_example_gallery").success(**clear_manage)
+    ui.rename_btn.click(rename_person, [state, ui.manage_person, ui.new_name], [state, ui.manage_md],
+                        api_name="faces_rename").success(**keep_enrol_msg)
+    ui.forget_btn.click(forget_person, [state, ui.manage_person], [state, ui.manage_md],
+                        api_name="faces_forget").success(**keep_enrol_msg)
+    ui.remove_btn.click(remove_photo, [state, ui.manage_photo], [state, ui.manage_md],
+                        api_name="faces_remove_photo").success(**keep_enrol_msg)
+    ui.forget_all_btn.click(forget_everyone, [state], [state, ui.manage_md], **quiet).success(**keep_enrol_msg)
+    ui.export_btn.click(export_gallery, [state], [ui.export_file], api_name="faces_export")
+    ui.import_btn.click(import_gallery, [ui.import_file, state, c.embedder, ui.import_merge], [state, ui.manage_md],
+                        api_name="faces_import")
+    ui.restore_btn.click(restore_from_browser, [ui.browser_saved, state], [state, ui.manage_md], **quiet)
     # The kept copy arrives when the browser reads its storage (not at page load: the Faces tab may
     # mount later, and a load event would read the empty value first).
-    browser_saved.change(auto_restore, [browser_saved, gallery_state], [gallery_state, keep_box, manage_md],
-                         api_name=False, show_progress="hidden")
-
-    return {"table": table, "summary_md": summary_md, "manage_person": manage_person, "manage_photo": manage_photo}
+    ui.browser_saved.change(auto_restore, [ui.browser_saved, state], [state, ui.keep_box, ui.manage_md],
+                            show_progress="hidden", **quiet)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from core import faces as F
 from core.faces.gallery import Gallery, GalleryError
-from core.faces.gallery import pair_probability as classifier_probability
+from core.faces.teaching import pair_probability as classifier_probability
 from demos.common import (
     user_errors,
 )

@@ -43,12 +43,18 @@ def embedder_dim(embedder: str) -> int:
     return int(F.embedder_meta(embedder)["dim"])
 
 
+def known_models() -> dict[str, int]:
+    """Embedding models a gallery may come from: name -> embedding length."""
+    return {name: embedder_dim(name) for name in F.EMBEDDERS}
+
+
 def gallery_of(doc: Any, embedder: str | None = None) -> Gallery:
-    """The session's gallery (a JSON dict in gr.State) as a Gallery; None -> empty for ``embedder``."""
+    """The session's gallery (a JSON dict in gr.State) as a Gallery; None -> empty for ``embedder``.
+    Validated like an import (a document from a browser is a stranger's)."""
     if not doc:
         name = embedder or F.DEFAULT_EMBEDDER
         return Gallery.empty(name, embedder_dim(name))
-    return Gallery.from_dict(doc)
+    return Gallery.from_dict(doc, known=known_models())
 
 
 def doc_of(gallery: Gallery) -> dict | None:

@@ -122,3 +122,30 @@ def test_ray_data_engine_gives_the_same_rows(folder, tmp_path):
         a = json.loads((tmp_path / "ray" / f"{name}.json").read_text())
         b = json.loads((tmp_path / "local" / f"{name}.json").read_text())
         assert a["segments"] == b["segments"]
+
+
+def test_output_names_never_collide_nor_escape(tmp_path):
+    paths = [Path("a/x.jpg"), Path("b/x.jpg"), Path("c/x-2.jpg"), Path("d/X.jpg"), Path("...jpg"), Path("..jpg"),
+             Path("e/.jpg"), Path("f/a b;c.jpg")]
+    names = unique_names(paths)
+    assert len({n.casefold() for n in names}) == len(names), names
+    assert names[:4] == ["x", "x-2", "x-2-2", "X-3"]
+    for name in names:
+        out = (tmp_path / "out" / name).resolve()
+        assert out.parent == (tmp_path / "out").resolve() and not name.startswith("."), name
+    assert names[7] == "a_b_c"
+
+
+def test_a_dot_named_image_writes_inside_out(tmp_path, photos):
+    from core.cli.main import main
+
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "...jpg").write_bytes((photos / "astronaut.png").read_bytes())
+    (src / "sub").mkdir()
+    (src / "sub" / "astronaut.png").write_bytes((photos / "astronaut.png").read_bytes())
+    (src / "astronaut.png").write_bytes((photos / "astronaut.png").read_bytes())
+    out = tmp_path / "out"
+    main(["--offline", "segment", "semantic", str(src), "--out", str(out), "--model", "mediapipe-person"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "out"]  # nothing written next to --out
+    assert {p.name for p in out.glob("*.json")} == {"image.json", "astronaut.json", "astronaut-2.json"}

@@ -137,3 +137,87 @@ def test_limit_side_downscales_only():
     assert limit_side(big, 500).shape == (250, 500, 3)
     assert limit_side(big, 4000).shape == big.shape
     assert limit_side(big, None) is big
+
+
+# --------------------------------------------------------------------------- memory budget, draft, video, live
+from core.image import LIVE_MAX_PIXELS, VideoGivenError, decode_image, decode_live_frame  # noqa: E402
+
+
+def test_big_jpeg_decoded_downscaled_and_says_so():
+    data = _encode(Image.fromarray(_gradient(800, 600)), "JPEG")
+    d = decode_image(data, max_pixels=100_000)
+    assert d.scale == 4 and d.rgb.shape == (150, 200, 3) and d.stored_size == (800, 600)
+    assert "1/4 scale" in d.note and "800x600" in d.note
+    assert decode_image(data).scale == 1 and decode_image(data).note == ""
+    # the byte budget alone also picks a draft scale: 480,000 px x 15 B is ~6.9 MB
+    assert decode_image(data, max_decode_mb=2).scale == 2
+
+
+def test_png_over_the_byte_budget_refused_before_decoding():
+    sixteen = _encode(Image.fromarray(np.zeros((600, 800), np.uint16)), "PNG")
+    with pytest.raises(ImageError, match=r"would need about 5 MB to decode; this server allows 1 MB"):
+        decode_image(sixteen, max_decode_mb=1)
+    assert decode_image(sixteen, max_decode_mb=6).rgb.shape == (600, 800, 3)
+
+
+def test_progressive_jpeg_pays_for_its_coefficients():
+    img = Image.fromarray(_gradient(800, 600))
+    base, prog = _encode(img, "JPEG"), _encode(img, "JPEG", progressive=True)
+    # at 1/8 a baseline JPEG fits in 0.1 MB; a progressive one still holds every coefficient (~1.8 MB)
+    assert decode_image(base, max_decode_mb=0.2).scale == 8
+    with pytest.raises(ImageError, match="would need"):
+        decode_image(prog, max_decode_mb=0.2)
+
+
+def test_jpeg_beyond_pillow_bomb_limit_is_read_downscaled():
+    # the header claims 20000x20000 (400 MP, over Pillow's own 179 MP refusal): drafted at 1/8, not refused
+    data = bytearray(_encode(Image.fromarray(_gradient(64, 48)), "JPEG"))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5: sof + 9] = (20000).to_bytes(2, "big") + (20000).to_bytes(2, "big")
+    d = decode_image(bytes(data))  # libjpeg fills the missing rows; never a full-size 1.2 GB buffer
+    assert d.scale == 8 and d.rgb.shape == (2500, 2500, 3) and "1/8 scale" in d.note
+
+
+@pytest.mark.parametrize("head, kind", [
+    (b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 40, "MP4"),
+    (b"\x00\x00\x00\x14ftypqt  " + b"\x00" * 40, "QuickTime"),
+    (b"\x1a\x45\xdf\xa3" + b"\x00" * 40, "WebM"),
+    (b"RIFF\x00\x00\x00\x00AVI LIST" + b"\x00" * 40, "AVI"),
+])
+def test_video_is_named_as_a_video(head, kind):
+    with pytest.raises(VideoGivenError, match=f"is a video \\({kind}"):
+        load_image(head)
+
+
+def test_heic_is_not_called_a_video():
+    with pytest.raises(ImageError, match="HEIC") as err:
+        load_image(b"\x00\x00\x00\x18ftypheic" + b"\x00" * 40)
+    assert not isinstance(err.value, VideoGivenError)
+
+
+def test_file_cap(tmp_path):
+    from core.image import set_decode_limits
+
+    path = tmp_path / "big.png"
+    path.write_bytes(_encode(Image.fromarray(_gradient(64, 48)), "PNG") + b"\x00" * 2_000_000)
+    old = set_decode_limits().max_file_mb
+    try:
+        set_decode_limits(max_file_mb=1)
+        with pytest.raises(ImageError, match="the limit is 1 MB"):
+            load_image(path)
+    finally:
+        set_decode_limits(max_file_mb=old)
+
+
+def test_live_frame_jpeg_only_with_caps():
+    jpeg = _encode(Image.fromarray(_gradient(64, 48)), "JPEG")
+    assert decode_live_frame(jpeg).shape == (48, 64, 3)
+    with pytest.raises(ImageError, match="must be a JPEG"):
+        decode_live_frame(_encode(Image.fromarray(_gradient(64, 48)), "PNG"))
+    with pytest.raises(ImageError, match="at most 0.0 MB|at most"):
+        decode_live_frame(jpeg, max_bytes=100)
+    with pytest.raises(ImageError, match="megapixels"):
+        decode_live_frame(jpeg, max_pixels=1000)
+    with pytest.raises(ImageError, match="empty"):
+        decode_live_frame(b"")
+    assert LIVE_MAX_PIXELS >= 640 * 480

@@ -154,7 +154,8 @@ def test_calibrate_learn_and_project(example_doc):
     assert len(df) == 4 and set(df["person"]) == set(g.names) and "variance" in md
 
 
-def test_gallery_management_and_export_import(example_doc, tmp_path):
+def test_gallery_management_and_export_import(example_doc, tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))  # files "uploaded" here, as Gradio's route would
     doc, msg = gallery_tab.rename_person(example_doc, "Joe Biden", "Joseph R. Biden")
     assert "Joseph R. Biden" in shared.gallery_of(doc).names
     photo = shared.gallery_of(doc).people["Barack Obama"][0].id
@@ -163,9 +164,13 @@ def test_gallery_management_and_export_import(example_doc, tmp_path):
     doc, msg = gallery_tab.forget_person(doc, "Eileen Collins")
     assert shared.gallery_of(doc).names == ["Barack Obama", "Joseph R. Biden"]
 
-    path = gallery_tab.export_gallery(doc)
-    text = Path(path).read_text()
+    exported = gallery_tab.export_gallery(doc)
+    text = Path(exported).read_text()
     assert "embedding" in text and json.loads(text)["model"] == "sface"
+    path = tmp_path / "face-gallery.json"  # downloaded, then uploaded again
+    path.write_text(text)
+    with pytest.raises(gr.Error, match="not uploaded through this page"):
+        gallery_tab.import_gallery(exported, None, "sface", False)  # a server path, not an upload
     back, msg = gallery_tab.import_gallery(path, None, "sface", False)
     assert shared.gallery_of(back).names == shared.gallery_of(doc).names and "Imported 2 people" in msg
     merged, _ = gallery_tab.import_gallery(path, example_doc, "sface", True)

@@ -1,0 +1,130 @@
+"""Files a visitor's session makes on the server (exports, style downloads), and their removal.
+
+Every such folder lives under ``ROOT/<session>/``: ``session_dir(prefix)`` makes one for the running
+event's session (read from Gradio's request context, so callbacks need no extra parameter). They go:
+* when the session ends: a browser tab's page closes (``demo.unload``, installed by ``install``), with
+  the copies Gradio made of them in its cache for download;
+* after ``ttl_s`` seconds whatever happens (API clients' sessions never "close"): ``start_sweeper``'s
+  daemon thread sweeps every ``ttl_s / 4`` seconds.
+So a visitor's exported embeddings never outlive their session on the server by more than the ttl.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import gradio as gr
+from gradio.context import LocalContext
+
+log = logging.getLogger("cvlab")
+
+ROOT = Path(tempfile.gettempdir()) / "cvlab-sessions"
+"""Parent folder of every session's files."""
+
+DEFAULT_TTL_S = 3600
+"""Seconds a session's files are kept at most (the app's ``--session-file-ttl``)."""
+
+_ANONYMOUS = "no-session"
+
+
+def _session_key(session_hash: str | None) -> str:
+    """A folder name for a session hash (a client-chosen string: only [A-Za-z0-9_-] kept, 64 at most)."""
+    key = re.sub(r"[^A-Za-z0-9_-]", "", session_hash or "")[:64]
+    return key or _ANONYMOUS
+
+
+def _current_session() -> str | None:
+    request = LocalContext.request.get(None)
+    return getattr(request, "session_hash", None) if request is not None else None
+
+
+def session_folder(session_hash: str | None) -> Path:
+    """The folder holding one session's files (it may not exist)."""
+    return ROOT / _session_key(session_hash)
+
+
+def session_dir(prefix: str) -> Path:
+    """A new, empty folder for one export of the current event's session (ROOT/<session>/<prefix>XXXX)."""
+    base = session_folder(_current_session())
+    base.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=base))
+
+
+def _gradio_copy(path: Path) -> Path | None:
+    """Where Gradio keeps its download copy of ``path`` (its cache is content-addressed)."""
+    from gradio import processing_utils
+    from gradio.utils import get_upload_folder
+    from gradio_client import utils as client_utils
+
+    try:
+        digest = processing_utils.hash_file(path)
+    except OSError:
+        return None
+    return Path(get_upload_folder()) / digest / client_utils.strip_invalid_filename_characters(path.name)
+
+
+def remove_session(session_hash: str | None) -> int:
+    """Delete one session's folder and Gradio's cached copies of its files; returns files removed."""
+    folder = session_folder(session_hash)
+    if not folder.is_dir():
+        return 0
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    for path in files:
+        copy = _gradio_copy(path)
+        if copy is not None and copy.is_file():
+            copy.unlink(missing_ok=True)
+            try:
+                copy.parent.rmdir()
+            except OSError:
+                pass
+    shutil.rmtree(folder, ignore_errors=True)
+    return len(files)
+
+
+def end_session(request: gr.Request) -> None:
+    """``demo.unload`` listener: the page closed, its session's files go."""
+    remove_session(getattr(request, "session_hash", None))
+
+
+def sweep(ttl_s: float, now: float | None = None) -> int:
+    """Remove every session folder untouched for ``ttl_s`` seconds; returns folders removed."""
+    now = time.time() if now is None else now
+    removed = 0
+    if not ROOT.is_dir():
+        return 0
+    for folder in ROOT.iterdir():
+        try:
+            newest = max([folder.stat().st_mtime] + [p.stat().st_mtime for p in folder.rglob("*")])
+        except OSError:
+            continue
+        if now - newest > ttl_s:
+            remove_session(folder.name)
+            removed += 1
+    return removed
+
+
+def install(demo: gr.Blocks) -> None:
+    """Remove a session's files when its page closes (call inside the ``with demo:`` block)."""
+    demo.unload(end_session)
+
+
+def start_sweeper(ttl_s: float = DEFAULT_TTL_S) -> threading.Thread:
+    """Remove every session's files ``ttl_s`` seconds after they were last touched, from a daemon thread
+    (started once by the app at launch)."""
+
+    def loop() -> None:
+        while True:
+            time.sleep(max(5.0, ttl_s / 4))
+            try:
+                sweep(ttl_s)
+            except Exception:  # noqa: BLE001 - the sweeper must keep running
+                log.exception("session file sweep failed")
+
+    thread = threading.Thread(target=loop, name="cvlab-session-sweep", daemon=True)
+    thread.start()
+    return thread
