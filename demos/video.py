@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import html
 import json
-import tempfile
 import threading
 import time
 import uuid
@@ -35,6 +34,8 @@ from core.video.io import VideoError
 from core.video.run import ClipRun, Limits
 from core.video.tasks import FaceProcessor, SegmentProcessor, StyleProcessor
 from demos.common import user_errors
+from demos.session_files import session_dir
+from demos.uploads import trusted_upload
 
 TEACH = (
     "**Identity over time.** Instance segmentation says *which pixels are one object* in a single picture; "
@@ -143,10 +144,11 @@ def run_clip(factory: Callable[..., Any], clip: str | None, every: float, token:
     """Generator callback: (clip out, JSON file, status, timeline, token) as the clip is processed."""
     if not clip:
         raise gr.Error("Please add a clip first (mp4, webm or mov).")
+    clip = str(trusted_upload(clip))  # a stranger's payload path: only files uploaded here
     processor = factory(*settings)
     token = uuid.uuid4().hex
     stop = _STOPS.setdefault(token, threading.Event())
-    out_dir = _new_run_dir()
+    out_dir = session_dir("clip")
     stem = Path(str(clip)).stem[:40] or "clip"
     limits = Limits(every=max(1, int(every or 1)), max_frames=CAPS.frames, max_seconds=CAPS.seconds,
                     max_side=min(CAPS.side, SETTINGS.max_side))
@@ -166,22 +168,6 @@ def run_clip(factory: Callable[..., Any], clip: str | None, every: float, token:
     js = out_dir / f"{stem}.json"
     js.write_text(json.dumps(result, indent=1) + "\n")
     yield str(run.out_path), str(js), summary_md(result), timeline_html(result), None
-
-
-RUNS_DIR = Path(tempfile.gettempdir()) / "cvlab-clips"
-KEEP_RUNS_S = 3600.0
-
-
-def _new_run_dir() -> Path:
-    """A fresh folder for one run's clip and JSON; runs older than an hour are deleted first (Gradio
-    has copied their files into its own cache by then, which it cleans itself)."""
-    import shutil
-
-    RUNS_DIR.mkdir(parents=True, exist_ok=True)
-    for old in RUNS_DIR.iterdir():
-        if time.time() - old.stat().st_mtime > KEEP_RUNS_S:
-            shutil.rmtree(old, ignore_errors=True)
-    return Path(tempfile.mkdtemp(dir=RUNS_DIR))
 
 
 def stop_clip(token: str | None) -> None:
