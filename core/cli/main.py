@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = args.func(args)
     except VideoGivenError as exc:
-        print(f"error: {exc} This command reads photos; clips go to the video commands (cvlab --help).",
+        print(f"error: {exc} This command reads photos; clips go to cvlab segment, cvlab style or "
+              "cvlab faces identify, with --out DIR.",
               file=sys.stderr)
         return 2
     except (ImageError, ModelError, ValueError, FileNotFoundError) as exc:

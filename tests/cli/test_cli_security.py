@@ -31,7 +31,8 @@ def test_faces_enrol_warns_about_a_lookalike(tmp_path, capsys):
 def test_a_clip_given_as_a_photo_is_called_a_video(tmp_path, capsys):
     clip = tmp_path / "holiday.mp4"
     clip.write_bytes(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00" * 1000)
-    assert main(["--offline", "segment", "semantic", str(clip)]) == 2
+    photo = PEOPLE / "Joe_Biden" / "1.jpg"
+    assert main(["--offline", "faces", "verify", str(clip), str(photo)]) == 2  # verify takes photos only
     err = capsys.readouterr().err
-    assert "'holiday.mp4' is a video (MP4), not a photo" in err and "clips go to" in err
+    assert "'holiday.mp4' is a video (MP4), not a photo" in err and "clips go to cvlab segment" in err
     assert "\n" not in err.strip()
