@@ -1,7 +1,8 @@
 """CV Lab: builds the Gradio app from the tabs in demos/ and launches it.
 
     python app.py [--host 127.0.0.1] [--port 7860] [--share] [--offline]
-                  [--device auto|cpu|cuda|mps] [--max-side 1024]
+                  [--device auto|cpu|cuda|mps] [--max-side 1024] [--trust-forwarded] ...
+                  (python app.py --help lists every flag)
 
 Nothing heavy happens here: no model loads at import or start-up; each model
 loads on first use (core.models) and is then cached.
@@ -17,7 +18,7 @@ from pathlib import Path
 import gradio as gr
 
 from core.config import configure
-from demos import gradio_fixes
+from demos import gradio_fixes, visitors
 from demos.common import check_uploads_on_arrival
 
 HERE = Path(__file__).resolve().parent
@@ -97,6 +98,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="working resolution cap: longest image side in pixels (default 1024)")
     p.add_argument("--max-sessions", type=int, default=MAX_SESSIONS,
                    help=f"visitor sessions whose results stay in memory (default {MAX_SESSIONS})")
+    visitors.add_flags(p)  # per-visitor limits (demos/visitors.py)
     return p.parse_args(argv)
 
 
@@ -106,6 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     configure(offline=args.offline or None, device=args.device, max_side=args.max_side)
     demo = build_app()
     demo.queue(default_concurrency_limit=2, max_size=64)
+    visitors.apply_flags(demo, args)
     demo.launch(
         server_name=args.host,
         server_port=args.port,
@@ -120,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     from demos.live import install_routes
 
-    install_routes(demo.app, getattr(demo, "server", None))  # the live webcam views' WebSocket (demos/live.py)
+    install_routes(demo.app, getattr(demo, "server", None))  # the live webcam views' WebSocket (demos/live/)
     demo.block_thread()
 
 
