@@ -114,3 +114,12 @@ def live_socket(url: str, view: str, token: str, address: str = "127.0.0.1"):
 
 def frame_message(seq: int, jpeg: bytes) -> bytes:
     return struct.pack("<I", seq) + jpeg
+
+
+def live_register(visitor: Visitor, view: str, token: str, session: str | None = None):
+    """Press Record on ``view`` as a page would: register ``token`` with the view's default settings."""
+    index = visitor.live_register_index(view)
+    dep = next(d for d in visitor.config["dependencies"] if d["id"] == index)
+    props = {c["id"]: c.get("props", {}) for c in visitor.config["components"]}
+    values = [props[i].get("value") for i in dep["inputs"]]
+    return visitor.run(index, values, session or new_session(), event_data={"token": token})
