@@ -15,7 +15,7 @@ from collections import OrderedDict
 
 from demos.visitors import address_of
 
-PER_ADDRESS = 20
+PER_ADDRESS = 50
 """Default sessions one address may keep (``--sessions-per-address``)."""
 
 

@@ -63,9 +63,11 @@ def gatys_budget_s() -> float:
 @dataclass
 class JobLimits:
     """Per-visitor caps on queued + running Gradio events (``heavy_ids``: concurrency ids of the heavy
-    jobs), and the share of the queue heavy jobs may fill."""
-    per_session: int = 6
-    per_address: int = 12
+    jobs), and the share of the queue heavy jobs may fill. With the queue's 64 places, one address
+    takes at most 24 and leaves 40 to others; 24 lets a classroom behind one address (or the load
+    test's 20 clients) work at once."""
+    per_session: int = 8
+    per_address: int = 24
     heavy_per_session: int = 1
     heavy_per_address: int = 2
     heavy_share: float = 0.5
@@ -137,8 +139,8 @@ def add_flags(parser) -> None:
                         help=f"jobs one session may have queued or running (default {d.per_session})")
     parser.add_argument("--jobs-per-address", type=int, default=d.per_address,
                         help=f"jobs one client address may have queued or running (default {d.per_address})")
-    parser.add_argument("--sessions-per-address", type=int, default=20,
-                        help="sessions one client address keeps on the server, its oldest dropped first (default 20)")
+    parser.add_argument("--sessions-per-address", type=int, default=50,
+                        help="sessions one client address keeps on the server, its oldest dropped first (default 50)")
     parser.add_argument("--max-live-sockets", type=int, default=32,
                         help="live webcam streams over all visitors at once (default 32)")
 

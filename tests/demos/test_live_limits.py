@@ -100,3 +100,13 @@ def test_unclaimed_registrations_expire_and_the_total_is_capped():
     assert "too many live views" in reg.register("z" * 32, [], "10.0.0.9")
     time.sleep(0.3)
     assert reg.register("z" * 32, [], "10.0.0.9") is None and len(reg) == 1
+
+
+def test_the_faces_live_view_parses_the_gallery_once_not_per_frame():
+    from core.faces.gallery import Gallery
+    from demos.faces.recognize import live_frame, live_gallery
+
+    prepared = live_gallery([None, "yunet", "sface", None, "nearest"])
+    assert isinstance(prepared[0], Gallery) and prepared[1:] == ["yunet", "sface", None, "nearest"]
+    out, text, _ = live_frame(np.zeros((120, 160, 3), np.uint8), *prepared, None)
+    assert out is not None and "gallery empty" in text
