@@ -14,7 +14,7 @@ sessions one address keeps.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 _SETTINGS = {"trust_forwarded": False}

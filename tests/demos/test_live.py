@@ -130,7 +130,7 @@ def test_unknown_view_or_token_is_refused(client, monkeypatch):
         assert err.value.code == 4403
     finally:
         ws.__exit__(None, None, None)
-    with client.websocket_connect(f"/cvlab/live/nope") as ws:
+    with client.websocket_connect("/cvlab/live/nope") as ws:
         with pytest.raises(WebSocketDisconnect) as err:
             ws.receive_bytes()
         assert err.value.code == 4404
