@@ -81,6 +81,10 @@ def _events(queue) -> list:
     return waiting + running
 
 
+def _jobs(n: int, kind: str = "") -> str:
+    return f"{n} {kind + ' ' if kind else ''}job{'' if n == 1 else 's'}"
+
+
 def refusal(events: list, session: str | None, address: str, heavy: bool, max_size: int | None,
             limits: JobLimits) -> str | None:
     """Why a new job from (``session``, ``address``) may not join, given the ``events`` already queued
@@ -92,14 +96,15 @@ def refusal(events: list, session: str | None, address: str, heavy: bool, max_si
         n_session, n_address = sum(map(is_heavy, mine)), sum(map(is_heavy, here))
         if n_session >= limits.heavy_per_session or n_address >= limits.heavy_per_address:
             n = max(n_session, n_address)
-            return (f"You already have {n} style optimisation job(s) running or queued: wait for it to "
-                    "finish or press Stop, then run again.")
+            return (f"You already have {_jobs(n, 'style optimisation')} running or queued: wait for "
+                    f"{'it' if n == 1 else 'them'} to finish or press Stop, then run again.")
         waiting = sum(is_heavy(e) for e in events)
         if max_size and waiting >= max(1, int(max_size * limits.heavy_share)):
             return "The server has as many style optimisations queued as it takes: try again in a few minutes."
     if len(mine) >= limits.per_session or len(here) >= limits.per_address:
         n = len(mine) if len(mine) >= limits.per_session else len(here)
-        return f"You already have {n} jobs running or queued: wait for them to finish, then try again."
+        return (f"You already have {_jobs(n)} running or queued: wait for {'it' if n == 1 else 'them'} to finish, "
+                "then try again.")
     return None
 
 
