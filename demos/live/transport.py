@@ -129,8 +129,9 @@ async def _token_of(websocket: WebSocket) -> str | None:
 
 
 async def _reader(websocket: WebSocket, latest: list, dropped: list, ready: asyncio.Event,
-                  closed: asyncio.Event) -> None:
-    """Keep only the newest frame in ``latest[0]``; note the numbers of the ones it replaced."""
+                  closed: asyncio.Event, idle: list) -> None:
+    """Keep only the newest frame in ``latest[0]``; note the numbers of the ones it replaced; set
+    ``closed`` when the socket ends, with ``idle[0] = True`` when no frame came for IDLE_S."""
     try:
         while True:
             msg = await asyncio.wait_for(websocket.receive_bytes(), IDLE_S)
@@ -141,7 +142,7 @@ async def _reader(websocket: WebSocket, latest: list, dropped: list, ready: asyn
             latest[0] = msg
             ready.set()
     except asyncio.TimeoutError:
-        closed.idle = True  # type: ignore[attr-defined]
+        idle[0] = True
     except (WebSocketDisconnect, RuntimeError, KeyError):
         pass
     finally:
@@ -153,8 +154,8 @@ async def _stream(websocket: WebSocket, spec: LiveSpec, token: str) -> None:
     """Answer frames until the socket closes, idles, or the view's time limit passes."""
     latest: list[bytes | None] = [None]
     dropped: list[int] = []
-    ready, closed = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(_reader(websocket, latest, dropped, ready, closed))
+    ready, closed, idle = asyncio.Event(), asyncio.Event(), [False]
+    task = asyncio.create_task(_reader(websocket, latest, dropped, ready, closed, idle))
     loop = asyncio.get_running_loop()
     state, started = None, time.monotonic()
     try:
@@ -181,7 +182,7 @@ async def _stream(websocket: WebSocket, spec: LiveSpec, token: str) -> None:
             if dropped:
                 meta["dropped"], dropped[:] = list(dropped), []
             await websocket.send_bytes(pack(seq, meta, jpeg))
-        if getattr(closed, "idle", False):
+        if idle[0]:
             await websocket.send_bytes(pack(0, {"end": f"no frame for {IDLE_S:.0f} s: press Record again"}, None))
     finally:
         task.cancel()
