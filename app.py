@@ -1,7 +1,8 @@
 """CV Lab: builds the Gradio app from the tabs in demos/ and launches it.
 
     python app.py [--host 127.0.0.1] [--port 7860] [--share] [--offline]
-                  [--device auto|cpu|cuda|mps] [--max-side 1024]
+                  [--device auto|cpu|cuda|mps] [--max-side 1024] [--trust-forwarded] ...
+                  (python app.py --help lists every flag)
 
 Nothing heavy happens here: no model loads at import or start-up; each model
 loads on first use (core.models) and is then cached.
@@ -17,8 +18,7 @@ from pathlib import Path
 import gradio as gr
 
 from core.config import configure
-from demos import gradio_fixes
-from demos import limits, session_files
+from demos import gradio_fixes, limits, session_files, visitors
 from demos.common import check_uploads_on_arrival
 from demos.video import configure_clips
 
@@ -103,6 +103,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--clip-seconds", type=float, default=20.0, help="video: seconds of a visitor's clip used (default 20)")
     p.add_argument("--clip-side", type=int, default=640, help="video: longest side of processed clip frames (default 640)")
     limits.add_flags(p)
+    visitors.add_flags(p)  # per-visitor limits (demos/visitors.py)
     return p.parse_args(argv)
 
 
@@ -114,6 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     limits.apply(args)
     demo = build_app()
     demo.queue(default_concurrency_limit=2, max_size=64)
+    visitors.apply_flags(demo, args)
     demo.launch(
         server_name=args.host,
         server_port=args.port,
@@ -128,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     from demos.live import install_routes
 
-    install_routes(demo.app, getattr(demo, "server", None))  # the live webcam views' WebSocket (demos/live.py)
+    install_routes(demo.app, getattr(demo, "server", None))  # the live webcam views' WebSocket (demos/live/)
     demo.block_thread()
 
 

@@ -177,7 +177,7 @@ READ_JS = r"""
 ([from, to]) => {
   const P = window.__live;
   const s = P.shown.filter(r => r[0] >= from && r[0] < to);
-  // the page's own account (demos/live.py): when each shown frame's camera frame reached the page
+  // the page's own account (demos/live/): when each shown frame's camera frame reached the page
   const own = Object.values(window.cvlabLive || {}).flatMap(v => v.frames)
     .filter(f => f.shown >= from && f.shown < to).map(f => f.shown - f.frame);
   return {shown: s, caps: P.caps.slice(-3000), serverMs: P.serverMs.slice(-Math.max(1, s.length)),
@@ -393,10 +393,14 @@ class RemoteVisitor:
 
         cam, _, _ = selectors(tab, "ws")
         context = new_context(browser)
-        sockets: list[str] = []
+        sockets: list[tuple[str, str]] = []
+
+        def intercept(ws) -> None:  # the page's first message on its socket is its token
+            ws.on_message(lambda message: sockets.append((ws.url, message)) if not sockets else None)
+
         try:
             # not connected to the server: the page's socket ends here, its token goes to the client
-            context.route_web_socket(re.compile(r"/cvlab/live/"), lambda ws: sockets.append(ws.url))
+            context.route_web_socket(re.compile(r"/cvlab/live/"), intercept)
             page = open_page(context, url, tab)
             start_recording(page, cam)
             deadline = time.monotonic() + 30
@@ -408,7 +412,7 @@ class RemoteVisitor:
             raise RuntimeError(f"{tab}: the page opened no live socket")
         self.tab = tab
         self.proc = subprocess.Popen(["taskset", "-c", "1", sys.executable, str(ROOT / "bench" / "live_visitor.py"),
-                                      sockets[0], str(frames)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+                                      *sockets[0], str(frames)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
 
     def stop(self) -> list[dict]:
         """Stop streaming; the visitor's lines (progress each second, then its summary)."""
@@ -525,7 +529,7 @@ def entries_for(results: dict, loaded: dict | None) -> list[dict]:
                      + (f", {gr_['error']}" if gr_ and "error" in gr_ else "") + ")"})
         gd = gr_.get("delay_ms") if gr_ and "error" not in gr_ else None
         # the style network paints over the barcode: there the page's own account is the figure
-        # (capture time of each sent frame, kept by demos/live.py, to the load of its result)
+        # (capture time of each sent frame, kept by demos/live/static/live.js, to the load of its result)
         painted = tab == "style"
         delay = ws["page_delay_ms"] if painted else ws["delay_ms"]
         how = ("the page's own record of each frame (the style network paints over the frame-number barcode, "

@@ -4,14 +4,15 @@ The benchmark's "under load" entry needs two other visitors streaming while one 
 browsers run on their own machines, so on this 2-core machine they must load the server as real
 visitors do but must not take the measured browser's core (three pages in one Chromium made that
 core the bottleneck: the measured page showed 9-11 fps whatever the server did). This client speaks
-the page's own protocol (demos/live.py) on a token that a real page registered: binary frames
+the page's own protocol (demos/live/transport.py) on a token that a real page registered: the token
+as the first (text) message, then binary frames
 ``uint32 seq + JPEG`` of the same fake-camera video at the size the page sends (480x360, mirrored,
 quality 80, encoded once up front), two frames in flight, the dropped ones counted back as the page
 does. Every second it prints a JSON line ``{"t": time.monotonic(), "answered": frames so far}`` (the
 clock is the machine's, shared with the benchmark), and a last one when it stops (SIGTERM or
 ``--seconds``): frames answered, per second, dropped, and why it stopped if it was not asked to.
 
-    python bench/live_visitor.py ws://127.0.0.1:PORT/cvlab/live/semantic/TOKEN FRAMES_FOLDER [--seconds S]
+    python bench/live_visitor.py ws://127.0.0.1:PORT/cvlab/live/semantic TOKEN FRAMES_FOLDER [--seconds S]
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def write_frames(frames_rgb, folder: Path, width: int = SEND_WIDTH) -> Path:
     return folder
 
 
-def stream(url: str, frames: list[bytes], seconds: float) -> dict:
+def stream(url: str, token: str, frames: list[bytes], seconds: float) -> dict:
     from websockets.exceptions import ConnectionClosed
     from websockets.sync.client import connect
 
@@ -51,7 +52,8 @@ def stream(url: str, frames: list[bytes], seconds: float) -> dict:
     ended, error, seq, inflight = None, None, 0, 0
     start = last = time.monotonic()
     try:
-        with connect(url, max_size=None, compression=None, open_timeout=30) as ws:
+        with connect(url, max_size=None, compression=None, open_timeout=30, proxy=None) as ws:
+            ws.send(token)
             while not stop[0] and time.monotonic() - start < seconds:
                 if time.monotonic() - last >= 1.0:
                     last = time.monotonic()
@@ -83,5 +85,5 @@ def stream(url: str, frames: list[bytes], seconds: float) -> dict:
 if __name__ == "__main__":
     args = sys.argv[1:]
     seconds = float(args[args.index("--seconds") + 1]) if "--seconds" in args else 3600.0
-    frames = [p.read_bytes() for p in sorted(Path(args[1]).glob("*.jpg"))]
-    print(json.dumps(stream(args[0], frames, seconds)), flush=True)
+    frames = [p.read_bytes() for p in sorted(Path(args[2]).glob("*.jpg"))]
+    print(json.dumps(stream(args[0], args[1], frames, seconds)), flush=True)

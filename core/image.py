@@ -10,8 +10,8 @@ Memory is budgeted before any pixel is decoded: the header gives the size and mo
 ``peak_bytes_per_pixel`` the cost of decoding one pixel of that mode; an image over the pixel cap
 or the byte budget (``LIMITS``; the app's ``--max-decode-mb``) is decoded downscaled when its format
 allows it (JPEG: libjpeg's DCT scaling at 1/2, 1/4 or 1/8, Pillow's ``draft``), else refused.
-``decode_image`` returns the pixels with the scale they were decoded at; ``decode_live_frame`` is the
-stricter reader for webcam frames (JPEG only, small byte and pixel caps).
+``decode_image`` returns the pixels with the scale they were decoded at. Live webcam frames have a
+stricter reader of their own (``demos.live.frames``: JPEG only, small byte and pixel caps).
 """
 from __future__ import annotations
 
@@ -43,11 +43,8 @@ DEFAULT_MAX_FILE_MB = 64
 MIN_SIDE = 8
 """Images smaller than this on either side are refused (nothing to see)."""
 
-LIVE_MAX_BYTES = 1_000_000
-"""A live webcam frame is a JPEG of at most this many bytes."""
-
 LIVE_MAX_PIXELS = 1920 * 1080
-"""A live webcam frame has at most this many pixels (the page asks the camera for 640x480)."""
+"""A webcam frame has at most this many pixels (the page asks the camera for 640x480)."""
 
 ImageSource = Union[str, os.PathLike, bytes, bytearray, BinaryIO, Image.Image, np.ndarray]
 
@@ -136,25 +133,6 @@ def decode_image(source: ImageSource, *, max_pixels: int | None = None,
     scale = _fit_to_budget(img, name, max_pixels, budget)
     _load(img, name)
     return Decoded(_check_size(pil_to_rgb(img), max_pixels), scale, stored)
-
-
-def decode_live_frame(data: bytes, *, max_bytes: int = LIVE_MAX_BYTES,
-                      max_pixels: int = LIVE_MAX_PIXELS) -> np.ndarray:
-    """One webcam frame (JPEG bytes) -> RGB uint8 (H, W, 3). Refuses (ImageError) anything that is not a
-    JPEG, is larger than ``max_bytes``, or whose header says more than ``max_pixels``, before decoding."""
-    if not data:
-        raise ImageError("The frame is empty.")
-    if len(data) > max_bytes:
-        raise ImageError(f"The frame is {len(data) / 1e6:.1f} MB; a live frame may be at most "
-                         f"{max_bytes / 1e6:.1f} MB.")
-    if not bytes(data[:2]) == b"\xff\xd8":
-        raise ImageError("A live frame must be a JPEG.")
-    img = _open(bytes(data), "The frame")
-    w, h = img.size
-    if w * h > max_pixels:
-        raise ImageError(f"The frame is {w}x{h}; a live frame may have at most {max_pixels / 1e6:.1f} megapixels.")
-    _load(img, "The frame")
-    return _check_size(pil_to_rgb(img), max_pixels)
 
 
 def _read_bytes(source: Any) -> tuple[bytes, str]:

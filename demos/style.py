@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import json
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -30,8 +29,10 @@ from demos.common import (
     unavailable_info,
     user_errors,
 )
-from demos.live import live_view, run_politely, streams_open
+from core.jobs import StopFlag, StopRegistry, run_politely
+from demos.live import live_view, streams_open
 from demos.video import clip_panel, style_clip
+from demos.visitors import gatys_budget_s
 
 IDEA = """**Style transfer** repaints a photo in the manner of a painting.
 A convolutional network (VGG19, trained to recognise objects) describes an image at many depths.
@@ -197,22 +198,17 @@ def _plot(rows: list[dict]) -> pd.DataFrame:
     return df.astype({"step": "int64", "log10 weighted loss": "float64", "term": "string"})
 
 
-_STOPS: dict[str, threading.Event] = {}
-"""Stop flag of each browser session's running Gatys job (keyed by Gradio's session hash). Stop sets it
-and the optimisation ends after the current step through its normal last yield, with the best image,
-its plot and its files. (Cancelling the Gradio event instead aborted the stream mid-update: the outputs
-showed red Error badges, the image could vanish and the plot threw "reading 'step'" in the browser.)"""
-_STOPS_LOCK = threading.Lock()
-_SUBMITTED: dict[str, float] = {}
-"""When each session last pressed Run (time.time()), written before its job joins the queue."""
-_STOP_ASKED: dict[str, float] = {}
-"""When a session pressed Stop with no run of its own running (its run may still wait in the queue)."""
+GATYS_STOPS = StopRegistry()
+"""Stop flag of each browser session's running Gatys job (keyed by Gradio's session hash), and the Stop
+pressed while its run still waits in the queue. Stop sets the flag and the optimisation ends after the
+current step through its normal last yield, with the best image, its plot and its files (cancelling
+the Gradio event instead aborts the stream mid-update, leaving error badges and a broken plot). The
+flag also ends a run once the Gatys time budget (``--gatys-budget``) has passed."""
 
 
 def gatys_submitted(request: gr.Request = None) -> None:
     """Run button, before the job is queued: note when, so a Stop pressed while it waits can end it."""
-    with _STOPS_LOCK:
-        _SUBMITTED[_session(request)] = time.time()
+    GATYS_STOPS.submitted(_session(request))
 
 
 def _session(request: gr.Request | None) -> str:
@@ -231,27 +227,19 @@ def gatys_run(content, choice, upload, cw, sw, tvw, steps, size, init, keep_colo
                            optimizer=optimizer, scales=2 if multiscale else 1, model=model,
                            preview_every=int(every), precision=precision,
                            style_layer_weights=_layer_weights(l1, l2, l3, l4, l5))
-    stop = threading.Event()
     key = _session(request)
-    with _STOPS_LOCK:
-        submitted = _SUBMITTED.pop(key, time.time())
-        asked = _STOP_ASKED.pop(key, None)
-        stopped_while_waiting = asked is not None and asked >= submitted
-        if not stopped_while_waiting:
-            _STOPS[key] = stop
-    if stopped_while_waiting:
+    stop = GATYS_STOPS.start(key, gatys_budget_s())
+    if stop is None:
         yield gr.skip(), gr.skip(), "Stopped before it started (Stop was pressed while it waited in the queue).", \
             gr.skip(), gr.skip()
         return
     try:
         # the previous run's files are not this run's: clear them while this one works
         yield gr.skip(), gr.skip(), "Starting…" + _slowed_note(), None, None
-        # at a lower OS priority than the live webcam frames (demos/live.py)
+        # at a lower OS priority than the live webcam frames (demos/live/)
         yield from run_politely(lambda: _gatys_steps(rgb, style_rgb, params, source, stop))
     finally:
-        with _STOPS_LOCK:
-            if _STOPS.get(key) is stop:
-                del _STOPS[key]
+        GATYS_STOPS.finish(key, stop)
 
 
 def _slowed_note() -> str:
@@ -263,7 +251,7 @@ def _slowed_note() -> str:
             "so it is slower meanwhile (Stop keeps the best image so far).")
 
 
-def _gatys_steps(rgb, style_rgb, params, source, stop: threading.Event):
+def _gatys_steps(rgb, style_rgb, params, source, stop: StopFlag):
     rows: list[dict] = []
     weights = {"content": params.content_weight, "style": params.style_weight, "tv": params.tv_weight}
     last_plot = 0.0
@@ -275,7 +263,8 @@ def _gatys_steps(rgb, style_rgb, params, source, stop: threading.Event):
             return
         except ValueError:
             if stop.is_set():  # stopped before the first step finished
-                yield gr.skip(), gr.skip(), "**Stopped** before the first step: nothing to keep.", None, None
+                why = f": the time budget of {stop.budget_s:.0f} s a run was reached" if stop.reason == "budget" else ""
+                yield gr.skip(), gr.skip(), f"**Stopped**{why} before the first step: nothing to keep.", None, None
                 return
             raise
         for term, w in weights.items():
@@ -286,7 +275,7 @@ def _gatys_steps(rgb, style_rgb, params, source, stop: threading.Event):
                   f"content {prog.losses['content']:.4f} · style {prog.losses['style']:.4f} · "
                   f"tv {prog.losses['tv']:.5f} · {prog.precision} · {prog.elapsed_s:.1f} s")
         if prog.done:
-            status = ("**Done** · " if not prog.cancelled else "**Stopped** (best image so far) · ") + status + \
+            status = _end_label(prog.cancelled, stop) + status + \
                 f" · {prog.elapsed_s / max(1, prog.step):.2f} s/step  \n" + timings_table(prog.timings_ms)
             files = _export(prog.image, S.params_to_json(params, style_source=source, losses=prog.losses,
                                                          seconds=round(prog.elapsed_s, 2)), "style_gatys")
@@ -301,19 +290,20 @@ def _gatys_steps(rgb, style_rgb, params, source, stop: threading.Event):
                status, gr.skip(), gr.skip())
 
 
+def _end_label(cancelled: bool, stop: StopFlag) -> str:
+    if not cancelled:
+        return "**Done** · "
+    if stop.reason == "budget":
+        return f"**Stopped**: the time budget of {stop.budget_s:.0f} s a run was reached (best image so far) · "
+    return "**Stopped** (best image so far) · "
+
+
 def gatys_stop(request: gr.Request = None) -> bool:
     """Stop button: ask this session's running optimisation to finish after its current step (True when
     one was running); with none running, a run of this session still waiting in the queue ends as it
     starts. It writes nothing itself: the run's own last yield says "Stopped" (a status written
     here could arrive after that yield and leave "stopping..." on screen)."""
-    key = _session(request)
-    with _STOPS_LOCK:
-        stop = _STOPS.get(key)
-        if stop is None:  # nothing running: a run of this session may be waiting in the queue
-            _STOP_ASKED[key] = time.time()
-            return False
-    stop.set()
-    return True
+    return GATYS_STOPS.stop(_session(request))
 
 
 # --------------------------------------------------------------------------- layout

@@ -73,7 +73,7 @@ def live_frame(frame, doc: Any, detector: str, embedder: str, threshold: float |
         return None, "Waiting for the camera…", clock
     try:
         rgb = np.ascontiguousarray(np.asarray(frame)[:, :, :3])
-        gallery = gallery_of(doc, embedder)
+        gallery = doc if isinstance(doc, Gallery) else gallery_of(doc, embedder)  # parsed once: live_gallery
         warn = ""
         if len(gallery) and gallery.model != embedder:
             warn = f" · ⚠️ gallery holds `{gallery.model}` embeddings: select that model"
@@ -93,6 +93,13 @@ def live_frame(frame, doc: Any, detector: str, embedder: str, threshold: float |
             f"({', '.join(f'{k} {v:.0f}' for k, v in rec.timings_ms.items() if k != 'load')} ms) · "
             f"{rgb.shape[1]}x{rgb.shape[0]} · {names}{empty}{warn}{track}")
     return out, text, clock
+
+
+def live_gallery(values: list) -> list:
+    """The live view's settings with the gallery parsed once per registration or change, not per frame:
+    [gallery doc, detector, embedder, threshold, mode] -> [Gallery, detector, embedder, threshold, mode]."""
+    doc, detector, embedder, *rest = values
+    return [gallery_of(doc, embedder), detector, embedder, *rest]
 
 
 def build_recognize_tab(c: SharedControls) -> None:
@@ -120,7 +127,7 @@ def build_recognize_tab(c: SharedControls) -> None:
                         "stays in place keeps its name and is re-embedded every third frame.")
             live_view("faces", live_frame, [gallery_state, detector, embedder, threshold, mode],
                       cam_id="faces-live-cam", out_id="faces-live-out", info_id="faces-live-fps",
-                      out_label="Recognized", height=360, time_limit=600)
+                      out_label="Recognized", height=360, time_limit=600, prepare=live_gallery)
         with gr.Tab("Clip"):
             clip_panel("faces", [gallery_state, detector, embedder, threshold, mode], faces_clip)
     rec_btn.click(recognize_photo, [rec_in, gallery_state, detector, embedder, threshold, mode],

@@ -140,7 +140,7 @@ def test_limit_side_downscales_only():
 
 
 # --------------------------------------------------------------------------- memory budget, draft, video, live
-from core.image import LIVE_MAX_PIXELS, VideoGivenError, decode_image, decode_live_frame  # noqa: E402
+from core.image import VideoGivenError, decode_image  # noqa: E402
 
 
 def test_big_jpeg_decoded_downscaled_and_says_so():
@@ -209,15 +209,3 @@ def test_file_cap(tmp_path):
         set_decode_limits(max_file_mb=old)
 
 
-def test_live_frame_jpeg_only_with_caps():
-    jpeg = _encode(Image.fromarray(_gradient(64, 48)), "JPEG")
-    assert decode_live_frame(jpeg).shape == (48, 64, 3)
-    with pytest.raises(ImageError, match="must be a JPEG"):
-        decode_live_frame(_encode(Image.fromarray(_gradient(64, 48)), "PNG"))
-    with pytest.raises(ImageError, match="at most 0.0 MB|at most"):
-        decode_live_frame(jpeg, max_bytes=100)
-    with pytest.raises(ImageError, match="megapixels"):
-        decode_live_frame(jpeg, max_pixels=1000)
-    with pytest.raises(ImageError, match="empty"):
-        decode_live_frame(b"")
-    assert LIVE_MAX_PIXELS >= 640 * 480

@@ -50,15 +50,26 @@ def test_a_stop_pressed_before_run_does_not_stop_the_next_run():
 
 
 def test_a_run_says_it_is_slowed_while_live_streams_go_first(monkeypatch):
-    """While live webcam streams run, the Gatys thread gets only the CPU they leave (demos/live.py): its
+    """While live webcam streams run, the Gatys thread gets only the CPU they leave (core/jobs.py): its
     status says so, instead of looking stalled; the last (Done) status does not."""
-    import demos.live as L
     import demos.style as D
 
-    monkeypatch.setattr(L, "_OPEN", [2])
+    monkeypatch.setattr(D, "streams_open", lambda: 2)
     visitor = _Request("slowed-visitor")
     D.gatys_submitted(visitor)
     statuses = [out[2] for out in _run(visitor)]
     steps = [s for s in statuses if s.startswith(("Step", "Starting"))]
     assert len(steps) >= 2 and all("2 live webcam stream(s) on this server go first" in s for s in steps)
     assert statuses[-1].startswith("**Done**") and "go first" not in statuses[-1]
+
+
+def test_a_run_over_its_time_budget_stops_and_says_why(monkeypatch):
+    """--gatys-budget: a run that takes longer stops by itself after the step in progress (here before
+    its first step ends: the budget is a millisecond) and says why."""
+    import demos.style as D
+
+    monkeypatch.setattr(D, "gatys_budget_s", lambda: 0.001)
+    visitor = _Request("over-budget")
+    D.gatys_submitted(visitor)
+    status = list(_run(visitor))[-1][2]
+    assert status.startswith("**Stopped**: the time budget of 0 s a run was reached")
