@@ -9,11 +9,13 @@ ARGS   ?=
 
 setup: $(STAMP) detector
 
-# Idempotent: re-runs only when a requirements file changes.
-$(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
+# Idempotent: re-runs only when a requirements file changes. Installs the development set
+# (requirements-dev.txt = requirements.txt + tests, Ray); the Space image installs only the runtime.
+$(STAMP): requirements.txt requirements-dev.txt requirements-nodeps.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install -r requirements.txt
+	# the runtime (requirements.txt) plus tests, benchmarks and Ray
+	$(BIN)/python -m pip install -r requirements-dev.txt
 	# pinned packages whose own pins (numpy<2, torch<2.3, ...) must be ignored
 	$(BIN)/python -m pip install --no-deps -r requirements-nodeps.txt
 	# this project, editable: the `cvlab` command (= python -m core) from any folder

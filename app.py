@@ -19,6 +19,7 @@ import gradio as gr
 from core.config import configure
 from demos import gradio_fixes
 from demos.common import check_uploads_on_arrival
+from demos.shutdown import stop_on_sigterm
 
 HERE = Path(__file__).resolve().parent
 
@@ -121,6 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     from demos.live import install_routes
 
     install_routes(demo.app, getattr(demo, "server", None))  # the live webcam views' WebSocket (demos/live.py)
+    stop_on_sigterm()  # SIGTERM closes the server and exits, also as a container's PID 1
     demo.block_thread()
 
 

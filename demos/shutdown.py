@@ -1,0 +1,28 @@
+"""Stop the app promptly on SIGTERM, also when it runs as PID 1 in a container.
+
+The kernel gives PID 1 no default signal actions, so without a handler a container's `stop` waits
+its whole grace period and then kills the app. The handler turns SIGTERM into the KeyboardInterrupt
+that Gradio's ``Blocks.block_thread()`` already handles (it closes the server and returns); a
+watchdog ends the process if anything still holds it GRACE_S seconds later (a worker thread busy in
+a model call, say), so a stop takes at most about GRACE_S whatever runs the image.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+GRACE_S = 1.5
+"""Seconds between SIGTERM and a forced exit (container hosts allow 2 s or more before SIGKILL)."""
+
+
+def _on_sigterm(signum: int, frame) -> None:
+    watchdog = threading.Timer(GRACE_S, os._exit, args=(0,))
+    watchdog.daemon = True
+    watchdog.start()
+    raise KeyboardInterrupt("SIGTERM")
+
+
+def stop_on_sigterm() -> None:
+    """Install the SIGTERM handler (call from the main thread, before ``block_thread()``)."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
