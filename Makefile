@@ -44,7 +44,7 @@ test-fast: setup
 	$(BIN)/python -m pytest -q -m "not e2e and not slow" $(ARGS)
 
 bench: setup
-	$(BIN)/python bench/run_all.py $(ARGS)
+	$(BIN)/python -m bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -6,12 +6,11 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from tests.app_server import free_port as _free_port
 from tests.app_server import wait_for_http
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.paths import ROOT
 
 
 def _time_to_200(cmd: list[str], url: str, timeout: float = 120) -> float:

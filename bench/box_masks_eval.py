@@ -4,19 +4,16 @@ For every person the NanoDet detector finds (score >= 0.35) whose box the BlazeP
 confirms (pose flag >= 0.5), the landmark model's mask on that box is the reference; each
 box-prompted method gets only the box. Printed: mean / median / worst IoU and median ms per box,
 for the tuning photos (assets/photos, assets/faces: used while choosing) and the evaluation
-photos (assets/eval: never used to choose anything). Run: ``python bench/box_masks_eval.py``.
+photos (assets/eval: never used to choose anything). Run: ``python -m bench.box_masks_eval``.
 """
 from __future__ import annotations
 
 import glob
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.paths import ROOT
 
 SETS = {
     "tuning (assets/photos, assets/faces)": sorted(glob.glob(str(ROOT / "assets/photos/*")))
