@@ -14,12 +14,16 @@ import logging
 import os
 from pathlib import Path
 
-import gradio as gr
-
-from core.config import configure
-from demos import gradio_fixes
-from demos.common import check_uploads_on_arrival
 from demos.shutdown import stop_on_sigterm
+
+if __name__ == "__main__":
+    stop_on_sigterm()  # first: a stop during the seconds of imports below is prompt too (PID 1 in a container)
+
+import gradio as gr  # noqa: E402
+
+from core.config import configure  # noqa: E402
+from demos import gradio_fixes  # noqa: E402
+from demos.common import check_uploads_on_arrival  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -122,7 +126,6 @@ def main(argv: list[str] | None = None) -> None:
     from demos.live import install_routes
 
     install_routes(demo.app, getattr(demo, "server", None))  # the live webcam views' WebSocket (demos/live.py)
-    stop_on_sigterm()  # SIGTERM closes the server and exits, also as a container's PID 1
     demo.block_thread()
 
 

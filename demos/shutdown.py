@@ -24,5 +24,6 @@ def _on_sigterm(signum: int, frame) -> None:
 
 
 def stop_on_sigterm() -> None:
-    """Install the SIGTERM handler (call from the main thread, before ``block_thread()``)."""
+    """Install the SIGTERM handler (from the main thread; app.py does it before its heavy imports, so a
+    stop during start-up is prompt too: the KeyboardInterrupt then ends the start-up)."""
     signal.signal(signal.SIGTERM, _on_sigterm)

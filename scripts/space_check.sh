@@ -28,7 +28,7 @@ engine_probe "$BASE"
 WORK="$(mktemp -d /tmp/cvlab-space.XXXXXX)"
 CID=""
 cleanup() {
-  [ -n "$CID" ] && "$ENGINE" rm -f "$CID" >/dev/null 2>&1
+  [ -n "$CID" ] && "$ENGINE" "${ENGINE_G[@]}" rm -f "$CID" >/dev/null 2>&1
   [ "${KEEP_IMAGE:-0}" = 1 ] || "$ENGINE" rmi -f "$TAG" >/dev/null 2>&1
   rm -rf "$WORK"
 }
@@ -56,9 +56,9 @@ size_b="$("$ENGINE" image inspect --format '{{.Size}}' "$TAG")"
 CID="$("$ENGINE" "${ENGINE_G[@]}" run -d "${ENGINE_L[@]}" -p "127.0.0.1:$PORT:7860" "$TAG")"
 t0=$(date +%s)
 until curl -sf -m 5 -o /dev/null "http://127.0.0.1:$PORT/"; do
-  if [ "$("$ENGINE" inspect -f '{{.State.Running}}' "$CID")" != true ] || [ $(( $(date +%s) - t0 )) -gt 600 ]; then
+  if [ "$("$ENGINE" "${ENGINE_G[@]}" inspect -f '{{.State.Running}}' "$CID")" != true ] || [ $(( $(date +%s) - t0 )) -gt 600 ]; then
     echo "space_check: the page never came up; the container's log:" >&2
-    "$ENGINE" logs "$CID" 2>&1 | tail -n 30 >&2; exit 1
+    "$ENGINE" "${ENGINE_G[@]}" logs "$CID" 2>&1 | tail -n 30 >&2; exit 1
   fi
   sleep 1
 done
@@ -69,14 +69,24 @@ event="$(curl -sf -m 30 -H 'Content-Type: application/json' -d '{"data": []}' \
   "http://127.0.0.1:$PORT/gradio_api/call/models" | python3 -c 'import json, sys; print(json.load(sys.stdin)["event_id"])')"
 models="$(curl -sf -m 120 "http://127.0.0.1:$PORT/gradio_api/call/models/$event" | python3 "$ROOT/scripts/models_summary.py")"
 
+# SIGTERM, as `stop` sends it; the stop time runs from just before the signal is sent to the
+# container's exit as the engine recorded it (so the engine's own clean-up after the exit is not counted).
 t0=$(date +%s.%N)
-"$ENGINE" stop -t 10 "$CID" >/dev/null
-stop_s="$(python3 -c "import sys; print(f'{$(date +%s.%N) - $t0:.2f}')")"
-code="$("$ENGINE" inspect -f '{{.State.ExitCode}}' "$CID")"
+"$ENGINE" "${ENGINE_G[@]}" kill --signal TERM "$CID" >/dev/null
+timeout 30 "$ENGINE" "${ENGINE_G[@]}" wait "$CID" >/dev/null || "$ENGINE" "${ENGINE_G[@]}" kill "$CID" >/dev/null
+# podman's FinishedAt is a Go time (UnixNano works); docker's is an RFC 3339 string
+finished="$("$ENGINE" "${ENGINE_G[@]}" inspect -f '{{.State.FinishedAt.UnixNano}}' "$CID" 2>/dev/null \
+  || "$ENGINE" inspect -f '{{.State.FinishedAt}}' "$CID")"
+code="$("$ENGINE" "${ENGINE_G[@]}" inspect -f '{{.State.ExitCode}}' "$CID")"
 
-python3 - "$size_b" "$build_s" "$page_s" "$stop_s" "$code" "$MAX_IMAGE_GB" "$models" <<'EOF'
-import sys
-size_b, build_s, page_s, stop_s, code, max_gb, models = sys.argv[1:]
+python3 - "$size_b" "$build_s" "$page_s" "$finished" "$t0" "$code" "$MAX_IMAGE_GB" "$models" <<'EOF'
+import re, sys
+from datetime import datetime
+size_b, build_s, page_s, finished, t0, code, max_gb, models = sys.argv[1:]
+if not finished.isdigit():  # RFC 3339 with nanoseconds: fromisoformat takes microseconds
+    stamp = re.sub(r"(\.\d{6})\d*", r"\1", finished).replace("Z", "+00:00")
+    finished = str(int(datetime.fromisoformat(stamp).timestamp() * 1e9))
+stop_s = f"{int(finished) / 1e9 - float(t0):.2f}"
 gb = int(size_b) / 1e9
 print(f"image size: {gb:.2f} GB (limit {max_gb})\nbuild: {build_s} s, page served after {page_s} s")
 print(f"/models: {models}\nstop on SIGTERM: {stop_s} s, exit code {code}")
