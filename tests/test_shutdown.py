@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import signal
+import time
 import urllib.request
 
 import pytest
@@ -16,6 +17,11 @@ def test_sigterm_closes_the_server_and_exits_with_code_0(tmp_path):
     with running_app(log) as (url, proc):
         with urllib.request.urlopen(url, timeout=10) as r:
             assert r.status == 200
+        # the page answers while launch() still checks it; signal once the app is serving for good
+        deadline = time.monotonic() + 60
+        while "To create a public link" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1)
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=30)
     # 0 is the handler's clean exit; without it the process dies of the signal (-15) or, as a
