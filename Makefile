@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cvlab-installed
 ARGS   ?=
 
-.PHONY: setup detector run test test-fast bench clean
+.PHONY: setup detector run test test-fast bench space clean
 
 setup: $(STAMP) detector
 
@@ -45,6 +45,12 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/python -m bench $(ARGS)
+
+# The Space image, proved from a clean clone of the committed HEAD: build (podman or docker), run, wait
+# for the page, call /models, stop with SIGTERM; prints the image size and the stop time. Where no
+# image registry is reachable, make the base image first: scripts/make_base_image.sh (as root).
+space:
+	scripts/space_check.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache
