@@ -288,6 +288,11 @@ class Registry:
                 model = spec.build(paths, SETTINGS.device)
             except ModelError:
                 raise
+            except ImportError as exc:  # e.g. an image built without a working torchvision
+                msg = (f"Model '{name}' needs the Python package '{exc.name or exc}', which is not "
+                       f"installed here. Other models still work.")
+                self._errors[name] = msg
+                raise ModelUnavailable(msg) from exc
             except Exception as exc:
                 msg = (f"Model '{name}' failed to load ({type(exc).__name__}: {str(exc)[:200]}); "
                        f"its weight file may be damaged. Other models still work.")
