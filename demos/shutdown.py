@@ -8,6 +8,7 @@ a model call, say), so a stop takes at most about GRACE_S whatever runs the imag
 """
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -17,6 +18,8 @@ GRACE_S = 1.5
 
 
 def _on_sigterm(signum: int, frame) -> None:
+    # the time stamp of this line is when the app got the signal (scripts/space_check.sh reads it)
+    logging.getLogger("cvlab").warning("SIGTERM received: closing the server")
     watchdog = threading.Timer(GRACE_S, os._exit, args=(0,))
     watchdog.daemon = True
     watchdog.start()

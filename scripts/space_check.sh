@@ -78,20 +78,33 @@ timeout 30 "$ENGINE" "${ENGINE_G[@]}" wait "$CID" >/dev/null || "$ENGINE" "${ENG
 finished="$("$ENGINE" "${ENGINE_G[@]}" inspect -f '{{.State.FinishedAt.UnixNano}}' "$CID" 2>/dev/null \
   || "$ENGINE" inspect -f '{{.State.FinishedAt}}' "$CID")"
 code="$("$ENGINE" "${ENGINE_G[@]}" inspect -f '{{.State.ExitCode}}' "$CID")"
+# when the app itself got the signal: its log line's time stamp (UTC, milliseconds)
+received="$("$ENGINE" "${ENGINE_G[@]}" logs "$CID" 2>&1 | grep 'SIGTERM received' | tail -n 1 | cut -c1-23)"
+load="$(cut -d' ' -f1-3 /proc/loadavg)"
 
-python3 - "$size_b" "$build_s" "$page_s" "$finished" "$t0" "$code" "$MAX_IMAGE_GB" "$models" <<'EOF'
+python3 - "$size_b" "$build_s" "$page_s" "$finished" "$t0" "$code" "$MAX_IMAGE_GB" "$models" "$received" \
+  "$load" <<'EOF'
 import re, sys
-from datetime import datetime
-size_b, build_s, page_s, finished, t0, code, max_gb, models = sys.argv[1:]
+from datetime import datetime, timezone
+size_b, build_s, page_s, finished, t0, code, max_gb, models, received, load = sys.argv[1:]
 if not finished.isdigit():  # RFC 3339 with nanoseconds: fromisoformat takes microseconds
     stamp = re.sub(r"(\.\d{6})\d*", r"\1", finished).replace("Z", "+00:00")
     finished = str(int(datetime.fromisoformat(stamp).timestamp() * 1e9))
-stop_s = f"{int(finished) / 1e9 - float(t0):.2f}"
+end = int(finished) / 1e9
+stop_s = end - float(t0)
+try:
+    got = datetime.strptime(received, "%Y-%m-%d %H:%M:%S,%f").replace(tzinfo=timezone.utc).timestamp()
+    app_s = end - got
+except ValueError:  # no time-stamped log line: the signal came before logging was set up
+    app_s = float("nan")
 gb = int(size_b) / 1e9
 print(f"image size: {gb:.2f} GB (limit {max_gb})\nbuild: {build_s} s, page served after {page_s} s")
-print(f"/models: {models}\nstop on SIGTERM: {stop_s} s, exit code {code}")
+print(f"/models: {models}")
+print(f"stop on SIGTERM: {app_s:.2f} s from the app's receipt of the signal to its exit, {stop_s:.2f} s from the "
+      f"kill command (engine's delivery included); exit code {code}; load average {load}")
 bad = [m for m, ok in ((f"image over {max_gb} GB", gb <= float(max_gb)),
-                       ("stop took over 2 s", float(stop_s) <= 2.0)) if not ok]
+                       ("the app took over 2 s to stop", app_s <= 2.0),
+                       ("the app did not exit cleanly", code == "0")) if not ok]
 print("space_check:", "FAILED: " + "; ".join(bad) if bad else "ok")
 sys.exit(1 if bad else 0)
 EOF
