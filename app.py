@@ -14,7 +14,7 @@ import logging
 import os
 from pathlib import Path
 
-from demos.shutdown import stop_on_sigterm
+from demos.shutdown import exit_now, stop_on_sigterm
 
 if __name__ == "__main__":
     stop_on_sigterm()  # first: a stop during the seconds of imports below is prompt too (PID 1 in a container)
@@ -126,8 +126,12 @@ def main(argv: list[str] | None = None) -> None:
     from demos.live import install_routes
 
     install_routes(demo.app, getattr(demo, "server", None))  # the live webcam views' WebSocket (demos/live.py)
-    demo.block_thread()
+    demo.block_thread()  # returns once SIGTERM or Ctrl-C has closed the server
+    exit_now()
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # SIGTERM or Ctrl-C during start-up: stop now, without the slow teardown
+        exit_now()
