@@ -8,9 +8,9 @@ from core.segmentation.tfjs_graph import TfjsGraph, UnsupportedOp, attr, tensor_
 
 
 class OnnxBuilder:
-    """One conversion: walks the GraphDef in topological order and emits ONNX nodes.
-
-    ``self.shapes`` tracks the static shape of every non-constant tensor (TF layout)."""
+    """The ONNX graph of one conversion as it is built: emitted nodes, initialisers, graph inputs, the
+    ONNX name of every TF tensor, and (``self.shapes``) the static shape of every non-constant tensor
+    in TF layout. Constants (``self.consts``) stay numpy arrays until a node reads them."""
 
     def __init__(self, graph: TfjsGraph, dynamic_spatial: bool = False) -> None:
         from onnx import helper
