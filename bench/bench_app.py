@@ -3,6 +3,7 @@ bundled model loaded."""
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -26,18 +27,27 @@ def _time_to_200(cmd: list[str], url: str, timeout: float = 120) -> float:
         proc.wait(timeout=10)
 
 
-def page_served() -> dict:
-    port = _free_port()
-    app_s = _time_to_200([sys.executable, "app.py", "--port", str(port), "--offline"],
-                         f"http://127.0.0.1:{port}/")
-    # Baseline: the smallest possible Gradio app on this machine, same measurement.
-    port = _free_port()
+def page_served(rounds: int = 3) -> dict:
+    """Launch-to-first-200 of app.py against a bare gr.Interface, alternated ``rounds`` times after one
+    uncounted warm-up round (file caches); medians, so one slow launch on a shared machine does not
+    decide the ratio."""
     hello = ("import gradio as gr, sys; gr.Interface(lambda x: x, 'text', 'text')"
-             f".launch(server_port={port})")
-    base_s = _time_to_200([sys.executable, "-c", hello], f"http://127.0.0.1:{port}/")
+             ".launch(server_port=int(sys.argv[1]))")
+    app_runs, base_runs = [], []
+    for i in range(rounds + 1):
+        port = _free_port()
+        base_s = _time_to_200([sys.executable, "-c", hello, str(port)], f"http://127.0.0.1:{port}/")
+        port = _free_port()
+        app_s = _time_to_200([sys.executable, "app.py", "--port", str(port), "--offline"],
+                             f"http://127.0.0.1:{port}/")
+        if i:
+            app_runs.append(app_s)
+            base_runs.append(base_s)
+    app_s, base_s = statistics.median(app_runs), statistics.median(base_runs)
     return {"name": "app.page_served_s", "value": round(app_s, 2), "unit": "s", "baseline": round(base_s, 2),
             "ratio": round(app_s / base_s, 2),
-            "notes": "launch of app.py to first HTTP 200; baseline = a one-textbox gr.Interface; goal <= 10 s"}
+            "notes": f"launch of app.py to first HTTP 200, median of {rounds} alternated with the baseline "
+                     f"(a one-textbox gr.Interface); goal <= 10 s and ratio <= 1.3"}
 
 
 _RSS_CODE = """
