@@ -5,15 +5,17 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cvlab-installed
 ARGS   ?=
 
-.PHONY: setup detector run test test-fast bench clean
+.PHONY: setup detector run test test-fast bench space clean
 
 setup: $(STAMP) detector
 
-# Idempotent: re-runs only when a requirements file changes.
-$(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
+# Idempotent: re-runs only when a requirements file changes. Installs the development set
+# (requirements-dev.txt = requirements.txt + tests, Ray); the Space image installs only the runtime.
+$(STAMP): requirements.txt requirements-dev.txt requirements-nodeps.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install -r requirements.txt
+	# the runtime (requirements.txt) plus tests, benchmarks and Ray
+	$(BIN)/python -m pip install -r requirements-dev.txt
 	# pinned packages whose own pins (numpy<2, torch<2.3, ...) must be ignored
 	$(BIN)/python -m pip install --no-deps -r requirements-nodeps.txt
 	# this project, editable: the `cvlab` command (= python -m core) from any folder
@@ -42,7 +44,13 @@ test-fast: setup
 	$(BIN)/python -m pytest -q -m "not e2e and not slow" $(ARGS)
 
 bench: setup
-	$(BIN)/python bench/run_all.py $(ARGS)
+	$(BIN)/python -m bench $(ARGS)
+
+# The Space image, proved from a clean clone of the committed HEAD: build (podman or docker), run, wait
+# for the page, call /models, stop with SIGTERM; prints the image size and the stop time. Where no
+# image registry is reachable, make the base image first: scripts/make_base_image.sh (as root).
+space:
+	scripts/space_check.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache

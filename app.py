@@ -15,12 +15,17 @@ import logging
 import os
 from pathlib import Path
 
-import gradio as gr
+from demos.shutdown import exit_now, stop_on_sigterm
 
-from core.config import configure
-from demos import gradio_fixes, limits, session_files, visitors
-from demos.common import check_uploads_on_arrival
-from demos.video import configure_clips
+if __name__ == "__main__":
+    stop_on_sigterm()  # first: a stop during the seconds of imports below is prompt too (PID 1 in a container)
+
+import gradio as gr  # noqa: E402
+
+from core.config import configure  # noqa: E402
+from demos import gradio_fixes, limits, session_files, visitors  # noqa: E402
+from demos.common import check_uploads_on_arrival  # noqa: E402
+from demos.video import configure_clips  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -131,8 +136,12 @@ def main(argv: list[str] | None = None) -> None:
     from demos.live import install_routes
 
     install_routes(demo.app, getattr(demo, "server", None))  # the live webcam views' WebSocket (demos/live/)
-    demo.block_thread()
+    demo.block_thread()  # returns once SIGTERM or Ctrl-C has closed the server
+    exit_now()
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # SIGTERM or Ctrl-C during start-up: stop now, without the slow teardown
+        exit_now()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.paths import ROOT
 PHOTOS = ("astronaut.png", "two_people.jpg", "chelsea.png", "coffee.png", "rocket.jpg")
 N_IMAGES = 40
 

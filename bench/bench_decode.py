@@ -15,13 +15,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.paths import ROOT
 
 _CHILD = r"""
 import sys
 def hwm_kb():  # this process's peak resident size (ru_maxrss would include the parent's, kept over exec)
     return int(next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1])
-sys.path.insert(0, sys.argv[3])
 data = open(sys.argv[2], "rb").read()
 import io, numpy as np
 from PIL import Image
@@ -40,7 +39,7 @@ print((hwm_kb() - before) / 1024)
 
 
 def _peak_mb(mode: str, path: Path) -> float:
-    out = subprocess.run([sys.executable, "-c", _CHILD, mode, str(path), str(ROOT)], capture_output=True,
+    out = subprocess.run([sys.executable, "-c", _CHILD, mode, str(path)], cwd=ROOT, capture_output=True,
                          text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 

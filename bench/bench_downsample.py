@@ -17,7 +17,7 @@ import numpy as np
 from bench.timing import median_ms
 from core.image import limit_side, load_image
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.paths import ROOT
 PHOTO = ROOT / "assets" / "photos" / "two_people.jpg"
 
 

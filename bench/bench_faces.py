@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.paths import ROOT
 PEOPLE = ROOT / "assets" / "faces" / "people"
 GOAL_FPS = 15.0
 
@@ -142,7 +142,5 @@ def run(rounds: int = 30) -> list[dict]:
 
 if __name__ == "__main__":
     import json
-    import sys
 
-    sys.path.insert(0, str(ROOT))
     print(json.dumps(run(), indent=2))

@@ -190,9 +190,5 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     for entry in run():
         print(entry)

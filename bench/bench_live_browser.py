@@ -39,10 +39,8 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.live_visitor import write_frames  # noqa: E402
+from bench.live_visitor import write_frames
+from bench.paths import ROOT
 from tests.app_server import free_port, wait_for_http  # noqa: E402
 from tests.e2e.y4m import write_y4m  # noqa: E402
 
@@ -411,7 +409,7 @@ class RemoteVisitor:
         if not sockets:
             raise RuntimeError(f"{tab}: the page opened no live socket")
         self.tab = tab
-        self.proc = subprocess.Popen(["taskset", "-c", "1", sys.executable, str(ROOT / "bench" / "live_visitor.py"),
+        self.proc = subprocess.Popen(["taskset", "-c", "1", sys.executable, "-m", "bench.live_visitor",
                                       *sockets[0], str(frames)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
 
     def stop(self) -> list[dict]:

@@ -2,7 +2,6 @@
 whole-frame numpy blend (the straightforward implementation), same masks, same run."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -10,7 +9,7 @@ from PIL import Image
 from bench.timing import median_ms
 from core import render
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.paths import ROOT
 
 
 def _numpy_blend(rgb, masks, colors, opacity):

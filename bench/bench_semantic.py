@@ -12,15 +12,11 @@
 from __future__ import annotations
 
 import io
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from bench.paths import ROOT
+from bench.timing import median_ms
 
-from bench.timing import median_ms  # noqa: E402  (needs ROOT on sys.path when run directly)
 PHOTOS = ROOT / "assets" / "photos"
 
 

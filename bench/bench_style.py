@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import statistics
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.paths import ROOT
 CONTENT = ROOT / "assets" / "photos" / "chelsea.png"
 STYLE = ROOT / "assets" / "styles" / "starry_night.jpg"
 SIZE = 384
@@ -302,7 +301,5 @@ def run() -> list[dict]:
 
 if __name__ == "__main__":
     import json
-    import sys
 
-    sys.path.insert(0, str(ROOT))
     print(json.dumps(run(), indent=2))

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.paths import ROOT
 CLIPS = ROOT / "assets" / "video"
 ROUNDS = 2
 

@@ -12,20 +12,17 @@ Two sets of references:
 
 "before" is the previous box-mask method, kept here as the baseline measured in the same run:
 GrabCut initialised with the rectangle on a 64 px crop with a 10% margin, 3 iterations, the inscribed
-ellipse when GrabCut's answer is degenerate. Run: ``python -m bench.box_masks_eval`` (or as a file).
+ellipse when GrabCut's answer is degenerate. Run: ``python -m bench.box_masks_eval``.
 """
 from __future__ import annotations
 
 import glob
 import json
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench.paths import ROOT
 
 REFERENCES = ROOT / "assets/eval/reference_masks.json"
 PERSON_SETS = {

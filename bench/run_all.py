@@ -4,7 +4,11 @@ Each ``bench/bench_*.py`` exposes ``run() -> list[dict]`` whose entries are
 ``{"name", "value", "unit", "baseline", "ratio", "notes"}``; the baseline is
 measured in the same run, so ratios stay meaningful on a busy shared machine.
 
-    python bench/run_all.py [NAME_SUBSTRING ...]   # e.g. `python bench/run_all.py faces`
+    python -m bench [NAME_SUBSTRING ...]   # e.g. `python -m bench faces` (`make bench ARGS=faces`)
+
+A new benchmark is a new ``bench/bench_<x>.py`` with ``run()``; it is found by its name. Inside the
+package, import shared paths from :mod:`bench.paths` (``ROOT``, ``ASSETS``) and helpers as
+``from bench.timing import ...``: never change ``sys.path``.
 """
 from __future__ import annotations
 
@@ -13,16 +17,15 @@ import json
 import sys
 import time
 import traceback
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
+from bench.paths import ROOT
+
+HERE = ROOT / "bench"
 RESULTS = HERE / "results.json"
 KEYS = ("name", "value", "unit", "baseline", "ratio", "notes")
 
 
 def main(argv: list[str]) -> int:
-    sys.path.insert(0, str(ROOT))
     wanted = argv[1:]
     modules = sorted(p.stem for p in HERE.glob("bench_*.py"))
     if wanted:

