@@ -36,7 +36,7 @@ def _jpeg(rgb: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _frame(path: str) -> np.ndarray:
+def load_frame(path: str) -> np.ndarray:
     """A 640x480 webcam-like frame: the photo scaled to 480 high, centred, edges replicated."""
     import cv2
 
@@ -80,7 +80,7 @@ def _live_step(jpeg: bytes, tracker):
 def stream_fps(path: str, name: str) -> dict:
     from core.segmentation.instance import IouTracker
 
-    jpeg = _jpeg(_frame(path))
+    jpeg = _jpeg(load_frame(path))
     tracker = IouTracker()
     seg = _live_step(jpeg, tracker)()
     fps = _fps(_live_step(jpeg, tracker))
@@ -97,7 +97,7 @@ def rcnn_latency() -> list[dict]:
     from core.segmentation.catalog.instance import build_torchvision
     from core.segmentation.instance import instance
 
-    frame = _frame(PHOTO)
+    frame = load_frame(PHOTO)
     base = median_ms(lambda: instance(frame, model="blazepose-multi"), reps=5)
     out = []
     for name in ("maskrcnn-resnet50-fpn-v2", "maskrcnn-resnet50-fpn", "keypointrcnn-resnet50-fpn"):
@@ -182,7 +182,7 @@ def run() -> list[dict]:
 
     if models.registry().status("objects-offline") in ("ready", "loaded"):
         out += [offline_photo_ms(),
-                detector_stream_fps(_frame(PHOTO), "instance.stream_fps.detector",
+                detector_stream_fps(load_frame(PHOTO), "instance.stream_fps.detector",
                                     "a 640x480 webcam-like frame with one person (astronaut.png, as instance.stream_fps)"),
                 detector_stream_fps(_street_640x480(), "instance.stream_fps.detector.street",
                                     "the 640x480 pedestrian-camera frame (six walkers)")]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from bench.bench_instance import TWO, _frame
+from bench.bench_instance import TWO, load_frame
 
 ROUNDS = 15
 
@@ -32,7 +32,7 @@ def run() -> list[dict]:
         print(f"  skipped: {reg.status_reason('nanodet-m')}")
         return []
     path = reg.fetch("nanodet-m", progress=False)[0]
-    rgb = _frame(TWO)
+    rgb = load_frame(TWO)
     nets = {1: NanoDet(path, num_threads=1), 2: NanoDet(path, num_threads=2)}
     blaze = models.load("blazepose-detector")
     fns = {

@@ -21,7 +21,7 @@ def _numpy_blend(rgb, masks, colors, opacity):
     for m, c in zip(masks, colors):
         paint[m] = c
         alpha[m] = a_fill
-        edge = m & ~render._erode(m)
+        edge = m & ~render.erode(m)
         paint[edge] = c
         alpha[edge] = 230
     a = alpha.astype(np.uint16)[:, :, None]
@@ -33,7 +33,7 @@ def run() -> list[dict]:
     masks = np.zeros((1, 480, 640), bool)
     masks[0, 120:480, 180:460] = True  # one person, about a third of the frame
     colors = [(60, 180, 75)]
-    fast = median_ms(lambda: render._blend_masks(rgb, masks, colors, [0], 0.5, True), reps=40)
+    fast = median_ms(lambda: render.blend_masks(rgb, masks, colors, [0], 0.5, True), reps=40)
     base = median_ms(lambda: _numpy_blend(rgb, masks, colors, 0.5), reps=40)
     return [{"name": "render.blend_640x480_ms", "value": round(fast, 2), "unit": "ms", "baseline": round(base, 2),
              "ratio": round(base / fast, 2),

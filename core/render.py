@@ -222,7 +222,7 @@ def overlay(
     idx = [i for i in np.argsort(-seg.areas, kind="stable") if keep[i]]
 
     rough = {i for i in idx if seg.quality(i) == "rough" and seg.masks[i].any()}  # live: boxes, no mask
-    out = _blend_masks(rgb, seg.masks, colors, idx, opacity, outline, rough)
+    out = blend_masks(rgb, seg.masks, colors, idx, opacity, outline, rough)
     if show_keypoints and seg.keypoints is not None and seg.skeleton:
         for i in idx:
             out = draw_skeleton(out, seg.keypoints[i], seg.skeleton, colors[i], keypoint_threshold)
@@ -236,7 +236,7 @@ def overlay(
     return out
 
 
-def _blend_masks(rgb, masks, colors, idx, opacity, outline, rough=frozenset()) -> np.ndarray:
+def blend_masks(rgb, masks, colors, idx, opacity, outline, rough=frozenset()) -> np.ndarray:
     """Fill masks ``idx`` (painted in that order: later ones win) at ``opacity`` and draw their
     outlines nearly opaque; masks in ``rough`` get diagonal stripes instead of a fill and a dashed
     outline. Only the box around all drawn masks is touched (a person fills a
@@ -269,7 +269,7 @@ def _blend_masks(rgb, masks, colors, idx, opacity, outline, rough=frozenset()) -
             if not outline and i not in rough:
                 continue
             m = masks[i, y0:y1, x0:x1]
-            edge = m & ~_erode(m)
+            edge = m & ~erode(m)
             if i in rough:
                 edge &= _stripes(y0, y1, x0, x1, HATCH * 2, diagonal=False)
             crop[edge] = (0.1 * crop[edge] + 0.9 * np.asarray(colors[i], np.float32)).astype(np.uint8)
@@ -288,7 +288,7 @@ def _stripes(y0: int, y1: int, x0: int, x1: int, period: int = HATCH, diagonal: 
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
 
-def _erode(mask: np.ndarray) -> np.ndarray:
+def erode(mask: np.ndarray) -> np.ndarray:
     """4-neighbour binary erosion; pixels outside the array count as background."""
     eroded = cv2.erode(mask.view(np.uint8), _CROSS, borderType=cv2.BORDER_CONSTANT, borderValue=0)
     return eroded.view(bool)
@@ -345,7 +345,7 @@ def badge_zones(image_hw: tuple[int, int], tag_height: float) -> list[tuple[floa
     return [(0.0, 0.0, 0.3 * w, band), (0.8 * w, 0.0, float(w), band)]
 
 
-def _overlaps(a, b, gap: float = 0.0) -> bool:
+def rects_overlap(a, b, gap: float = 0.0) -> bool:
     """Rectangles (x0, y0, x1, y1) overlap, or come closer than ``gap`` pixels."""
     return a[0] < b[2] + gap and b[0] < a[2] + gap and a[1] < b[3] + gap and b[1] < a[3] + gap
 
@@ -396,7 +396,7 @@ def label_positions(boxes: np.ndarray, sizes: list[tuple[float, float]],
             if far and (tx_c, ty_c) != (tx, ty):
                 continue
             rect = (tx_c, ty_c, tx_c + tw, ty_c + th)
-            cost = 2 * sum(_overlaps(rect, z) for z in zones) + 3 * sum(_overlaps(rect, p, LABEL_GAP)
+            cost = 2 * sum(rects_overlap(rect, z) for z in zones) + 3 * sum(rects_overlap(rect, p, LABEL_GAP)
                                                                         for p in placed)
             cost += 0.001 * (abs(tx_c - tx) + abs(ty_c - ty))  # prefer spots that needed no clamping
             if best_cost is None or cost < best_cost:

@@ -77,7 +77,7 @@ def _embedder(name: str):
 
 
 # --------------------------------------------------------------------------- detection
-def _notes_for(boxes: np.ndarray, landmarks: np.ndarray, size: tuple[int, int]) -> list[str]:
+def face_notes(boxes: np.ndarray, landmarks: np.ndarray, size: tuple[int, int]) -> list[str]:
     h, w = size
     notes = []
     for i, (box, lm) in enumerate(zip(boxes, landmarks), 1):
@@ -122,7 +122,7 @@ def detect(rgb: np.ndarray, detector: str = DEFAULT_DETECTOR, *, min_score: floa
     if len(boxes):
         order = np.argsort(-(boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]), kind="stable")
         boxes, scores, landmarks = boxes[order], scores[order], landmarks[order]
-    notes = _notes_for(boxes, landmarks, rgb.shape[:2])
+    notes = face_notes(boxes, landmarks, rgb.shape[:2])
     return Faces(boxes=boxes, scores=scores, landmarks=landmarks, image_size=rgb.shape[:2],
                  detector=detector, notes=tuple(notes), timings_ms=timings)
 

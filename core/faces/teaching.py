@@ -75,10 +75,10 @@ class PairClassifier:
 def pair_probability(weights, bias: float, a: np.ndarray, b: np.ndarray) -> float:
     """p(same) = sigmoid(w . |a - b| + bias) for a classifier kept as plain numbers (e.g. in a session)."""
     x = np.abs(normalize(np.asarray(a, np.float32).ravel()) - normalize(np.asarray(b, np.float32).ravel()))
-    return float(_sigmoid(x.astype(np.float64) @ np.asarray(weights, np.float64) + float(bias)))
+    return float(sigmoid(x.astype(np.float64) @ np.asarray(weights, np.float64) + float(bias)))
 
 
-def _sigmoid(z):
+def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
 
@@ -109,7 +109,7 @@ def fit_pair_classifier(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, iterat
     losses = []
     it = 0
     for it in range(1, iterations + 1):
-        p = _sigmoid(xb @ theta)
+        p = sigmoid(xb @ theta)
         eps = 1e-12
         loss = float(-(sw * (y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))).sum() / m
                      + 0.5 * (reg * theta ** 2).sum() / m)
@@ -120,7 +120,7 @@ def fit_pair_classifier(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, iterat
         theta -= step
         if np.abs(step).max() < 1e-7:
             break
-    p = _sigmoid(xb @ theta)
+    p = sigmoid(xb @ theta)
     acc = float(((p >= 0.5) == (y == 1)).mean())
     return PairClassifier(theta[:-1].copy(), float(theta[-1]), float(l2), n_same, n_diff, acc, it, tuple(losses))
 

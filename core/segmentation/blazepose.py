@@ -306,7 +306,7 @@ def detect_people(rgb: np.ndarray, detector: TFLiteModel | None = None,
     out = detector.run(x[None])
     raw = out["Identity"].reshape(-1, 12)
     logits = out["Identity_1"].reshape(-1)
-    scores = _sigmoid(np.clip(logits, -DETECTOR_SCORE_CLIP, DETECTOR_SCORE_CLIP))
+    scores = sigmoid(np.clip(logits, -DETECTOR_SCORE_CLIP, DETECTOR_SCORE_CLIP))
     keep = np.flatnonzero(scores >= min_score)
     if keep.size == 0:
         return PersonDetections.empty()
@@ -413,7 +413,7 @@ def crop_roi(rgb: np.ndarray, roi: Roi, size: int = LANDMARK_SIZE) -> np.ndarray
                           borderMode=cv2.BORDER_REPLICATE)
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
+def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -80, 80)))
 
 
@@ -435,19 +435,19 @@ def landmark_person(rgb: np.ndarray, roi: Roi, model: TFLiteModel, *,
     aux = all_lm[NUM_LANDMARKS:NUM_LANDMARKS + 2, :2] @ m[:, :2].T + m[:, 2]
     next_roi = roi_from_alignment(aux.astype(np.float32))
     xy = lm[:, :2] @ m[:, :2].T + m[:, 2]
-    vis = _sigmoid(lm[:, 3])  # MediaPipe's visibility (presence, lm[:, 4], is "inside the crop")
+    vis = sigmoid(lm[:, 3])  # MediaPipe's visibility (presence, lm[:, 4], is "inside the crop")
     kps = np.concatenate([xy, vis[:, None]], axis=1).astype(np.float32)
     mask = None
     if with_mask:
         logits = out["Identity_2"].reshape(LANDMARK_SIZE, LANDMARK_SIZE)
-        prob = _sigmoid(logits).astype(np.float32)
+        prob = sigmoid(logits).astype(np.float32)
         h, w = rgb.shape[:2]
         mask = cv2.warpAffine(prob, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                               borderValue=0.0)
     return kps, flag, mask, crop, next_roi
 
 
-def _box_from(mask: np.ndarray | None, kps: np.ndarray, w: int, h: int) -> np.ndarray:
+def box_from(mask: np.ndarray | None, kps: np.ndarray, w: int, h: int) -> np.ndarray:
     if mask is not None:
         on = mask > 0.5
         ys = np.flatnonzero(on.any(axis=1))
@@ -462,7 +462,7 @@ def _box_from(mask: np.ndarray | None, kps: np.ndarray, w: int, h: int) -> np.nd
     return np.array([max(0, x0), max(0, y0), min(w, x1), min(h, y1)], np.float32)
 
 
-def _keypoint_overlap(a: np.ndarray, b: np.ndarray, scale: float) -> float:
+def keypoint_overlap(a: np.ndarray, b: np.ndarray, scale: float) -> float:
     """Share of jointly visible keypoints lying within 10% of the body scale of each other."""
     both = (a[:, 2] > 0.5) & (b[:, 2] > 0.5)
     if both.sum() < 4:
@@ -532,10 +532,10 @@ def people(rgb: np.ndarray, min_score: float = 0.5, *, with_masks: bool = True,
         kps, flag, mask, crop, next_roi = landmark_person(rgb, roi, landmarker, with_mask=with_masks)
         if flag < flag_min:
             continue
-        if any(_keypoint_overlap(kps, p.keypoints, p.roi.size / (2 * ROI_SCALE)) > 0.5 for p in found):
+        if any(keypoint_overlap(kps, p.keypoints, p.roi.size / (2 * ROI_SCALE)) > 0.5 for p in found):
             continue
         found.append(Person(
-            box=_box_from(mask, kps, w, h), score=float(score), keypoints=kps,
+            box=box_from(mask, kps, w, h), score=float(score), keypoints=kps,
             mask=mask if mask is not None else np.zeros((h, w), np.float32), roi=roi, presence=flag,
             detector_box=np.asarray(det_box, np.float32), alignment=np.asarray(alignment, np.float32),
             crop=crop if keep_crops else None, next_roi=next_roi, tracked=was_tracked,
@@ -560,5 +560,5 @@ def selfie_mask(rgb: np.ndarray, model: TFLiteModel | None = None) -> np.ndarray
     out = model.run((small.astype(np.float32) / 255.0)[None])
     prob = next(iter(out.values())).reshape(SELFIE_SIZE, SELFIE_SIZE)
     if prob.min() < 0 or prob.max() > 1:  # logits in some versions of the file
-        prob = _sigmoid(prob)
+        prob = sigmoid(prob)
     return cv2.resize(prob.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR).clip(0, 1)

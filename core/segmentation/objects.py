@@ -133,7 +133,7 @@ def person_from_box(rgb: np.ndarray, box, landmarker, *, with_mask: bool = True)
     h, w = rgb.shape[:2]
     roi = bp.roi_from_box(box)
     kps, flag, mask, crop, next_roi = bp.landmark_person(rgb, roi, landmarker, with_mask=with_mask)
-    return bp.Person(box=bp._box_from(mask, kps, w, h), score=0.0, keypoints=kps,
+    return bp.Person(box=bp.box_from(mask, kps, w, h), score=0.0, keypoints=kps,
                      mask=mask if mask is not None else np.zeros((h, w), np.float32), roi=roi,
                      presence=flag, detector_box=np.asarray(box, np.float32), crop=crop, next_roi=next_roi)
 
@@ -341,7 +341,7 @@ class Stage2:
             c.instance = -2 - (len(self.objects) - 1)
             return
         dup = [k for k, p in enumerate(self.found)
-               if bp._keypoint_overlap(person.keypoints, p.keypoints, p.roi.size / (2 * bp.ROI_SCALE)) > 0.5]
+               if bp.keypoint_overlap(person.keypoints, p.keypoints, p.roi.size / (2 * bp.ROI_SCALE)) > 0.5]
         if dup:
             c.status = "duplicate: the same body as another person (keypoints coincide)"
             c.instance = dup[0]

@@ -201,7 +201,7 @@ class PersonSegmenter:
         from core.segmentation.blazepose import (
             LANDMARK_SIZE,
             POSE_FLAG_MIN,
-            _sigmoid,
+            sigmoid,
             crop_roi,
             roi_from_alignment,
         )
@@ -216,7 +216,7 @@ class PersonSegmenter:
             m = roi.crop_to_image(LANDMARK_SIZE)
             lm = out["Identity"].reshape(-1, 5)
             aux = lm[[AUX_HIP, AUX_SCALE], :2] @ m[:, :2].T + m[:, 2]
-            mask = cv2.warpAffine(_sigmoid(out["Identity_2"].reshape(LANDMARK_SIZE, LANDMARK_SIZE)).astype(np.float32),
+            mask = cv2.warpAffine(sigmoid(out["Identity_2"].reshape(LANDMARK_SIZE, LANDMARK_SIZE)).astype(np.float32),
                                   m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
             np.maximum(prob, mask, out=prob)
             rois.append(roi_from_alignment(aux))

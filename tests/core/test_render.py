@@ -37,9 +37,9 @@ def test_crowded_label_tags_find_free_spots_apart():
     zones = render.badge_zones((480, 640), 16.0)
     for i, a in enumerate(rects):
         assert 0 <= a[0] and a[2] <= 640 and 0 <= a[1] and a[3] <= 480
-        assert not any(render._overlaps(a, z) for z in zones)
+        assert not any(render.rects_overlap(a, z) for z in zones)
         for b in rects[i + 1:]:
-            assert not render._overlaps(a, b, render.LABEL_GAP - 1e-6), (a, b)
+            assert not render.rects_overlap(a, b, render.LABEL_GAP - 1e-6), (a, b)
         assert abs(a[1] - 200) <= 5 * 20  # still near its box
 
 
@@ -111,10 +111,10 @@ def test_labels_stay_clear_of_badges_and_of_each_other():
     zones = render.badge_zones((h, w), 20)
     for r in rects:
         assert 0 <= r[0] and r[2] <= w and 0 <= r[1] and r[3] <= h
-        assert not any(render._overlaps(r, z) for z in zones), (r, zones)
+        assert not any(render.rects_overlap(r, z) for z in zones), (r, zones)
     for i in range(len(rects)):
         for j in range(i):
-            assert not render._overlaps(rects[i], rects[j]), (rects[i], rects[j])
+            assert not render.rects_overlap(rects[i], rects[j]), (rects[i], rects[j])
     # and the drawing uses those places: the badge corner keeps its pixels
     rgb = np.full((h, w, 3), 100, np.uint8)
     out = render.draw_boxes(rgb, boxes, [(230, 25, 75)] * 4, ["person 0.99"] * 4, draw_rect=False)

@@ -379,15 +379,15 @@ def test_cli_verify_and_identify(tmp_path):
 
 
 def test_notes_for_turned_and_cut_faces():
-    from core.faces.pipeline import _notes_for
+    from core.faces.pipeline import face_notes
 
     box = np.array([[10, 10, 110, 130]], np.float32)
     frontal = np.array([[[40, 50], [80, 50], [60, 75], [45, 100], [75, 100]]], np.float32)
     profile = np.array([[[70, 50], [90, 50], [105, 75], [80, 100], [95, 100]]], np.float32)
-    assert _notes_for(box, frontal, (480, 640)) == []
-    assert any("turned to the side" in n for n in _notes_for(box, profile, (480, 640)))
+    assert face_notes(box, frontal, (480, 640)) == []
+    assert any("turned to the side" in n for n in face_notes(box, profile, (480, 640)))
     cut = np.array([[-40, 10, 60, 130]], np.float32)
-    assert any("cut off" in n for n in _notes_for(cut, frontal - [50, 0], (480, 640)))
+    assert any("cut off" in n for n in face_notes(cut, frontal - [50, 0], (480, 640)))
 
 
 def test_tracked_recognition_reuses_identity_of_still_faces(gallery_without_obama3_and_hopper):
