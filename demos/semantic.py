@@ -260,28 +260,9 @@ def build_semantic_tab() -> None:
     state = gr.State(None)
     with gr.Row():
         with gr.Column(scale=1):
-            image = ImageInput(label="Photo", sources=["upload", "webcam", "clipboard"], type="numpy", height=340,
-                               elem_id="semantic-input")
-            gr.Examples(example_photos("astronaut.png", "two_people.jpg", "chelsea.png", "coffee.png", "rocket.jpg"),
-                        inputs=image, label="Examples")
-            model = model_dropdown("semantic", label="Model", elem_id="semantic-model")
-            run = gr.Button("Segment", variant="primary", elem_id="semantic-run")
-            opacity = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Mask opacity")
-            show_labels = gr.Checkbox(True, label="Class names on the image")
-            classes = gr.CheckboxGroup(choices=[], value=[], label="Classes to show")
+            image, model, run, opacity, show_labels, classes = _input_controls()
         with gr.Column(scale=2):
-            with gr.Tabs():
-                with gr.Tab("Overlay"):
-                    overlay = gr.Image(label="Segmentation", type="numpy", interactive=False, height=440,
-                                       elem_id="semantic-overlay")
-                with gr.Tab("Compare"):
-                    compare = gr.ImageSlider(label="Original | overlay", type="numpy", interactive=False,
-                                             max_height=440, elem_id="semantic-compare")
-            legend = gr.HTML(elem_id="semantic-legend")
-            summary = gr.Markdown(elem_id="semantic-summary")
-            table = gr.Dataframe(headers=TABLE_HEADERS, label="Pixel share per class", interactive=False,
-                                 elem_id="semantic-table")
-            timings = gr.Markdown(elem_id="semantic-timings")
+            overlay, compare, legend, summary, table, timings = _result_panes()
     with gr.Accordion("Export (label-index PNG + JSON with labels, palette and areas)", open=False):
         export = gr.Button("Export")
         export_files = gr.File(label="Files", file_count="multiple")
@@ -293,6 +274,55 @@ def build_semantic_tab() -> None:
         live_view("semantic", live_frame, [live_model, opacity], cam_id="semantic-live-cam",
                   out_id="semantic-live", info_id="semantic-fps", out_label="Live segmentation", time_limit=300)
     clip_panel("semantic", [model, opacity], semantic_clip)
+    _build_fcn_lab(image, state, model)
+    build_downsample_lab(image, model)
+
+    look = [opacity, classes, show_labels]
+    run.click(segment_semantic, inputs=[image, model, opacity, show_labels],
+              outputs=[state, overlay, compare, legend, table, summary, timings, classes],
+              api_name="segment_semantic")
+    redraw = dict(fn=user_errors(render_view), inputs=[state, *look], outputs=[overlay, compare, legend],
+                  show_progress="hidden", api_visibility="private")
+    opacity.release(**redraw)
+    classes.input(**redraw)
+    show_labels.input(**redraw)
+    export.click(export_semantic, inputs=[state, *look], outputs=export_files, api_name="export_semantic")
+
+
+def _input_controls() -> tuple:
+    """(photo, model, Segment button, opacity, show labels, class filter) of the tab's left column."""
+    image = ImageInput(label="Photo", sources=["upload", "webcam", "clipboard"], type="numpy", height=340,
+                       elem_id="semantic-input")
+    gr.Examples(example_photos("astronaut.png", "two_people.jpg", "chelsea.png", "coffee.png", "rocket.jpg"),
+                inputs=image, label="Examples")
+    model = model_dropdown("semantic", label="Model", elem_id="semantic-model")
+    run = gr.Button("Segment", variant="primary", elem_id="semantic-run")
+    opacity = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Mask opacity")
+    show_labels = gr.Checkbox(True, label="Class names on the image")
+    classes = gr.CheckboxGroup(choices=[], value=[], label="Classes to show")
+    return image, model, run, opacity, show_labels, classes
+
+
+def _result_panes() -> tuple:
+    """(overlay, compare slider, legend, summary, pixel-share table, timings) of the right column."""
+    with gr.Tabs():
+        with gr.Tab("Overlay"):
+            overlay = gr.Image(label="Segmentation", type="numpy", interactive=False, height=440,
+                               elem_id="semantic-overlay")
+        with gr.Tab("Compare"):
+            compare = gr.ImageSlider(label="Original | overlay", type="numpy", interactive=False,
+                                     max_height=440, elem_id="semantic-compare")
+    legend = gr.HTML(elem_id="semantic-legend")
+    summary = gr.Markdown(elem_id="semantic-summary")
+    table = gr.Dataframe(headers=TABLE_HEADERS, label="Pixel share per class", interactive=False,
+                         elem_id="semantic-table")
+    timings = gr.Markdown(elem_id="semantic-timings")
+    return overlay, compare, legend, summary, table, timings
+
+
+def _build_fcn_lab(image, state, model) -> None:
+    """The 'how fully convolutional networks work' accordion: sliding window vs one pass, and
+    down- and up-sampling on a real feature map, with their events."""
     with gr.Accordion("Lab: how fully convolutional networks work", open=False, elem_id="semantic-lab"):
         with gr.Tabs():
             with gr.Tab("Sliding window vs one pass"):
@@ -320,18 +350,6 @@ def build_semantic_tab() -> None:
                 run_sp = gr.Button("Run", variant="primary")
                 sp_gallery = gr.Gallery(label="Down and back up", columns=4, height=660, object_fit="contain")
                 sp_text = gr.Markdown()
-    build_downsample_lab(image, model)
-
-    look = [opacity, classes, show_labels]
-    run.click(segment_semantic, inputs=[image, model, opacity, show_labels],
-              outputs=[state, overlay, compare, legend, table, summary, timings, classes],
-              api_name="segment_semantic")
-    redraw = dict(fn=user_errors(render_view), inputs=[state, *look], outputs=[overlay, compare, legend],
-                  show_progress="hidden", api_visibility="private")
-    opacity.release(**redraw)
-    classes.input(**redraw)
-    show_labels.input(**redraw)
-    export.click(export_semantic, inputs=[state, *look], outputs=export_files, api_name="export_semantic")
     for ctl in (window, stride, mode):
         ctl.change(passes_note, inputs=[window, stride, mode, image, state], outputs=passes, show_progress="hidden",
                    api_visibility="private")

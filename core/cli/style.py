@@ -90,15 +90,7 @@ def stylise_file(content_path: str | Path, out: Path, options: dict[str, Any]) -
 
     from core.config import SETTINGS
     from core.image import limit_side, load_image
-    from core.style import (
-        FastParams,
-        GatysParams,
-        builtin_style_image,
-        fast_stylize,
-        gatys,
-        params_to_json,
-        resolve_style,
-    )
+    from core.style import params_to_json, resolve_style
 
     args = SimpleNamespace(content=str(content_path), **options)
     t0 = time.perf_counter()
@@ -107,43 +99,8 @@ def stylise_file(content_path: str | Path, out: Path, options: dict[str, Any]) -
     if out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
         raise ValueError("--out must end in .png, .jpg or .webp.")
     result: dict[str, Any] = {"content": str(args.content), "style": str(args.style), "out": str(out)}
-    if args.mode == "fast":
-        params = FastParams(size=args.size or 512, strength=args.strength,
-                            preserve_colours=args.preserve_colours, style_source=str(args.style))
-        style2 = None
-        if kind == "builtin":
-            params.style = f"style {style}"
-            if args.mix_with is not None:
-                params.mix_with, params.mix = args.mix_with, args.mix
-        else:
-            if args.mix_with is not None:
-                kind2, style2 = resolve_style(args.mix_with)
-                if kind2 != "image":
-                    raise ValueError("With a style image, --mix-with must be another image or preset.")
-                params.mix = args.mix
-                params.mix_with = str(args.mix_with)
-        res = fast_stylize(content, params, style_image=style if kind == "image" else None, style_image2=style2)
-        image, timings, model = res.image, res.timings_ms.rounded(), res.model
-    else:
-        if args.mix_with is not None:
-            raise ValueError("--mix-with is for --mode fast.")
-        params = GatysParams(steps=args.steps, size=args.size or 384, init=args.init, optimizer=args.optimizer,
-                             preserve_colours=args.preserve_colours, model=args.model, seed=args.seed,
-                             precision=args.precision)
-        for name in ("content_weight", "style_weight", "tv_weight", "scales"):
-            if getattr(args, name) is not None:
-                setattr(params, name, getattr(args, name))
-        if kind == "builtin":
-            style = builtin_style_image(content, style)
-        last = None
-        for last in gatys(content, style, params):
-            pass
-        assert last is not None and last.image is not None
-        image, timings, model = last.image, dict(last.timings_ms), params.model
-        result["losses"] = {k: round(v, 6) for k, v in last.losses.items()}
-        result["best_loss"] = round(last.best_loss, 6)
-        result["seconds_per_step"] = round(last.elapsed_s / max(1, last.step), 3)
-        result["precision"] = last.precision
+    run = _run_fast if args.mode == "fast" else _run_gatys
+    image, timings, model, params = run(content, kind, style, args, result)
     out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(image).save(out)
     result.update({
@@ -152,3 +109,50 @@ def stylise_file(content_path: str | Path, out: Path, options: dict[str, Any]) -
         "timings_ms": timings, "seconds": round(time.perf_counter() - t0, 3),
     })
     return result
+
+
+def _run_fast(content, kind: str, style, args, result: dict) -> tuple:
+    """Fast feed-forward style: (image, timings ms, model name, FastParams)."""
+    from core.style import FastParams, fast_stylize, resolve_style
+
+    params = FastParams(size=args.size or 512, strength=args.strength,
+                        preserve_colours=args.preserve_colours, style_source=str(args.style))
+    style2 = None
+    if kind == "builtin":
+        params.style = f"style {style}"
+        if args.mix_with is not None:
+            params.mix_with, params.mix = args.mix_with, args.mix
+    elif args.mix_with is not None:
+        kind2, style2 = resolve_style(args.mix_with)
+        if kind2 != "image":
+            raise ValueError("With a style image, --mix-with must be another image or preset.")
+        params.mix = args.mix
+        params.mix_with = str(args.mix_with)
+    res = fast_stylize(content, params, style_image=style if kind == "image" else None, style_image2=style2)
+    return res.image, res.timings_ms.rounded(), res.model, params
+
+
+def _run_gatys(content, kind: str, style, args, result: dict) -> tuple:
+    """Gatys optimisation to the last step: (image, timings ms, model name, GatysParams); the losses,
+    best loss, seconds per step and precision go into ``result``."""
+    from core.style import GatysParams, builtin_style_image, gatys
+
+    if args.mix_with is not None:
+        raise ValueError("--mix-with is for --mode fast.")
+    params = GatysParams(steps=args.steps, size=args.size or 384, init=args.init, optimizer=args.optimizer,
+                         preserve_colours=args.preserve_colours, model=args.model, seed=args.seed,
+                         precision=args.precision)
+    for name in ("content_weight", "style_weight", "tv_weight", "scales"):
+        if getattr(args, name) is not None:
+            setattr(params, name, getattr(args, name))
+    if kind == "builtin":
+        style = builtin_style_image(content, style)
+    last = None
+    for last in gatys(content, style, params):
+        pass
+    assert last is not None and last.image is not None
+    result["losses"] = {k: round(v, 6) for k, v in last.losses.items()}
+    result["best_loss"] = round(last.best_loss, 6)
+    result["seconds_per_step"] = round(last.elapsed_s / max(1, last.step), 3)
+    result["precision"] = last.precision
+    return last.image, dict(last.timings_ms), params.model, params

@@ -181,21 +181,7 @@ def sliding_window(rgb: np.ndarray, model: str = "auto", *, window: int = 128, s
                          f"{time_full / 1000:.1f} s); use a larger stride or a faster model.")
 
     t0 = time.perf_counter()
-    if mode == "tile":
-        boxes = tile_windows(h, w, window, stride)
-        acc = np.zeros((n_classes, h, w), np.float32)
-        count = np.zeros((h, w), np.float32)
-        for x0, y0, x1, y1 in boxes:
-            acc[:, y0:y1, x0:x1] += net.probabilities(rgb[y0:y1, x0:x1], native=True)
-            count[y0:y1, x0:x1] += 1.0
-        window_map = (acc / np.maximum(count, 1.0)).argmax(0).astype(np.int32)
-    else:
-        cells, boxes = centre_cells(h, w, window, stride)
-        window_map = np.zeros((h, w), np.int32)
-        for (cx0, cy0, cx1, cy1), (x0, y0, x1, y1) in zip(cells, boxes):
-            p = net.probabilities(rgb[y0:y1, x0:x1], native=True)
-            cell = p[:, cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0]
-            window_map[cy0:cy1, cx0:cx1] = int(cell.reshape(n_classes, -1).mean(1).argmax())
+    window_map, boxes = patchwise_map(net, rgb, window, stride, mode, n_classes)
     time_window = (time.perf_counter() - t0) * 1000.0
 
     areas = ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).sum()
@@ -206,6 +192,30 @@ def sliding_window(rgb: np.ndarray, model: str = "auto", *, window: int = 128, s
         agreement=pixel_agreement(window_map, full_map), miou=mean_iou(window_map, full_map),
         work_ratio=float(areas) / float(h * w),
     )
+
+
+def patchwise_map(net, rgb: np.ndarray, window: int, stride: int, mode: str,
+                  n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """The label map built patch by patch: (H, W) int32 map, (P, 4) int windows [x0, y0, x1, y1].
+
+    ``"tile"``: class probabilities averaged where windows overlap; ``"centre"``: each window labels
+    only its centre cell, with the class it finds most likely there."""
+    h, w = rgb.shape[:2]
+    if mode == "tile":
+        boxes = tile_windows(h, w, window, stride)
+        acc = np.zeros((n_classes, h, w), np.float32)
+        count = np.zeros((h, w), np.float32)
+        for x0, y0, x1, y1 in boxes:
+            acc[:, y0:y1, x0:x1] += net.probabilities(rgb[y0:y1, x0:x1], native=True)
+            count[y0:y1, x0:x1] += 1.0
+        return (acc / np.maximum(count, 1.0)).argmax(0).astype(np.int32), boxes
+    cells, boxes = centre_cells(h, w, window, stride)
+    window_map = np.zeros((h, w), np.int32)
+    for (cx0, cy0, cx1, cy1), (x0, y0, x1, y1) in zip(cells, boxes):
+        p = net.probabilities(rgb[y0:y1, x0:x1], native=True)
+        cell = p[:, cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0]
+        window_map[cy0:cy1, cx0:cx1] = int(cell.reshape(n_classes, -1).mean(1).argmax())
+    return window_map, boxes
 
 
 # --------------------------------------------------------------------------- 2. down / up-sampling
