@@ -46,8 +46,7 @@ def configure(*, offline: bool | None = None, device: str | None = None,
 def usable_cpus() -> int:
     """CPUs this process may run on (its affinity mask: ``taskset``, a container's cpuset), which
     ``os.cpu_count()`` does not see. Thread pools sized by the machine's core count oversubscribe a
-    pinned process: the NanoDet live path pinned to one core ran 9.7 fps with 2 onnxruntime threads
-    against 13.2 fps with 1 (the second thread spins on the same core)."""
+    pinned process: a second thread on the same core only spins (docs/decisions.md)."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):  # macOS, Windows

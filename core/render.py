@@ -240,8 +240,8 @@ def blend_masks(rgb, masks, colors, idx, opacity, outline, rough=frozenset()) ->
     """Fill masks ``idx`` (painted in that order: later ones win) at ``opacity`` and draw their
     outlines nearly opaque; masks in ``rough`` get diagonal stripes instead of a fill and a dashed
     outline. Only the box around all drawn masks is touched (a person fills a
-    fraction of a webcam frame) and the blend and erosion run in OpenCV: 1.4-1.85x faster than a
-    whole-frame numpy blend at 640x480 (bench/bench_render.py; quiet and loaded 2-core box)."""
+    fraction of a webcam frame) and the blend and erosion run in OpenCV (bench/bench_render.py compares a whole-frame
+    numpy blend)."""
     out = rgb.copy()
     if not idx:
         return out

@@ -288,7 +288,7 @@ class Segmentation:
         return rows
 
 
-# =========================================================================== faces (issue 6)
+# =========================================================================== faces
 # Result types of core/faces/pipeline.py. Embeddings are L2-normalised float32 rows, so the
 # cosine similarity of two faces is their dot product and the Euclidean distance
 # is sqrt(2 - 2 * cosine).

@@ -81,10 +81,9 @@ BLAZEPOSE_TO_COCO17 = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27
 def default_num_threads() -> int:
     """Threads per interpreter: half the cores, 1 to 4 (``CVLAB_TFLITE_THREADS`` overrides).
 
-    The app serves two requests at once and each person needs two models in a row; on the 2-core
-    machine one thread per interpreter was as fast as two when the machine was busy (10.4 vs
-    11.8 ms for the detector, 15.1 vs 17.2 ms for the landmark model) and leaves a core to the
-    other request.
+    The app serves two requests at once and each person needs two models in a row; on a 2-core
+    machine one thread per interpreter is as fast as two when the machine is busy and leaves a core
+    to the other request (docs/decisions.md).
     """
     env = os.environ.get("CVLAB_TFLITE_THREADS")
     if env:

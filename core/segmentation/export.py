@@ -112,7 +112,7 @@ def write_panoptic(seg: Segmentation, rgb: np.ndarray | None, out_dir: str | Pat
 
 
 def write_instance(seg: Segmentation, rgb: np.ndarray | None, out_dir: str | Path) -> list[Path]:
-    """COCO-style instance JSON with RLE masks and keypoints (see ``core.segmentation.coco``). [issue 4, additive]"""
+    """COCO-style instance JSON with RLE masks and keypoints (see ``core.segmentation.coco``)."""
     from core.segmentation.coco import write_coco
 
     return [write_coco(seg, Path(out_dir) / f"{seg.model}_instances_coco.json")]

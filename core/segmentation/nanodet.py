@@ -114,9 +114,8 @@ class Detections:
 def default_num_threads() -> int:
     """onnxruntime intra-op threads: ``CVLAB_NANODET_THREADS``, else one per usable core (at most 4).
 
-    On the 2-core machine (``bench/bench_nanodet.py``, 640x480 photo): quiet, 2 threads took 46-52
-    ms against 68-79 ms for 1; with the machine loaded by other jobs (load 5-9), 2 threads were
-    10-25 % slower than 1 (211-393 vs 189-322 ms). A lone visitor is the common case here."""
+    Two threads beat one on a quiet machine and lose a little on a loaded one; a lone visitor is the
+    common case (the numbers: docs/decisions.md)."""
     env = os.environ.get("CVLAB_NANODET_THREADS")
     if env:
         return max(0, int(env))

@@ -52,8 +52,7 @@ SAME_PERSON_IOU = 0.5
 """A NanoDet person box and a BlazePose person overlapping this much are one person."""
 ANIMAL_CONFLICT_IOU = 0.8
 SMALL_PERSON_PX = 48
-"""Person boxes shorter than this are too small for the landmark model to judge (its flag on a
-34 px walker of assets/eval/street_bus.jpg was 0.44): with a NanoDet score of at least
+"""Person boxes shorter than this are too small for the landmark model to judge: with a NanoDet score of at least
 SMALL_PERSON_MIN_SCORE they are kept without the pose check, with a GrabCut mask and no skeleton."""
 SMALL_PERSON_MIN_SCORE = 0.5
 SAME_OBJECT_IOU = 0.9
@@ -70,8 +69,8 @@ ANIMALS = frozenset({"bird", "cat", "dog", "horse", "sheep", "cow", "elephant", 
 MASK_THRESHOLD = 0.5
 SCORE_FLOOR = 0.3
 LIVE_DETECTOR_SIZE = 320
-"""NanoDet's input side on live video (trained at 416): 44 against 102 ms on one core; a webcam's
-objects are near and large, which is where the smaller input loses nothing (bench/bench_nanodet.py)."""
+"""NanoDet's input side on live video (trained at 416): about half the time a frame, and a webcam's
+objects are near and large, where the smaller input loses nothing (bench/bench_nanodet.py)."""
 """Neither detector keeps candidates below this (as blazepose-multi): below it they are clutter,
 and each would cost a landmark run or a GrabCut."""
 COCO91_ID = {name: COCO91_LABELS.index(name) for name in COCO80_LABELS}
@@ -204,8 +203,8 @@ def _detect(rgb, net: ObjectsPipeline, tracker, min_score: float, iou_threshold:
         dets = net.detector.detect(rgb, score_threshold=min_score, iou_threshold=iou_threshold,
                                    input_size=LIVE_DETECTOR_SIZE if tracker is not None else None)
         if tracker is not None and any(k and n == "person" for k, n in zip(dets.kept, dets.names)):
-            # live video: NanoDet's people are enough on this frame (the BlazePose detector,
-            # 19 ms, is there for the people NanoDet misses); the tracked crops follow them
+            # live video: NanoDet's people are enough on this frame (the BlazePose detector is
+            # there for the people NanoDet misses); the tracked crops follow them
             bp_dets = bp.PersonDetections.empty()
         else:
             bp_dets = bp.detect_people_tiled(rgb, net.person_detector, min_score)

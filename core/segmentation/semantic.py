@@ -20,22 +20,9 @@ Models (declared in ``core/segmentation/catalog/semantic.py``):
 * torchvision DeepLabV3 / FCN / LR-ASPP (21 Pascal VOC labels) and SegFormer-B0 (150 ADE20K labels),
   when their weights are in the local cache (or can be downloaded).
 
-Why the bundled default masks people with the landmark model and not with the selfie model
-(measured on assets/photos; IoU of a person's mask inside a composed image against the mask of the
-photo alone):
-
-=====================================  ==========  ==========  ==========  ===========
-method                                 astro+cat   cat+astro   two astros  astro+blank
-=====================================  ==========  ==========  ==========  ===========
-selfie, whole image squeezed to 256²   0.04        0.04        0.60        0.77
-selfie, letterboxed                    0.70        0.69        0.76        0.74
-selfie on each person's crop           0.74        0.90        0.91        0.91
-landmark-model mask per person         **0.94**    **0.93**    **0.95**    **0.94**
-=====================================  ==========  ==========  ==========  ===========
-
-The letterboxed selfie mask also marked 69% of the cat as "person" when a person was in the photo.
-The landmark masks leave out a held helmet (44% of astronaut.png is person, against 55% for the selfie
-model, which includes the helmet): the VOC convention too.
+The bundled default masks people with the landmark model, not the selfie model: a person's mask must
+not change when the photo is composed with another one (a cat, a second person), and only the
+landmark masks kept it (docs/decisions.md has the table).
 """
 from __future__ import annotations
 

@@ -34,8 +34,8 @@ def any_size_image_input(path: Path | str) -> bytes:
 
     The arbitrary-style transformer was exported for 384x384 only, but it is fully convolutional:
     its resizes scale by factors and its reshapes act on per-channel vectors, so any size runs, and
-    at 384x384 the output is bit-identical (tests/style). A 320x240 live frame then costs 111 ms on
-    one core instead of 180 ms for the padded 384x384 square (53 ms at 240x180)."""
+    at 384x384 the output is bit-identical (tests/style). A live frame then costs its own pixels, not
+    those of a padded 384x384 square."""
     import onnx
 
     model = onnx.load(str(path))

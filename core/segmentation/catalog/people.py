@@ -41,7 +41,7 @@ LANDMARK_LITE_FILE = NpmPackageFile(
 )
 """MediaPipe's lite landmark model: the PyPI wheel ships only the full one; the npm package of
 MediaPipe's web Pose solution ships lite, full and heavy. Same inputs and outputs as full, half its
-time (17 vs 35 ms a person on one core): the live instance path uses it when it is here."""
+time a person: the live instance path uses it when it is here."""
 
 
 def _build_tflite(paths: list[Path], device: str):

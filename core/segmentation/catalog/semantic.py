@@ -7,12 +7,8 @@ Bundled (no download, built on the MediaPipe files declared in ``core.segmentati
 * ``mediapipe-selfie-gated``: the portrait ("selfie") model on the whole (letterboxed) image, kept
   only inside the body regions the detector found. Faster with several people, rougher edges.
 
-Why the landmark masks are the default (measured on the bundled photos; see the report in
-``core/segmentation/semantic.py``): composing a photo with another one must not change a person's mask. The
-landmark-mask union kept 0.93-0.95 IoU with the single-photo mask when the astronaut was put beside
-a cat, beside a mirrored copy of herself or above a blank area, and never marked the cat. The
-stretched whole-image selfie mask fell to 0.04 IoU beside the cat (the 256x256 squeeze breaks it on
-wide images), the letterboxed one to 0.70 while marking 69% of the cat as person.
+The landmark masks are the default because composing a photo with another one must not change a
+person's mask, and the selfie model's does (the numbers: docs/decisions.md).
 
 Downloadable (weights from download.pytorch.org / the Hugging Face hub into the usual caches):
 torchvision's DeepLabV3 / FCN / LR-ASPP (COCO images, the 20 Pascal VOC classes + background) and
