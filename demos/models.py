@@ -15,8 +15,9 @@ when they are in your local cache, or downloaded on first use when this machine 
 Nothing loads until a tab needs it; then it loads once and stays in memory (`loaded`)."""
 
 COLUMNS = ["name", "task", "source", "status", "size_mb", "licence", "metrics", "note"]
-WIDTHS = ["15%", "8%", "9%", "9%", "6%", "10%", "15%", "28%"]
-"""Every column fits the tab's width (the long title is left to the README; the note says the rest)."""
+WIDTHS = ["175px", "105px", "85px", "105px", "65px", "140px", "165px", "340px"]
+"""Fixed column widths (1180 px in all: the width of the tab on a desktop screen): each column stays readable on any screen; where the screen is
+narrower (a phone), the table scrolls sideways instead of squeezing its columns to one letter."""
 
 
 def models_table() -> pd.DataFrame:
