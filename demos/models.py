@@ -68,7 +68,7 @@ def download_model(name: str, progress=gr.Progress(track_tqdm=True)):
         reg.fetch(name, progress=True)
     except ModelError as exc:
         raise gr.Error(str(exc)) from None
-    return models_table(), f"✅ {name}: {reg.status_reason(name)}"
+    return models_table(), f"**Downloaded** {name}: {reg.status_reason(name)}"
 
 
 def refresh():

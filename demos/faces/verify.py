@@ -32,7 +32,7 @@ def _verdict(similarity: float, metric: str, threshold: float) -> str:
     value = similarity if metric == "cosine" else float(F.cosine_to_distance(similarity))
     rel = ("≥" if same else "<") if metric == "cosine" else ("≤" if same else ">")
     measure = "similarity" if metric == "cosine" else "distance"
-    head = "## ✅ Same person" if same else "## ❌ Different people"
+    head = "## Same person: accepted" if same else "## Different people: rejected"
     return f"{head}\n{measure} **{value:.3f}** {rel} threshold **{threshold:.3f}**"
 
 
