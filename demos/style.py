@@ -416,9 +416,9 @@ def build_style_tab() -> None:
     # ------------------------------------------------------------------ events
     fast_inputs = [content, choice, upload, f_mix_with, f_mix, f_size, f_keep, f_strength]
     f_run.click(fast_run, fast_inputs, [f_out, f_cache, f_info, f_files], api_name="style_fast")
-    for trigger in (f_strength.release, f_keep.change):
+    for trigger in (f_strength.input, f_keep.change):  # input: dragging, or a typed number then Enter
         trigger(fast_refinish, [f_cache, f_strength, f_keep], [f_out, f_files, f_info], api_name=False,
-                show_progress="hidden")
+                show_progress="hidden", trigger_mode="always_last")
 
     g_run.click(gatys_submitted, None, None, queue=False, api_visibility="private", show_progress="hidden").then(
         gatys_run,
