@@ -16,8 +16,9 @@ Nothing loads until a tab needs it; then it loads once and stays in memory (`loa
 
 COLUMNS = ["name", "task", "source", "status", "size_mb", "licence", "metrics", "note"]
 WIDTHS = ["175px", "105px", "85px", "105px", "65px", "140px", "165px", "340px"]
-"""Fixed column widths (1180 px in all: the width of the tab on a desktop screen): each column stays readable on any screen; where the screen is
-narrower (a phone), the table scrolls sideways instead of squeezing its columns to one letter."""
+"""Fixed column widths, 1180 px in all (the tab's width on a desktop screen): each column stays readable on
+any screen; where the screen is narrower (a phone), the table scrolls sideways instead of squeezing its
+columns to one letter."""
 
 
 def models_table() -> pd.DataFrame:

@@ -4,8 +4,8 @@ an ROC curve and the triplet number line. Pure functions of numbers -> an HTML s
 SVG text scales with the picture: a 640-unit-wide chart shown 320 px wide would print its 12-unit
 labels at 6 px. So each wide chart is drawn twice, 640 units wide for wide places and 320 units wide
 (fewer ticks, stacked legend) for narrow ones (a phone, a third of a desktop row), and
-:func:`responsive` wraps both; demos/static/app.css shows the one that fits its container (a CSS
-container query), so the labels render at 11 px or more on any screen."""
+:func:`responsive` wraps both with a CSS container query that shows the one that fits its box, so the
+labels render at 11 px or more on any screen."""
 from __future__ import annotations
 
 import html
@@ -29,9 +29,16 @@ def _wrap(body: str, width: int, height: int, title: str = "") -> str:
             f'xmlns="http://www.w3.org/2000/svg" role="img">{t}{body}</svg>')
 
 
+CHART_CSS = ("<style>.cv-chart{container-type:inline-size}.cv-chart svg{display:block}"
+             ".cv-chart-narrow{display:none}@container (max-width:600px){.cv-chart-wide{display:none}"
+             ".cv-chart-narrow{display:block}}</style>")
+"""The container query that picks a layout. It travels with each chart: Gradio's processing of the app's
+CSS file drops ``@container`` rules."""
+
+
 def responsive(wide: str, narrow: str) -> str:
-    """Both layouts of one chart; the page's CSS (``.cv-chart``) shows the one that fits."""
-    return (f'<div class="cv-chart"><div class="cv-chart-wide">{wide}</div>'
+    """Both layouts of one chart, and the style that shows the one that fits its box."""
+    return (f'{CHART_CSS}<div class="cv-chart"><div class="cv-chart-wide">{wide}</div>'
             f'<div class="cv-chart-narrow">{narrow}</div></div>')
 
 

@@ -20,7 +20,7 @@ MIN_COLUMN_PX = 60
 MIN_TEXT_PX = 11.0
 
 # the rendered size of every visible SVG text inside a selector: font size (user units) x the screen scale
-TEXT_SIZES_JS = """sel => [...document.querySelectorAll(sel + ' svg text')]
+TEXT_SIZES_JS = """sel => [...document.querySelectorAll(sel + ' .cv-chart svg text')]
   .filter(t => t.getClientRects().length > 0 && t.closest('svg').getBoundingClientRect().width > 0)
   .map(t => [t.textContent, parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a])"""
 
@@ -86,7 +86,7 @@ def test_faces_charts_text_is_at_least_11px(small_page):
     page.locator("#faces-verify-b input[type=file]").set_input_files(str(PEOPLE / "Barack_Obama" / "3.jpg"))
     page.locator("#faces-verify-b img").first.wait_for(timeout=30_000)
     page.locator("#faces-verify-run").click()
-    page.locator("#faces-verify-axis svg").first.wait_for(timeout=90_000)
+    page.locator("#faces-verify-axis .cv-chart svg:visible").first.wait_for(timeout=90_000)
     sizes = _text_sizes(page, "#faces-verify-axis")
     assert len(sizes) >= 8, sizes  # ticks, zones, threshold, default, this pair, the axis name
     assert min(s for _, s in sizes) >= MIN_TEXT_PX, sizes
@@ -97,6 +97,6 @@ def test_faces_charts_text_is_at_least_11px(small_page):
     page.get_by_role("button", name="Load the example gallery").click()
     page.locator("#faces-gallery-summary").get_by_text("3 people, 4 photos").wait_for(timeout=60_000)
     _tab(page, "Learn").click()
-    page.locator("#faces-triplet-svg svg").first.wait_for(timeout=60_000)
+    page.locator("#faces-triplet-svg .cv-chart svg:visible").first.wait_for(timeout=60_000)
     sizes = _text_sizes(page, "#faces-triplet-svg")
     assert len(sizes) >= 6 and min(s for _, s in sizes) >= MIN_TEXT_PX, sizes
