@@ -146,7 +146,8 @@ def build_learn_tab(c: SharedControls) -> dict[str, Any]:
             t_anchor = gr.Dropdown(choices=[], label="Anchor A")
             t_pos = gr.Dropdown(choices=[], label="Positive P (same person)")
             t_neg = gr.Dropdown(choices=[], label="Negative N (someone else)")
-        margin = gr.Slider(0.0, 1.0, value=0.2, step=0.01, label="Margin (FaceNet used 0.2)")
+        margin = gr.Slider(0.0, 1.0, value=0.2, step=0.01, label="Margin (FaceNet used 0.2)",
+                           elem_id="faces-triplet-margin")
         t_html = gr.HTML(elem_id="faces-triplet-svg")
         t_md = gr.Markdown(elem_id="faces-triplet-md")
         gr.Markdown("#### The Siamese / binary view\nAnother way to train: show the network two faces and ask "

@@ -97,6 +97,9 @@ def test_faces_charts_text_is_at_least_11px(small_page):
     page.get_by_role("button", name="Load the example gallery").click()
     page.locator("#faces-gallery-summary").get_by_text("3 people, 4 photos").wait_for(timeout=60_000)
     _tab(page, "Learn").click()
+    margin = page.locator("#faces-triplet-margin input[type=number]")
+    margin.fill("0.3")
+    margin.press("Enter")
     page.locator("#faces-triplet-svg .cv-chart svg:visible").first.wait_for(timeout=60_000)
     sizes = _text_sizes(page, "#faces-triplet-svg")
     assert len(sizes) >= 6 and min(s for _, s in sizes) >= MIN_TEXT_PX, sizes
