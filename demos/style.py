@@ -154,7 +154,8 @@ def fast_run(content, choice, upload, mix_with, mix, size, keep_colours, strengt
         params.mix_with, params.mix = mix_with, float(mix)
     res = S.fast_stylize(rgb, params, style_image=style if kind == "image" else None, style_image2=style2)
     cache = {"stylised": res.stylised, "content": res.content, "params": S.params_to_json(res.params, model=res.model)}
-    text = (f"**Style: {_style_name(source, params)}** · {res.model} · {res.image.shape[1]}×{res.image.shape[0]} px  \n"
+    h, w = res.image.shape[:2]
+    text = (f"**Style: {_style_name(source, params)}** · {res.model} · {w}×{h} px  \n"
             + timings_table(res.timings_ms.rounded()))
     files = _export(res.image, _fast_json(cache["params"], strength, keep_colours), "style_fast")
     return res.image, cache, text, files
@@ -344,8 +345,9 @@ def _gatys_steps(rgb, style_rgb, params, source, stop: threading.Event):
             rows.append({"step": prog.step, "log10 weighted loss": float(np.log10(best + 1e-12)),
                          "term": BEST_TERM})
         clock.tick(prog.step, prog.elapsed_s)
-        status = (f"Step {prog.step}/{prog.total_steps} at {prog.size[1]}×{prog.size[0]} px "
-                  f"({'full size' if prog.scale == 1 else f'{prog.scale:g}× size'}) · style **{_style_name(source)}** · "
+        scale = "full size" if prog.scale == 1 else f"{prog.scale:g}× size"
+        status = (f"Step {prog.step}/{prog.total_steps} at {prog.size[1]}×{prog.size[0]} px ({scale}) · "
+                  f"style **{_style_name(source)}** · "
                   f"content {prog.losses['content']:.4f} · style loss {prog.losses['style']:.4f} · "
                   f"tv {prog.losses['tv']:.5f} · {prog.precision} · {prog.elapsed_s:.1f} s")
         if prog.done:
@@ -405,6 +407,31 @@ def gatys_stop(request: gr.Request = None) -> bool:
 
 
 # --------------------------------------------------------------------------- layout
+def _style_source(names: list[str], default_style: str):
+    """The style picker: the "Style from" radio, the presets (gallery + dropdown) or the upload, and
+    their events. Returns (choice, upload): the endpoints' style inputs."""
+    style_from = gr.Radio([("a preset", "preset"), ("my own image", "image")], value="preset",
+                          label="Style from", elem_id="style-from",
+                          info="the style used is the one chosen here; the result names it")
+    with gr.Group(visible=True, elem_id="style-presets") as presets:
+        # value with inputs: rendered at page load, not while the app is being built
+        gallery = gr.Gallery(value=gallery_value, inputs=[gr.State(None)], label="Style presets (click one)",
+                             columns=6, height=320, allow_preview=False, object_fit="contain",
+                             elem_id="style-gallery", elem_classes=["gallery-fit"])
+        choice = gr.Dropdown(names, value=default_style, label="Style", elem_id="style-choice",
+                             allow_custom_value=True)  # "style 7" stays accepted (API, old links)
+    upload = ImageInput(label="Your style image (a painting, a texture, any picture)",
+                        sources=["upload", "clipboard"], type="numpy", height=300, visible=False,
+                        elem_id="style-upload")
+    last_preset = gr.State(default_style)
+    gallery.select(pick_preset, None, choice, api_name=False)
+    choice.change(remember_preset, [choice, last_preset], last_preset, api_name=False, queue=False,
+                  show_progress="hidden")
+    style_from.change(switch_style_source, [style_from, last_preset], [choice, presets, upload], api_name=False,
+                      queue=False, show_progress="hidden")
+    return choice, upload
+
+
 def build_style_tab() -> None:
     idea_box(IDEA)
     names = preset_names()
@@ -416,25 +443,7 @@ def build_style_tab() -> None:
             gr.Examples(example_photos(*CONTENT_EXAMPLES), inputs=content, label="Example photos",
                         elem_id="style-examples")
         with gr.Column(scale=1):
-            style_from = gr.Radio([("a preset", "preset"), ("my own image", "image")], value="preset",
-                                  label="Style from", elem_id="style-from",
-                                  info="the style used is the one chosen here; the result names it")
-            with gr.Group(visible=True, elem_id="style-presets") as presets:
-                # value with inputs: rendered at page load, not while the app is being built
-                gallery = gr.Gallery(value=gallery_value, inputs=[gr.State(None)], label="Style presets (click one)",
-                                     columns=6, height=320, allow_preview=False, object_fit="contain",
-                                     elem_id="style-gallery", elem_classes=["gallery-fit"])
-                choice = gr.Dropdown(names, value=default_style, label="Style", elem_id="style-choice",
-                                     allow_custom_value=True)  # "style 7" stays accepted (API, old links)
-            upload = ImageInput(label="Your style image (a painting, a texture, any picture)",
-                                sources=["upload", "clipboard"], type="numpy", height=300, visible=False,
-                                elem_id="style-upload")
-            last_preset = gr.State(default_style)
-    gallery.select(pick_preset, None, choice, api_name=False)
-    choice.change(remember_preset, [choice, last_preset], last_preset, api_name=False, queue=False,
-                  show_progress="hidden")
-    style_from.change(switch_style_source, [style_from, last_preset], [choice, presets, upload], api_name=False,
-                      queue=False, show_progress="hidden")
+            choice, upload = _style_source(names, default_style)
 
     with gr.Tabs():
         with gr.Tab("Fast", id="style-fast"):
