@@ -488,3 +488,20 @@ def test_style_choice_is_explicit_about_an_uploaded_image(astronaut, cat):
     assert D.switch_style_source("image", "painting: starry_night")[0] == D.MY_IMAGE
     assert D.switch_style_source("preset", "painting: starry_night")[0] == "painting: starry_night"
     assert D.remember_preset(D.MY_IMAGE, "style 3") == "style 3"
+
+
+def test_gatys_run_finds_the_session_gradio_keeps_for_the_event():
+    """Gradio injects gr.Request only into positional parameters; gatys_run's settings are variable-length,
+    so it reads the request Gradio keeps for the running event (its Stop button needs the session)."""
+    from types import SimpleNamespace
+
+    from gradio.context import LocalContext
+
+    from demos import style as D
+
+    token = LocalContext.request.set(SimpleNamespace(session_hash="event-session"))
+    try:
+        assert D.current_request().session_hash == "event-session"
+    finally:
+        LocalContext.request.reset(token)
+    assert D.current_request() is None
