@@ -26,6 +26,7 @@ from core.config import configure  # noqa: E402
 from demos import gradio_fixes, limits, session_files, visitors  # noqa: E402
 from demos.common import check_uploads_on_arrival  # noqa: E402
 from demos.video import configure_clips  # noqa: E402
+from demos.layout import wrap_tab_strips  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -43,19 +44,8 @@ HEADER = """# CV Lab
 Modern computer-vision models at work on your own photos and webcam, with the ideas behind them made
 visible. Pick a tab; everything runs on this server's CPU with real pretrained weights."""
 
-CSS = """
-.idea-box { border-left: 4px solid var(--color-accent); padding: 4px 12px !important;
-            background: var(--background-fill-secondary); border-radius: 6px; }
-footer { display: none !important; }
-/* A failed run says so once, in the error toast; the outputs keep the last good result visible instead of
-   each being covered by an opaque status box with a red "Error" badge (Gradio's default). */
-[data-testid="status-tracker"].wrap:has(> span.error) { display: none !important; }
-/* Galleries: as many columns as fit (a fixed count overflowed a half-width column and was clipped on the
-   right), and captions wrap instead of being cut to "paintin…". */
-.gallery-fit .grid-container { grid-template-columns: repeat(auto-fill, minmax(92px, 1fr)) !important;
-                               grid-template-rows: none !important; }
-.caption-label { white-space: normal !important; max-width: calc(100% - 8px) !important; line-height: 1.15; }
-"""
+CSS_FILE = HERE / "demos" / "static" / "app.css"
+"""The app's own styles (layout fixes, the phone layout): a real CSS file, passed to Gradio at launch."""
 
 
 def build_app() -> gr.Blocks:
@@ -69,6 +59,7 @@ def build_app() -> gr.Blocks:
                     _build_tab(title, module, builder)
         check_uploads_on_arrival(demo)
         session_files.install(demo)  # a session's export folders go when its page closes
+    wrap_tab_strips(demo)  # every tab's name visible on a phone (demos/layout.py)
     return demo
 
 
@@ -125,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
         server_name=args.host,
         server_port=args.port,
         share=args.share,
-        css=CSS,
+        css_paths=[CSS_FILE],
         theme=gr.themes.Soft(),
         max_file_size="25mb",
         allowed_paths=[str(HERE / "assets")],

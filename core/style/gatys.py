@@ -23,9 +23,9 @@ standardised ones) and of how strong each layer's activations are, so per-layer
 weights mean "relative importance".
 
 Speed: (1) mixed precision: on CPUs with native bfloat16 (AVX512-BF16, AMX) VGG19's
-convolutions run in bf16 under autocast (~1.7x faster a step) while targets, Gram
-matrices and losses stay float32; the steps are as good as float32 ones (the
-benchmark judges every result in float32). (2) coarse-to-fine: with ``scales=2``
+convolutions and the Gram products run in bf16 (a bf16 channels-last copy of the
+network) while targets and losses stay float32; the steps are as good as float32
+ones (the benchmark judges every result in float32). (2) coarse-to-fine: with ``scales=2``
 the first part of the steps runs at half the size (a quarter of the pixels, ~4x
 cheaper a step); what that level changed is upsampled onto the full-size photo and
 refined there. (3) Targets are computed once per scale under ``torch.inference_mode``.
@@ -59,7 +59,7 @@ if TYPE_CHECKING:  # torch is imported lazily: importing this module stays cheap
 UPSAMPLE = "residual"
 
 def gram(f: torch.Tensor) -> torch.Tensor:
-    """(1, C, H, W) -> (C, C) Gram matrix F F^T / (C H W)."""
+    """(1, C, H, W) -> (C, C) Gram matrix F F^T / (C H W), in ``f``'s dtype."""
     import torch
 
     _, c, h, w = f.shape
@@ -125,16 +125,17 @@ class StyleObjective:
         import torch
 
         if self.precision == "bf16":
-            # normalise in float32, then run a bf16 channels-last copy of VGG19 (no per-step weight casts)
+            # normalise in float32, then run a bf16 channels-last copy of VGG19 (no per-step weight casts);
+            # the Gram matrices are bf16 products too (float32 accumulation inside, the C x C result rounded
+            # to bf16, then float32): the big early feature maps are never copied to float32
             h = self.net.normalize(x).to(torch.bfloat16).contiguous(memory_format=torch.channels_last)
             feats = self.net.bf16_copy()(h, self.layers, normalized=True)
-            feats = {k: v.float() for k, v in feats.items()}
         else:
             feats = self.net(x, self.layers)
-        content = (feats[self.p.content_layer] - self.content_t).pow(2).sum() / self.content_norm
+        content = (feats[self.p.content_layer].float() - self.content_t).pow(2).sum() / self.content_norm
         style = x.new_zeros(())
         for k, w in self.style_w.items():
-            style = style + w * (gram(feats[k]) - self.gram_t[k]).pow(2).sum() / self.gram_norm[k]
+            style = style + w * (gram(feats[k]).float() - self.gram_t[k]).pow(2).sum() / self.gram_norm[k]
         style = style / self.w_sum
         tv = tv_loss(x)
         total = self.p.content_weight * content + self.p.style_weight * style + self.p.tv_weight * tv

@@ -50,30 +50,30 @@ def _enrol_one(gallery: Gallery, name: str, rgb: np.ndarray, source: str, face: 
     then it is held back (returned as a pending dict) for the visitor to confirm or drop."""
     faces = F.analyze(rgb, detector, embedder)
     if not len(faces):
-        return gallery, f"⚠️ {source}: no face found, skipped.", rgb, None
+        return gallery, f"**Skipped** {source}: no face found.", rgb, None
     idx = face if face is not None and face < len(faces) else faces.largest()
     preview = F.draw_faces(rgb, faces, highlight=idx)
     side = float(faces.sides[idx])
     if side < F.MIN_FACE_SIDE:
-        return gallery, (f"⚠️ {source}: the face is only {side:.0f} px across, too small to enrol reliably "
+        return gallery, (f"**Skipped** {source}: the face is only {side:.0f} px across, too small to enrol reliably "
                          f"(needs {F.MIN_FACE_SIDE} px); skipped."), preview, None
     emb = faces.embeddings[idx]
     metric = F.embedder_meta(embedder)["metric"]
     check = F.check_enrol(gallery, emb, name, threshold=threshold, metric=metric)
     if check.kind == "duplicate":
-        return gallery, f"ℹ️ {source}: this photo is already enrolled for '{name}'; not added twice.", preview, None
+        return gallery, f"**Not added** {source}: this photo is already enrolled for '{name}'; not added twice.", preview, None
     if check.kind == "lookalike":
         other = check.other
         pending = {"name": name, "source": source, "embedding": [float(v) for v in emb], "model": embedder,
                    "other": other.name, "value": other.value}
         closeness = closeness_text(other.value, metric)
-        return gallery, (f"⚠️ {source}: this face looks like **{other.name}** ({closeness}), "
+        return gallery, (f"**Held back** {source}: this face looks like **{other.name}** ({closeness}), "
                          f"already in your gallery; **not enrolled** as '{name}'. Press **Enrol anyway** if it "
                          f"really is {name}, or **Drop** it."), preview, pending
     if not len(gallery):
         gallery = Gallery.empty(embedder, faces.embeddings.shape[1])
     gallery = gallery.enrol(name, faces.embeddings[idx:idx + 1], [source], model=embedder)
-    msg = f"✅ {source}: enrolled"
+    msg = f"{source}: enrolled"
     if len(faces) > 1:
         msg += (f" face {idx + 1} of {len(faces)} (numbered in the preview; choose another with "
                 "'Face to enrol')")
@@ -118,7 +118,7 @@ def enrol(name: str, files: list | None, snapshot, face_choice: str, doc: Any, d
         try:
             rgb = read_upload(value)
         except gr.Error as exc:
-            lines.append(f"⚠️ {source}: {exc.message if hasattr(exc, 'message') else exc}")
+            lines.append(f"**Skipped** {source}: {exc.message if hasattr(exc, 'message') else exc}")
             continue
         gallery, line, preview, held = _enrol_one(gallery, name, rgb, source, face, detector, embedder, thr)
         lines.append(line)
@@ -143,7 +143,7 @@ def enrol_pending(pending: list | None, doc: Any, embedder: str):
             gallery = Gallery.empty(p["model"], len(p["embedding"]))
         gallery = gallery.enrol(p["name"], np.asarray([p["embedding"]], np.float32), [p["source"]],
                                 model=p["model"])
-        lines.append(f"✅ {p['source']}: enrolled as '{p['name']}' (you confirmed it is not {p['other']}).")
+        lines.append(f"{p['source']}: enrolled as '{p['name']}' (you confirmed it is not {p['other']}).")
     return doc_of(gallery), "  \n".join(lines), None, _pending_row(None)
 
 

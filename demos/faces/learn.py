@@ -22,6 +22,17 @@ from demos.faces.shared import (
 
 
 # --------------------------------------------------------------------------- Learn
+NEEDS = ("_A triplet needs **two photos of one person** (the anchor A and the positive P) and **one photo of "
+         "someone else** (the negative N). Enrol a second photo of someone in the Gallery tab (another photo, "
+         "or a webcam snapshot from a different angle): with one photo per person there is no positive._")
+"""What the triplet view says until the gallery can make a real triplet."""
+
+
+def _has_positive_pair(gallery: Gallery) -> bool:
+    """True when some person has at least two photos (an anchor and a positive)."""
+    return any(len(entries) >= 2 for entries in gallery.people.values())
+
+
 def _embedding(gallery: Gallery, photo_id: str | None, what: str) -> np.ndarray:
     if not photo_id:
         raise gr.Error(f"Choose the {what} photo.")
@@ -32,8 +43,8 @@ def _embedding(gallery: Gallery, photo_id: str | None, what: str) -> np.ndarray:
 def triplet_view(doc: Any, anchor: str | None, positive: str | None, negative: str | None, margin: float):
     """d(A,P), d(A,N), the triplet loss and whether the triplet is easy, semi-hard or hard."""
     gallery = gallery_of(doc)
-    if gallery.n_photos < 3:
-        return "", "_Enrol at least three photos (ideally two of one person and one of another)._"
+    if gallery.n_photos < 3 or not _has_positive_pair(gallery) or len(gallery) < 2:
+        return "", NEEDS
     if not (anchor and positive and negative):
         return "", "_Pick an anchor, a positive and a negative photo._"
     a, p, n = (_embedding(gallery, i, w) for i, w in ((anchor, "anchor"), (positive, "positive"),
@@ -42,11 +53,11 @@ def triplet_view(doc: Any, anchor: str | None, positive: str | None, negative: s
     t = F.triplet(a, p, n, margin)
     warn = ""
     if names["A"] != names["P"]:
-        warn += "  \n⚠️ The positive should be another photo of the anchor's person."
+        warn += "  \n**Not a triplet:** the positive should be another photo of the anchor's person."
     if names["A"] == names["N"]:
-        warn += "  \n⚠️ The negative should be someone else."
+        warn += "  \n**Not a triplet:** the negative should be someone else."
     if anchor == positive:
-        warn += "  \n⚠️ Anchor and positive are the same photo, so d(A,P) = 0."
+        warn += "  \n**Not a triplet:** anchor and positive are the same photo, so d(A,P) = 0."
     md = (f"d(A,P) = **{t.d_ap:.3f}** ({names['A']} vs {names['P']}) · d(A,N) = **{t.d_an:.3f}** "
           f"({names['A']} vs {names['N']}) · margin = {t.margin:.2f}  \n"
           f"loss = max(d(A,P) − d(A,N) + margin, 0) = max({t.d_ap:.3f} − {t.d_an:.3f} + {t.margin:.2f}, 0) = "
@@ -106,10 +117,14 @@ def project(doc: Any):
 
 
 def default_triplet(gallery: Gallery) -> tuple[str | None, str | None, str | None]:
+    """(anchor, positive, negative) photo ids: two photos of the first person who has two, and one of
+    someone else; no positive (None) when nobody has two photos, rather than a wrong one."""
     multi = [n for n, es in gallery.people.items() if len(es) >= 2]
     if not multi or len(gallery) < 2:
-        ids = [e.id for _, e in gallery.entries()]
-        return tuple((ids + [None, None, None])[:3])  # type: ignore[return-value]
+        firsts = [es[0].id for es in gallery.people.values() if es]
+        anchor = firsts[0] if firsts else None
+        negative = firsts[1] if len(firsts) > 1 else None
+        return anchor, None, negative
     person = multi[0]
     other = next(n for n in gallery.names if n != person)
     return gallery.people[person][0].id, gallery.people[person][1].id, gallery.people[other][0].id
@@ -131,9 +146,10 @@ def build_learn_tab(c: SharedControls) -> dict[str, Any]:
             t_anchor = gr.Dropdown(choices=[], label="Anchor A")
             t_pos = gr.Dropdown(choices=[], label="Positive P (same person)")
             t_neg = gr.Dropdown(choices=[], label="Negative N (someone else)")
-        margin = gr.Slider(0.0, 1.0, value=0.2, step=0.01, label="Margin (FaceNet used 0.2)")
-        t_html = gr.HTML()
-        t_md = gr.Markdown()
+        margin = gr.Slider(0.0, 1.0, value=0.2, step=0.01, label="Margin (FaceNet used 0.2)",
+                           elem_id="faces-triplet-margin")
+        t_html = gr.HTML(elem_id="faces-triplet-svg")
+        t_md = gr.Markdown(elem_id="faces-triplet-md")
         gr.Markdown("#### The Siamese / binary view\nAnother way to train: show the network two faces and ask "
                     "'same person?'. Here a logistic regression is fitted live on |f(a) − f(b)| for every pair "
                     "of your gallery's photos (the embedding network stays frozen).")

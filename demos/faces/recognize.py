@@ -76,14 +76,14 @@ def live_frame(frame, doc: Any, detector: str, embedder: str, threshold: float |
         gallery = doc if isinstance(doc, Gallery) else gallery_of(doc, embedder)  # parsed once: live_gallery
         warn = ""
         if len(gallery) and gallery.model != embedder:
-            warn = f" · ⚠️ gallery holds `{gallery.model}` embeddings: select that model"
+            warn = f" · **Warning:** gallery holds `{gallery.model}` embeddings: select that model"
             gallery = Gallery.empty(embedder, embedder_dim(embedder))
         rec, memory = F.recognize_tracked(rgb, gallery, clock.get("memory"), embedder=embedder, detector=detector,
                                           threshold=_threshold(embedder, threshold), mode=mode)
         clock["memory"] = memory
         out = F.draw_recognition(rgb, rec, gallery.names)
     except Exception as exc:  # noqa: BLE001 - keep the stream alive, say what happened
-        return frame, f"⚠️ {type(exc).__name__}: {str(exc)[:160]}", clock
+        return frame, f"**Error:** {type(exc).__name__}: {str(exc)[:160]}", clock
     proc = (time.perf_counter() - now) * 1000
     names = ", ".join(m.name or "unknown" for m in rec.matches) or "no face"
     empty = " · gallery empty: enrol someone first" if not len(gallery) and not warn else ""

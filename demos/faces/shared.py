@@ -27,7 +27,7 @@ short vector: 128 numbers for SFace. It was trained so that photos of the same p
 and photos of different people far apart. So recognising someone new needs no retraining: enrol one photo,
 then compare vectors against a **threshold**. Each tab below shows one piece of that idea."""
 
-PRIVACY = """🔒 **Your gallery stays yours.** It holds only embeddings (lists of numbers, no photos), lives in
+PRIVACY = """**Your gallery stays yours.** It holds only embeddings (lists of numbers, no photos), lives in
 this browser tab's session (private to you, dropped when you close the tab) and, only if you tick the box,
 in your own browser's storage. Photos and webcam frames are processed in memory for the request and not
 kept by this app (Gradio's temporary display files are deleted automatically). Nothing is shared
@@ -104,14 +104,14 @@ def model_note(embedder: str) -> str:
     text = (f"`{embedder}`: {spec.description} Compared by **{meta['metric']}**, default threshold "
             f"**{meta['threshold']}** ({meta['threshold_source']}).")
     if status not in ("loaded", "ready", "cached"):
-        text += f"  \n⚠️ {reg.status_reason(embedder)}"
+        text += f"  \n**Warning:** {reg.status_reason(embedder)}"
     return text
 
 
 def on_model_change(embedder: str, doc: Any):
     note = model_note(embedder)
     if doc and doc.get("model") != embedder:
-        note += (f"  \n⚠️ Your gallery holds `{doc.get('model')}` embeddings: recognition and enrolment need "
+        note += (f"  \n**Warning:** your gallery holds `{doc.get('model')}` embeddings: recognition and enrolment need "
                  f"that model (embeddings of different models cannot be compared). Forget the gallery to start over.")
     return threshold_slider_update(embedder), note
 

@@ -1,5 +1,11 @@
 """Small inline SVG pictures for the Faces tab: a score axis with its threshold, two histograms,
-an ROC curve and the triplet number line. Pure functions of numbers -> an HTML string."""
+an ROC curve and the triplet number line. Pure functions of numbers -> an HTML string.
+
+SVG text scales with the picture: a 640-unit-wide chart shown 320 px wide would print its 12-unit
+labels at 6 px. So each wide chart is drawn twice, 640 units wide for wide places and 320 units wide
+(fewer ticks, stacked legend) for narrow ones (a phone, a third of a desktop row), and
+:func:`responsive` wraps both with a CSS container query that shows the one that fits its box, so the
+labels render at 11 px or more on any screen."""
 from __future__ import annotations
 
 import html
@@ -10,13 +16,37 @@ GREEN = "#2e9d5b"
 RED = "#d64545"
 BLUE = "#2f6fd6"
 GREY = "#888888"
-FONT = 'font-family="system-ui, sans-serif" font-size="12"'
+FONT_SIZE = 12
+FONT = f'font-family="system-ui, sans-serif" font-size="{FONT_SIZE}"'
+WIDE, NARROW = 640, 320
+"""viewBox widths of the two layouts (user units); the CSS switches at a container width of 600 px,
+where a 640-unit chart's 12-unit text renders at 11.25 px."""
 
 
 def _wrap(body: str, width: int, height: int, title: str = "") -> str:
     t = f"<title>{html.escape(title)}</title>" if title else ""
     return (f'<svg viewBox="0 0 {width} {height}" width="100%" style="max-width:{round(width * 1.4)}px" '
             f'xmlns="http://www.w3.org/2000/svg" role="img">{t}{body}</svg>')
+
+
+CHART_CSS = ("<style>.cv-chart{container-type:inline-size}.cv-chart svg{display:block}"
+             ".cv-chart-narrow{display:none}@container (max-width:600px){.cv-chart-wide{display:none}"
+             ".cv-chart-narrow{display:block}}</style>")
+"""The container query that picks a layout. It travels with each chart: Gradio's processing of the app's
+CSS file drops ``@container`` rules."""
+
+
+def responsive(wide: str, narrow: str) -> str:
+    """Both layouts of one chart, and the style that shows the one that fits its box."""
+    return (f'{CHART_CSS}<div class="cv-chart"><div class="cv-chart-wide">{wide}</div>'
+            f'<div class="cv-chart-narrow">{narrow}</div></div>')
+
+
+def _text_x(x: float, text: str, width: int, pad: float = 2.0) -> float:
+    """Centre x of a middle-anchored label, moved inwards so that the whole label stays inside the chart
+    (its width estimated at 0.6 em a character)."""
+    half = 0.3 * FONT_SIZE * len(text)
+    return float(min(max(x, half + pad), width - half - pad))
 
 
 def axis_range(metric: str) -> tuple[float, float]:
@@ -26,48 +56,68 @@ def axis_range(metric: str) -> tuple[float, float]:
 def score_axis(value: float, threshold: float, default: float, metric: str, *, label: str = "this pair",
                others: list[tuple[str, float]] | None = None) -> str:
     """The model's measure on a line, the 'same person' side shaded green, the threshold (solid)
-    and the model's default (dashed), and a marker for ``value``."""
+    and the model's default (dashed), and a marker for ``value``; both layouts (:func:`responsive`)."""
+    args = (value, threshold, default, metric, label, others or [])
+    return responsive(_score_axis(*args, w=WIDE), _score_axis(*args, w=NARROW))
+
+
+def _score_axis(value, threshold, default, metric, label, others, *, w: int) -> str:
+    """One layout of :func:`score_axis`, ``w`` user units wide."""
     lo, hi = axis_range(metric)
-    w, h, pad = 640, 118, 30
+    h, pad = 118, 30
     x = lambda v: pad + (min(max(v, lo), hi) - lo) / (hi - lo) * (w - 2 * pad)  # noqa: E731
     same_lo, same_hi = (threshold, hi) if metric == "cosine" else (lo, threshold)
     diff_lo, diff_hi = (lo, threshold) if metric == "cosine" else (threshold, hi)
     name = "cosine similarity (higher = more alike)" if metric == "cosine" else \
         "distance between embeddings (lower = more alike)"
+    same_txt, diff_txt = ("same person", "different people") if w >= WIDE else ("same", "different")
     parts = [
         f'<rect x="{x(diff_lo):.1f}" y="40" width="{x(diff_hi) - x(diff_lo):.1f}" height="22" fill="{RED}" opacity="0.18"/>',
         f'<rect x="{x(same_lo):.1f}" y="40" width="{x(same_hi) - x(same_lo):.1f}" height="22" fill="{GREEN}" opacity="0.22"/>',
-        f'<text x="{(x(same_lo) + x(same_hi)) / 2:.1f}" y="56" text-anchor="middle" fill="{GREEN}" {FONT}>same person</text>',
-        f'<text x="{(x(diff_lo) + x(diff_hi)) / 2:.1f}" y="56" text-anchor="middle" fill="{RED}" {FONT}>different people</text>',
+        f'<text x="{_text_x((x(same_lo) + x(same_hi)) / 2, same_txt, w):.1f}" y="56" text-anchor="middle" '
+        f'fill="{GREEN}" {FONT}>{same_txt}</text>',
+        f'<text x="{_text_x((x(diff_lo) + x(diff_hi)) / 2, diff_txt, w):.1f}" y="56" text-anchor="middle" '
+        f'fill="{RED}" {FONT}>{diff_txt}</text>',
         f'<line x1="{pad}" y1="62" x2="{w - pad}" y2="62" stroke="#444"/>',
     ]
-    steps = np.arange(lo, hi + 1e-9, 0.2)
-    for t in steps:
+    step = 0.2 if (hi - lo) / 0.2 * 5 * FONT_SIZE * 0.6 <= w - 2 * pad else 0.4
+    for t in np.arange(lo, hi + 1e-9, step):
         parts.append(f'<line x1="{x(t):.1f}" y1="62" x2="{x(t):.1f}" y2="67" stroke="#444"/>'
                      f'<text x="{x(t):.1f}" y="80" text-anchor="middle" fill="#444" {FONT}>{t:.1f}</text>')
+    default_txt, thr_txt = f"model default {default:.3f}", f"threshold {threshold:.3f}"
     parts.append(f'<line x1="{x(default):.1f}" y1="34" x2="{x(default):.1f}" y2="68" stroke="{GREY}" '
                  f'stroke-dasharray="4 3" stroke-width="2"/>'
-                 f'<text x="{x(default):.1f}" y="96" text-anchor="middle" fill="{GREY}" {FONT}>model default {default:.3f}</text>')
+                 f'<text x="{_text_x(x(default), default_txt, w):.1f}" y="96" text-anchor="middle" fill="{GREY}" '
+                 f'{FONT}>{default_txt}</text>')
     parts.append(f'<line x1="{x(threshold):.1f}" y1="34" x2="{x(threshold):.1f}" y2="68" stroke="#222" stroke-width="2.5"/>'
-                 f'<text x="{x(threshold):.1f}" y="30" text-anchor="middle" fill="#222" {FONT}>threshold {threshold:.3f}</text>')
-    for text, v in (others or []):
+                 f'<text x="{_text_x(x(threshold), thr_txt, w):.1f}" y="30" text-anchor="middle" fill="#222" '
+                 f'{FONT}>{thr_txt}</text>')
+    for text, v in others:
         parts.append(f'<circle cx="{x(v):.1f}" cy="51" r="4" fill="{GREY}" opacity="0.8"><title>{html.escape(text)} '
                      f'{v:.3f}</title></circle>')
     if value is not None and np.isfinite(value):
+        value_txt = f"{label}: {value:.3f}"
         parts.append(f'<path d="M {x(value):.1f} 40 l -7 -12 l 14 0 z" fill="{BLUE}"/>'
                      f'<line x1="{x(value):.1f}" y1="40" x2="{x(value):.1f}" y2="62" stroke="{BLUE}" stroke-width="3"/>'
-                     f'<text x="{x(value):.1f}" y="112" text-anchor="middle" fill="{BLUE}" {FONT} font-weight="bold">'
-                     f'{html.escape(label)}: {value:.3f}</text>')
-    parts.append(f'<text x="{w - pad}" y="14" text-anchor="end" fill="#444" {FONT}>{name}</text>')
+                     f'<text x="{_text_x(x(value), value_txt, w):.1f}" y="112" text-anchor="middle" fill="{BLUE}" '
+                     f'{FONT} font-weight="bold">{html.escape(value_txt)}</text>')
+    parts.append(f'<text x="{w - 4}" y="14" text-anchor="end" fill="#444" {FONT}>{name}</text>')
     return _wrap("".join(parts), w, h, name)
 
 
 def histograms(same: np.ndarray, diff: np.ndarray, threshold: float, suggested: float, metric: str,
                bins: int = 24) -> str:
     """Same-person (green) and different-person (red) pair scores, the current threshold (solid)
-    and the suggested one (dashed), in the model's own measure."""
+    and the suggested one (dashed), in the model's own measure; both layouts (:func:`responsive`)."""
+    args = (same, diff, threshold, suggested, metric, bins)
+    return responsive(_histograms(*args, w=WIDE), _histograms(*args, w=NARROW))
+
+
+def _histograms(same, diff, threshold, suggested, metric, bins, *, w: int) -> str:
+    """One layout of :func:`histograms`, ``w`` user units wide (narrow: the legend on three lines)."""
     lo, hi = axis_range(metric)
-    w, h, pad, top = 640, 250, 36, 46
+    narrow = w < WIDE
+    h, pad, top = (280, 30, 76) if narrow else (250, 36, 46)
     edges = np.linspace(lo, hi, bins + 1)
     cs, _ = np.histogram(np.clip(same, lo, hi), edges)
     cd, _ = np.histogram(np.clip(diff, lo, hi), edges)
@@ -85,18 +135,26 @@ def histograms(same: np.ndarray, diff: np.ndarray, threshold: float, suggested: 
                 parts.append(f'<rect x="{pad + k * bw + 1:.1f}" y="{y(frac):.1f}" width="{bw - 2:.1f}" '
                              f'height="{h - pad - y(frac):.1f}" fill="{color}" opacity="0.55"/>')
     parts.append(f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="#444"/>')
-    for t in np.arange(lo, hi + 1e-9, 0.2):
+    step = 0.4 if narrow and hi - lo > 1.5 else 0.2
+    for t in np.arange(lo, hi + 1e-9, step):
         parts.append(f'<text x="{x(t):.1f}" y="{h - pad + 16}" text-anchor="middle" fill="#444" {FONT}>{t:.1f}</text>')
+    sug_txt, thr_txt = f"suggested {suggested:.3f}", f"threshold {threshold:.3f}"
     parts.append(f'<line x1="{x(suggested):.1f}" y1="{top}" x2="{x(suggested):.1f}" y2="{h - pad}" stroke="{BLUE}" '
-                 f'stroke-dasharray="5 3" stroke-width="2"/><text x="{x(suggested):.1f}" y="{top - 8}" '
-                 f'text-anchor="middle" fill="{BLUE}" {FONT}>suggested {suggested:.3f}</text>')
+                 f'stroke-dasharray="5 3" stroke-width="2"/><text x="{_text_x(x(suggested), sug_txt, w):.1f}" '
+                 f'y="{top - 8}" text-anchor="middle" fill="{BLUE}" {FONT}>{sug_txt}</text>')
     parts.append(f'<line x1="{x(threshold):.1f}" y1="{top + 14}" x2="{x(threshold):.1f}" y2="{h - pad}" stroke="#222" '
-                 f'stroke-width="2"/><text x="{x(threshold):.1f}" y="{h - 4}" text-anchor="middle" fill="#222" '
-                 f'{FONT}>threshold {threshold:.3f}</text>')
+                 f'stroke-width="2"/><text x="{_text_x(x(threshold), thr_txt, w):.1f}" y="{h - 4}" '
+                 f'text-anchor="middle" fill="#222" {FONT}>{thr_txt}</text>')
     name = "cosine similarity" if metric == "cosine" else "distance"
-    parts.append(f'<text x="{w - pad}" y="14" text-anchor="end" {FONT}><tspan fill="{GREEN}">■ same person '
-                 f'({len(same)} pairs)</tspan>  <tspan fill="{RED}">■ different people ({len(diff)} pairs)</tspan></text>')
-    parts.append(f'<text x="{pad}" y="14" fill="#444" {FONT}>share of pairs per {name} bin</text>')
+    same_txt = f'<tspan fill="{GREEN}">■ same person ({len(same)} pairs)</tspan>'
+    diff_txt = f'<tspan fill="{RED}">■ different people ({len(diff)} pairs)</tspan>'
+    share_txt = f"share of pairs per {name} bin"
+    if narrow:
+        parts.append(f'<text x="4" y="14" {FONT}>{same_txt}</text><text x="4" y="30" {FONT}>{diff_txt}</text>'
+                     f'<text x="4" y="46" fill="#444" {FONT}>{share_txt}</text>')
+    else:
+        parts.append(f'<text x="{w - pad}" y="14" text-anchor="end" {FONT}>{same_txt}  {diff_txt}</text>')
+        parts.append(f'<text x="{pad}" y="14" fill="#444" {FONT}>{share_txt}</text>')
     return _wrap("".join(parts), w, h, "pair score histograms")
 
 
@@ -126,22 +184,30 @@ def roc_curve(fpr: np.ndarray, tpr: np.ndarray, eer: float, current: tuple[float
 
 
 def triplet_line(d_ap: float, d_an: float, margin: float, kind: str) -> str:
-    """Anchor at 0, the positive at d(A,P), the negative at d(A,N) and the margin zone after P."""
-    w, h, pad = 640, 110, 30
+    """Anchor at 0, the positive at d(A,P), the negative at d(A,N) and the margin zone after P; both
+    layouts (:func:`responsive`)."""
+    return responsive(_triplet_line(d_ap, d_an, margin, kind, w=WIDE), _triplet_line(d_ap, d_an, margin, kind, w=NARROW))
+
+
+def _triplet_line(d_ap: float, d_an: float, margin: float, kind: str, *, w: int) -> str:
+    """One layout of :func:`triplet_line`, ``w`` user units wide."""
+    h, pad = 110, 30
     hi = 2.0
     x = lambda v: pad + min(max(v, 0), hi) / hi * (w - 2 * pad)  # noqa: E731
     color = {"easy": GREEN, "semi-hard": "#d69a1f", "hard": RED}.get(kind, GREY)
+    margin_txt = f"margin {margin:.2f}"
     parts = [f'<line x1="{pad}" y1="60" x2="{w - pad}" y2="60" stroke="#444"/>',
              f'<rect x="{x(d_ap):.1f}" y="46" width="{max(0.0, x(d_ap + margin) - x(d_ap)):.1f}" height="28" '
              f'fill="{color}" opacity="0.25"/>',
-             f'<text x="{(x(d_ap) + x(d_ap + margin)) / 2:.1f}" y="42" text-anchor="middle" fill="{color}" {FONT}>'
-             f'margin {margin:.2f}</text>']
-    for t in np.arange(0, hi + 1e-9, 0.25):
+             f'<text x="{_text_x((x(d_ap) + x(d_ap + margin)) / 2, margin_txt, w):.1f}" y="42" text-anchor="middle" '
+             f'fill="{color}" {FONT}>{margin_txt}</text>']
+    for t in np.arange(0, hi + 1e-9, 0.25 if w >= WIDE else 0.5):
         parts.append(f'<text x="{x(t):.1f}" y="100" text-anchor="middle" fill="#444" {FONT}>{t:.2f}</text>')
     for v, lab, col, dy in ((0.0, "A", "#222", 0), (d_ap, "P", GREEN, -1), (d_an, "N", RED, 1)):
         parts.append(f'<circle cx="{x(v):.1f}" cy="60" r="8" fill="{col}"/>'
                      f'<text x="{x(v):.1f}" y="64" text-anchor="middle" fill="white" {FONT} font-weight="bold">{lab}</text>')
         if lab != "A":
-            parts.append(f'<text x="{x(v):.1f}" y="{84 if dy > 0 else 28}" text-anchor="middle" fill="{col}" {FONT}>'
-                         f'd(A,{lab}) = {v:.3f}</text>')
+            txt = f"d(A,{lab}) = {v:.3f}"
+            parts.append(f'<text x="{_text_x(x(v), txt, w):.1f}" y="{84 if dy > 0 else 28}" text-anchor="middle" '
+                         f'fill="{col}" {FONT}>{txt}</text>')
     return _wrap("".join(parts), w, h, "triplet distances")

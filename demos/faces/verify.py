@@ -32,7 +32,7 @@ def _verdict(similarity: float, metric: str, threshold: float) -> str:
     value = similarity if metric == "cosine" else float(F.cosine_to_distance(similarity))
     rel = ("≥" if same else "<") if metric == "cosine" else ("≤" if same else ">")
     measure = "similarity" if metric == "cosine" else "distance"
-    head = "## ✅ Same person" if same else "## ❌ Different people"
+    head = "## Same person: accepted" if same else "## Different people: rejected"
     return f"{head}\n{measure} **{value:.3f}** {rel} threshold **{threshold:.3f}**"
 
 
@@ -140,7 +140,9 @@ def build_verify_tab(c: SharedControls) -> dict[str, Any]:
             with gr.Column(scale=2, min_width=220):
                 verify_btn = gr.Button("Compare", variant="primary", elem_id="faces-verify-run")
                 verdict_md = gr.Markdown(elem_id="faces-verify-verdict")
-                axis_html = gr.HTML(elem_id="faces-verify-axis")
+        # the score axis under the row, as wide as the tab: in a third of a tablet's row (200 px) even the
+        # narrow drawing's labels would shrink below 11 px
+        axis_html = gr.HTML(elem_id="faces-verify-axis")
         gr.Examples([[str(PEOPLE_DIR / "Barack_Obama/1.jpg"), str(PEOPLE_DIR / "Barack_Obama/3.jpg")],
                      [str(PEOPLE_DIR / "Barack_Obama/2.jpg"), str(PEOPLE_DIR / "Joe_Biden/1.jpg")],
                      [str(FACES_DIR / "obama_and_biden.jpg"), str(PEOPLE_DIR / "Joe_Biden/1.jpg")]],

@@ -177,7 +177,7 @@ async def _stream(websocket: WebSocket, spec: LiveSpec, token: str) -> None:
                                                                        state)
                 except Exception as exc:  # noqa: BLE001 - a bad frame must not end the stream
                     log.exception("live frame failed")
-                    jpeg, text, ms = None, f"⚠️ frame skipped ({type(exc).__name__})", 0.0
+                    jpeg, text, ms = None, f"frame skipped ({type(exc).__name__})", 0.0
             meta = {"text": text, "ms": round(ms, 1)}
             if dropped:
                 meta["dropped"], dropped[:] = list(dropped), []

