@@ -202,7 +202,7 @@ def bench_gatys(size: int = SIZE, base_steps: int = BASE_STEPS, max_steps: int =
     from core import models
     from core.image import load_image
     from core.style import GatysParams, StyleObjective, resize_longest, resolve_precision
-    from core.style.params import _resize_to
+    from core.style.params import resize_to
     from core.backbones.vgg19 import rgb_to_tensor
 
     torch.set_num_threads(2)
@@ -210,7 +210,7 @@ def bench_gatys(size: int = SIZE, base_steps: int = BASE_STEPS, max_steps: int =
     style = load_image(STYLE)
     params = GatysParams(size=size)
     c_full = resize_longest(content, size)
-    s_full = _resize_to(style, c_full.shape[:2])  # the tutorial needs style and content of one size
+    s_full = resize_to(style, c_full.shape[:2])  # the tutorial needs style and content of one size
     models.load(params.model)
 
     # both objectives agree on one image (so "the same loss" is the same loss)

@@ -45,8 +45,8 @@ from PIL import Image
 
 from core.style.params import (
     GatysParams,
-    _grey3,
-    _resize_to,
+    grey3,
+    resize_to,
     preserve_colours,
     resize_longest,
 )
@@ -251,14 +251,14 @@ def gatys(content: np.ndarray, style: np.ndarray, params: GatysParams | None = N
     out_hw = out.shape[:2]
     style_rgb = style
     if p.preserve_colours:  # luminance-only transfer (Gatys et al. 2016, "Preserving colour")
-        style_rgb = _grey3(style, ref=content)
-        content_work = _grey3(content)
+        style_rgb = grey3(style, ref=content)
+        content_work = grey3(content)
     else:
         content_work = content
 
     def finish(x, hw):
         rgb = _to_uint8(x)
-        rgb = _resize_to(rgb, hw) if rgb.shape[:2] != tuple(hw) else rgb
+        rgb = resize_to(rgb, hw) if rgb.shape[:2] != tuple(hw) else rgb
         return preserve_colours(rgb, out) if p.preserve_colours else rgb
 
     schedule = _feasible(p.schedule(), p.size, content.shape[:2])

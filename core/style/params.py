@@ -51,7 +51,7 @@ def resize_longest(rgb: np.ndarray, size: int, *, multiple: int = 1) -> np.ndarr
     return np.asarray(Image.fromarray(rgb).resize((nw, nh), method))
 
 
-def _resize_to(rgb: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
+def resize_to(rgb: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
     if rgb.shape[:2] == tuple(hw):
         return rgb
     return np.asarray(Image.fromarray(rgb).resize((hw[1], hw[0]), Image.Resampling.LANCZOS))
@@ -69,7 +69,7 @@ def preserve_colours(stylised: np.ndarray, content: np.ndarray) -> np.ndarray:
     Both RGB uint8; ``content`` is resized to ``stylised`` if needed. Works in YCbCr
     (BT.601 full range): Y from the stylised image, Cb and Cr from the content.
     """
-    content = _resize_to(content, stylised.shape[:2])
+    content = resize_to(content, stylised.shape[:2])
     y = np.asarray(Image.fromarray(stylised).convert("YCbCr"))[..., 0]
     ycc = np.asarray(Image.fromarray(content).convert("YCbCr")).copy()
     ycc[..., 0] = y
@@ -81,7 +81,7 @@ def blend(stylised: np.ndarray, content: np.ndarray, strength: float) -> np.ndar
     strength = float(np.clip(strength, 0.0, 1.0))
     if strength >= 1.0:
         return stylised
-    content = _resize_to(content, stylised.shape[:2])
+    content = resize_to(content, stylised.shape[:2])
     out = stylised.astype(np.float32) * strength + content.astype(np.float32) * (1.0 - strength)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
@@ -93,7 +93,7 @@ def finish(stylised: np.ndarray, content: np.ndarray, strength: float = 1.0,
     return blend(out, content, strength)
 
 
-def _grey3(rgb: np.ndarray, ref: np.ndarray | None = None) -> np.ndarray:
+def grey3(rgb: np.ndarray, ref: np.ndarray | None = None) -> np.ndarray:
     """Luminance replicated to 3 channels; with ``ref``, its mean/std are matched to ref's."""
     y = luminance(rgb)
     if ref is not None:

@@ -15,7 +15,7 @@ from demos.common import (
 from demos.faces import svg as face_svg
 from demos.faces.shared import (
     SharedControls,
-    _threshold,
+    threshold_for,
     gallery_of,
 )
 
@@ -32,7 +32,7 @@ def calibrate_gallery(doc: Any, embedder: str, threshold: float | None):
         cal = F.calibrate(gallery, metric)
     except GalleryError as exc:
         return "", "", f"_{exc}_", None
-    thr = _threshold(gallery.model, threshold) if gallery.model == embedder else \
+    thr = threshold_for(gallery.model, threshold) if gallery.model == embedder else \
         float(F.embedder_meta(gallery.model)["threshold"])
     thr_sim = F.threshold_as_similarity(thr, metric)
     to_m = (lambda s: np.asarray(s)) if metric == "cosine" else (lambda s: F.cosine_to_distance(s))

@@ -26,8 +26,8 @@ from demos.faces.shared import (
     FACE_CHOICES,
     PEOPLE_DIR,
     SharedControls,
-    _face_index,
-    _threshold,
+    face_index,
+    threshold_for,
     doc_of,
     embedder_dim,
     gallery_of,
@@ -111,8 +111,8 @@ def enrol(name: str, files: list | None, snapshot, face_choice: str, doc: Any, d
         items.append(("webcam snapshot", snapshot))
     if not items:
         raise gr.Error("Add one or more photos (upload) or take a webcam snapshot.")
-    face = _face_index(face_choice)
-    thr = _threshold(embedder, threshold)
+    face = face_index(face_choice)
+    thr = threshold_for(embedder, threshold)
     lines, preview, pending = [], None, []
     for source, value in items:
         try:

@@ -22,7 +22,7 @@ from demos.faces.shared import (
     MATCH_MODES,
     PEOPLE_DIR,
     SharedControls,
-    _threshold,
+    threshold_for,
     embedder_dim,
     gallery_of,
 )
@@ -50,7 +50,7 @@ def recognize_photo(img, doc: Any, detector: str, embedder: str, threshold: floa
     gallery = gallery_of(doc, embedder)
     if len(gallery) and gallery.model != embedder:
         raise gr.Error(f"Your gallery holds '{gallery.model}' embeddings; select that model to recognise.")
-    rec = F.recognize(rgb, gallery, embedder=embedder, detector=detector, threshold=_threshold(embedder, threshold),
+    rec = F.recognize(rgb, gallery, embedder=embedder, detector=detector, threshold=threshold_for(embedder, threshold),
                       mode=mode)
     drawn = F.draw_recognition(rgb, rec, gallery.names, show_best=True)
     notes = list(rec.faces.notes)
@@ -79,7 +79,7 @@ def live_frame(frame, doc: Any, detector: str, embedder: str, threshold: float |
             warn = f" · **Warning:** gallery holds `{gallery.model}` embeddings: select that model"
             gallery = Gallery.empty(embedder, embedder_dim(embedder))
         rec, memory = F.recognize_tracked(rgb, gallery, clock.get("memory"), embedder=embedder, detector=detector,
-                                          threshold=_threshold(embedder, threshold), mode=mode)
+                                          threshold=threshold_for(embedder, threshold), mode=mode)
         clock["memory"] = memory
         out = F.draw_recognition(rgb, rec, gallery.names)
     except Exception as exc:  # noqa: BLE001 - keep the stream alive, say what happened

@@ -74,13 +74,15 @@ def gallery_summary(gallery: Gallery) -> str:
             f"({gallery.dim} numbers per photo)")
 
 
-def _face_index(choice: str | None) -> int | None:
+def face_index(choice: str | None) -> int | None:
+    """The face a "Face" dropdown picked: None for the largest, else its 0-based index."""
     if not choice or choice == "largest":
         return None
     return int(choice) - 1
 
 
-def _threshold(embedder: str, threshold: float | None) -> float:
+def threshold_for(embedder: str, threshold: float | None) -> float:
+    """The decision threshold: the one given, else the embedder's own (model metadata)."""
     meta = F.embedder_meta(embedder)
     return float(meta["threshold"] if threshold is None else threshold)
 

@@ -20,8 +20,8 @@ from demos.faces.shared import (
     FACES_DIR,
     PEOPLE_DIR,
     SharedControls,
-    _face_index,
-    _threshold,
+    face_index,
+    threshold_for,
     gallery_of,
 )
 
@@ -60,7 +60,7 @@ def verify_photos(img_a, img_b, against: str, person: str | None, face_a: str, f
 
     Returns annotated A, annotated B, the aligned crops, the score axis (HTML), the verdict,
     the cached comparison (for the slider), face pickers for A and B, and the timings."""
-    thr = _threshold(embedder, threshold)
+    thr = threshold_for(embedder, threshold)
     meta = F.embedder_meta(embedder)
     rgb_a = read_upload(img_a, what="image A")
     fa = F.analyze(rgb_a, detector, embedder)
@@ -68,8 +68,8 @@ def verify_photos(img_a, img_b, against: str, person: str | None, face_a: str, f
         msg = ("### No face found in photo A\nTry a photo where the face is larger, well lit and looking at the "
                "camera (turned or covered faces are often missed).")
         return (rgb_a, None, None, "", msg, None, _faces_dropdown(0, face_a), gr.Dropdown(), "")
-    ia = F.pick_face(fa, _face_index(face_a) if _face_index(face_a) is not None and
-                     _face_index(face_a) < len(fa) else None, "photo A")
+    ia = F.pick_face(fa, face_index(face_a) if face_index(face_a) is not None and
+                     face_index(face_a) < len(fa) else None, "photo A")
     notes = [f"Photo A has {len(fa)} faces; face {ia + 1} is used (pick another above)."] if len(fa) > 1 else []
     notes += [f"A: {n}" for n in fa.notes]
     ann_a = F.draw_faces(rgb_a, fa, highlight=ia)
@@ -101,7 +101,7 @@ def verify_photos(img_a, img_b, against: str, person: str | None, face_a: str, f
         msg = "### No face found in photo B\nTry a photo where the face is larger, well lit and looking at the camera."
         return (ann_a, rgb_b, fa.crops[ia], "", msg, None, _faces_dropdown(len(fa), face_a),
                 _faces_dropdown(0, face_b), "")
-    ib_choice = _face_index(face_b)
+    ib_choice = face_index(face_b)
     ib = F.pick_face(fb, ib_choice if ib_choice is not None and ib_choice < len(fb) else None, "photo B")
     if len(fb) > 1:
         notes.append(f"Photo B has {len(fb)} faces; face {ib + 1} is used (pick another above).")

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from core import style as S
-from core.style.params import _resize_to as resize_to
+from core.style.params import resize_to
 from core.image import load_image
 from core.models import get, package_file
 from core.backbones.vgg19 import (
