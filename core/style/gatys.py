@@ -241,108 +241,136 @@ def gatys(content: np.ndarray, style: np.ndarray, params: GatysParams | None = N
     import torch
 
     from core.models import load
-    from core.backbones.vgg19 import rgb_to_tensor
 
     p = (params or GatysParams()).validate()
     t0 = time.perf_counter()
     timings = Timings()
-    net = load(p.model)
     out = resize_longest(content, p.size)
-    out_hw = out.shape[:2]
-    style_rgb = style
     if p.preserve_colours:  # luminance-only transfer (Gatys et al. 2016, "Preserving colour")
-        style_rgb = grey3(style, ref=content)
-        content_work = grey3(content)
+        style_rgb, content_work = grey3(style, ref=content), grey3(content)
     else:
-        content_work = content
-
-    def finish(x, hw):
-        rgb = _to_uint8(x)
-        rgb = resize_to(rgb, hw) if rgb.shape[:2] != tuple(hw) else rgb
-        return preserve_colours(rgb, out) if p.preserve_colours else rgb
-
+        style_rgb, content_work = style, content
     schedule = _feasible(p.schedule(), p.size, content.shape[:2])
-    step = 0
-    x = None
-    gen = torch.Generator().manual_seed(int(p.seed))
-    last: GatysProgress | None = None
-    stop = False
-    prev_c = None  # the previous level's content tensor (for the residual upsampling)
+    run = _Run(net=load(p.model), params=p, out=out, timings=timings, t0=t0, cancel=cancel,
+               gen=torch.Generator().manual_seed(int(p.seed)), total=sum(n for _, n in schedule))
     for si, (scale, n_steps) in enumerate(schedule):
-        side = max(32, int(round(p.size * scale)))
-        with timings.stage("targets"):
-            c_img = resize_longest(content_work, side)
-            s_img = _at_least(resize_longest(style_rgb, max(32, int(round(side * p.style_scale)))), style_rgb)
-            c_t = rgb_to_tensor(c_img)
-            objective = StyleObjective(net, c_t, rgb_to_tensor(s_img), p)
-        hw = c_img.shape[:2]
-        if x is None:
-            if p.init == "noise":
-                x = torch.rand(c_t.shape, generator=gen) * 0.5 + 0.25
-            else:
-                x = c_t.clone()
-        else:
-            up = torch.nn.functional.interpolate
-            if p.init == "content" and UPSAMPLE == "residual":
-                # keep the full-size photo's fine detail: upsample only what the coarse level changed
-                x = c_t + up(x.detach() - prev_c, size=hw, mode="bicubic", align_corners=False)
-            else:
-                x = up(x.detach(), size=hw, mode="bicubic", align_corners=False)
-        prev_c = c_t
-        x = x.detach().contiguous().requires_grad_(True)
-        if p.optimizer == "lbfgs":
-            opt = torch.optim.LBFGS([x], lr=1.0, max_iter=1, history_size=100)
-        else:
-            opt = torch.optim.Adam([x], lr=p.lr)
-        best_loss = float("inf")
-        best = x.detach().clone()
-        final_scale = si == len(schedule) - 1
-        for _ in range(n_steps):
-            if cancel is not None and cancel.is_set():
-                stop = True
-                break
-            record: dict[str, float] = {}
-            snapshot: list = []
-
-            def closure():
-                opt.zero_grad(set_to_none=True)
-                losses = objective.losses(x)
-                losses["total"].backward()
-                record.update({k: float(v.detach()) for k, v in losses.items()})
-                snapshot.append(x.detach().clone())
-                return losses["total"]
-
-            with timings.stage("optimise"):
-                opt.step(closure)
-            step += 1
-            if not np.isfinite(record["total"]):
-                raise ValueError("The optimisation diverged (loss is not finite); lower the weights or use L-BFGS.")
-            if record["total"] < best_loss:
-                best_loss = record["total"]
-                best = snapshot[-1]  # the image whose loss this is (before the update)
-            is_last = final_scale and step == sum(n for _, n in schedule)
-            image = None
-            if step % max(1, p.preview_every) == 0 and not is_last:
-                with timings.stage("convert"):
-                    image = finish(x.detach(), out_hw)
-            last = GatysProgress(step=step, total_steps=p.steps, scale=scale, size=tuple(hw),
-                                 losses=record, image=image, elapsed_s=time.perf_counter() - t0,
-                                 best_loss=best_loss, precision=objective.precision, _current=snapshot[-1],
-                                 _best=best, _out_hw=out_hw, _finish=finish)
-            if not is_last:
-                yield last
-        if stop:
+        yield from run.level(content_work, style_rgb, scale, n_steps, final_scale=si == len(schedule) - 1)
+        if run.stopped:
             break
+    last = run.last
     if last is None:
         raise ValueError("Stopped before the first step.")
     with timings.stage("convert"):
-        final = finish(last._best, out_hw)
-    last.image = final
+        last.image = run.finish(last._best, out.shape[:2])
     last.done = True
-    last.cancelled = stop
+    last.cancelled = run.stopped
     last.elapsed_s = time.perf_counter() - t0
     last.timings_ms = timings.rounded()
     yield last
+
+
+@dataclass
+class _Run:
+    """One Gatys run's state across its scale levels: the image being optimised (``x``), the step
+    count, the last progress, and whether it was stopped."""
+
+    net: Any
+    params: GatysParams
+    out: np.ndarray  # the content photo at the output size (colours to keep, output shape)
+    timings: Timings
+    t0: float
+    cancel: threading.Event | None
+    gen: Any  # torch.Generator for the noise start
+    total: int  # steps over all levels
+    x: Any = None
+    prev_c: Any = None  # the previous level's content tensor (for the residual upsampling)
+    step: int = 0
+    last: GatysProgress | None = None
+    stopped: bool = False
+
+    def finish(self, x, hw) -> np.ndarray:
+        """A (1, 3, h, w) tensor in [0, 1] -> RGB uint8 at ``hw``, colours restored when asked."""
+        rgb = _to_uint8(x)
+        rgb = resize_to(rgb, hw) if rgb.shape[:2] != tuple(hw) else rgb
+        return preserve_colours(rgb, self.out) if self.params.preserve_colours else rgb
+
+    def level(self, content_work, style_rgb, scale: float, n_steps: int, final_scale: bool) -> Iterator[GatysProgress]:
+        """Optimise ``n_steps`` at ``scale`` of the output size, yielding each step's progress."""
+        from core.backbones.vgg19 import rgb_to_tensor
+
+        p, out_hw = self.params, self.out.shape[:2]
+        side = max(32, int(round(p.size * scale)))
+        with self.timings.stage("targets"):
+            c_img = resize_longest(content_work, side)
+            s_img = _at_least(resize_longest(style_rgb, max(32, int(round(side * p.style_scale)))), style_rgb)
+            c_t = rgb_to_tensor(c_img)
+            objective = StyleObjective(self.net, c_t, rgb_to_tensor(s_img), p)
+        x = _start_image(self.x, c_t, self.prev_c, p, self.gen).detach().contiguous().requires_grad_(True)
+        self.x, self.prev_c = x, c_t
+        opt = _optimizer(x, p)
+        best_loss, best = float("inf"), x.detach().clone()
+        for _ in range(n_steps):
+            if self.cancel is not None and self.cancel.is_set():
+                self.stopped = True
+                return
+            record, current = _one_step(opt, objective, x, self.timings)
+            self.step += 1
+            if record["total"] < best_loss:
+                best_loss, best = record["total"], current
+            is_last = final_scale and self.step == self.total
+            image = None
+            if self.step % max(1, p.preview_every) == 0 and not is_last:
+                with self.timings.stage("convert"):
+                    image = self.finish(x.detach(), out_hw)
+            self.last = GatysProgress(step=self.step, total_steps=p.steps, scale=scale, size=tuple(c_img.shape[:2]),
+                                      losses=record, image=image, elapsed_s=time.perf_counter() - self.t0,
+                                      best_loss=best_loss, precision=objective.precision, _current=current,
+                                      _best=best, _out_hw=out_hw, _finish=self.finish)
+            if not is_last:
+                yield self.last
+
+
+def _start_image(x, c_t, prev_c, p: GatysParams, gen):
+    """A level's starting image: the content (or noise) on the first level, else the previous
+    level's result upsampled to this level's size."""
+    import torch
+
+    if x is None:
+        return torch.rand(c_t.shape, generator=gen) * 0.5 + 0.25 if p.init == "noise" else c_t.clone()
+    up = torch.nn.functional.interpolate
+    hw = tuple(c_t.shape[-2:])
+    if p.init == "content" and UPSAMPLE == "residual":
+        # keep the full-size photo's fine detail: upsample only what the coarse level changed
+        return c_t + up(x.detach() - prev_c, size=hw, mode="bicubic", align_corners=False)
+    return up(x.detach(), size=hw, mode="bicubic", align_corners=False)
+
+
+def _optimizer(x, p: GatysParams):
+    import torch
+
+    if p.optimizer == "lbfgs":
+        return torch.optim.LBFGS([x], lr=1.0, max_iter=1, history_size=100)
+    return torch.optim.Adam([x], lr=p.lr)
+
+
+def _one_step(opt, objective, x, timings: Timings) -> tuple[dict[str, float], Any]:
+    """One optimiser step: (the losses, the image they were computed on, before the update)."""
+    record: dict[str, float] = {}
+    snapshot: list = []
+
+    def closure():
+        opt.zero_grad(set_to_none=True)
+        losses = objective.losses(x)
+        losses["total"].backward()
+        record.update({k: float(v.detach()) for k, v in losses.items()})
+        snapshot.append(x.detach().clone())
+        return losses["total"]
+
+    with timings.stage("optimise"):
+        opt.step(closure)
+    if not np.isfinite(record["total"]):
+        raise ValueError("The optimisation diverged (loss is not finite); lower the weights or use L-BFGS.")
+    return record, snapshot[-1]
 
 
 def run_gatys(content: np.ndarray, style: np.ndarray, params: GatysParams | None = None,
