@@ -218,13 +218,7 @@ def build_instance_tab() -> None:
                 show_labels = gr.Checkbox(True, label="Labels", elem_id="instance-labels")
             classes = gr.CheckboxGroup(choices=[], value=[], label="Classes to show")
         with gr.Column(scale=2):
-            overlay = gr.Image(label="Instances", show_label=False, type="numpy", interactive=False, height=440,
-                               elem_id="instance-overlay")
-            legend = gr.HTML(elem_id="instance-legend")
-            summary = gr.Markdown(elem_id="instance-summary")
-            table = gr.Dataframe(headers=TABLE_HEADERS, label="Instances", interactive=False,
-                                 elem_id="instance-table")
-            timings = gr.Markdown(elem_id="instance-timings")
+            overlay, legend, summary, table, timings = _result_panes()
     inside, cand_summary, candidates = _inside_accordion()
     with gr.Accordion("Export (COCO-style JSON with RLE masks and keypoints)", open=False,
                       elem_id="instance-export-acc"):
@@ -254,3 +248,14 @@ def build_instance_tab() -> None:
     for box in (show_boxes, show_skeleton, show_labels, classes):
         box.input(**redraw)
     export.click(export_coco, inputs=[state, score, classes], outputs=export_file, api_name="export_instance")
+
+
+def _result_panes() -> tuple:
+    """(overlay, legend, summary, instance table, timings) of the tab's right column."""
+    overlay = gr.Image(label="Instances", show_label=False, type="numpy", interactive=False, height=440,
+                       elem_id="instance-overlay")
+    legend = gr.HTML(elem_id="instance-legend")
+    summary = gr.Markdown(elem_id="instance-summary")
+    table = gr.Dataframe(headers=TABLE_HEADERS, label="Instances", interactive=False, elem_id="instance-table")
+    timings = gr.Markdown(elem_id="instance-timings")
+    return overlay, legend, summary, table, timings
