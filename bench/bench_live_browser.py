@@ -547,37 +547,48 @@ def entries_for(results: dict, loaded: dict | None) -> list[dict]:
             round(ws["server_ms"] / gr_["server_ms"], 2),
             "notes": "the server's own time per frame (the view's status line, median) during the WebSocket run; "
                      "baseline = during the Gradio-stream run"})
-        for side in ("browser", "app"):
-            key = f"{side}_cpu_ms_per_frame"
-            if key in ws:
-                base_cpu = gr_.get(key) if gr_ and "error" not in gr_ else None
-                entries.append({
-                    "name": f"live.{side}_cpu_ms_per_shown_frame.{tab}", "value": ws[key], "unit": "ms",
-                    "baseline": base_cpu, "ratio": round(ws[key] / base_cpu, 2) if base_cpu else None,
-                    "notes": f"CPU time of the {'Chromium processes' if side == 'browser' else 'app process'} per "
-                             f"frame shown, WebSocket run ({100 * ws[f'{side}_cpu_share']:.0f}% of a core); "
-                             f"baseline = Gradio's own stream in this run"
-                             + (f" ({100 * gr_[f'{side}_cpu_share']:.0f}% of a core)" if base_cpu else "")
-                             + "; steadier than frame rates on a shared machine"})
+        entries += cpu_entries(tab, ws, gr_)
     if loaded is not None:
-        base = results.get(("faces", "ws"), {}).get("fps")
-        if "error" in loaded:
-            notes = f"failed: {loaded['error']}"
-        else:
-            notes = (f"faces live view while a Gatys run (500 steps, 384 px) is in progress (it sent "
-                     f"{loaded.get('gatys_updates')} progress updates during the measurement) and two other visitors "
-                     f"stream semantic and instance (bench/live_visitor.py on tokens real pages registered: "
-                     f"{', '.join('n/a' if x is None else f'{x:.1f}' for x in loaded['others_fps'])} fps "
-                     f"answered; still streaming at the end: {loaded['others_alive']}); delay median "
-                     f"{_fmt(loaded['delay_ms'])}; goal >= 10 fps, no stream dies; baseline = the same view "
-                     f"alone in this run" + (f"; gatys errors: {loaded['gatys_errors']}" if loaded["gatys_errors"]
-                                            else ""))
-        value = loaded.get("fps")
-        entries.append({
-            "name": "live.shown_fps_under_load.faces", "value": None if value is None else round(value, 1),
-            "unit": "fps", "baseline": round(base, 1) if base else None,
-            "ratio": round(value / base, 2) if base and value is not None else None, "notes": notes})
+        entries.append(under_load_entry(loaded, results.get(("faces", "ws"), {}).get("fps")))
     return entries
+
+
+def cpu_entries(tab: str, ws: dict, gr_: dict | None) -> list[dict]:
+    """CPU time of the browser and of the app per frame shown, WebSocket run against Gradio's stream."""
+    out: list[dict] = []
+    for side in ("browser", "app"):
+        key = f"{side}_cpu_ms_per_frame"
+        if key in ws:
+            base_cpu = gr_.get(key) if gr_ and "error" not in gr_ else None
+            out.append({
+                "name": f"live.{side}_cpu_ms_per_shown_frame.{tab}", "value": ws[key], "unit": "ms",
+                "baseline": base_cpu, "ratio": round(ws[key] / base_cpu, 2) if base_cpu else None,
+                "notes": f"CPU time of the {'Chromium processes' if side == 'browser' else 'app process'} per "
+                         f"frame shown, WebSocket run ({100 * ws[f'{side}_cpu_share']:.0f}% of a core); "
+                         f"baseline = Gradio's own stream in this run"
+                         + (f" ({100 * gr_[f'{side}_cpu_share']:.0f}% of a core)" if base_cpu else "")
+                         + "; steadier than frame rates on a shared machine"})
+    return out
+
+
+def under_load_entry(loaded: dict, base: float | None) -> dict:
+    """The bench entry of the faces view measured under load (``loaded``) against it alone (``base`` fps)."""
+    if "error" in loaded:
+        notes = f"failed: {loaded['error']}"
+    else:
+        notes = (f"faces live view while a Gatys run (500 steps, 384 px) is in progress (it sent "
+                 f"{loaded.get('gatys_updates')} progress updates during the measurement) and two other visitors "
+                 f"stream semantic and instance (bench/live_visitor.py on tokens real pages registered: "
+                 f"{', '.join('n/a' if x is None else f'{x:.1f}' for x in loaded['others_fps'])} fps "
+                 f"answered; still streaming at the end: {loaded['others_alive']}); delay median "
+                 f"{_fmt(loaded['delay_ms'])}; goal >= 10 fps, no stream dies; baseline = the same view "
+                 f"alone in this run" + (f"; gatys errors: {loaded['gatys_errors']}" if loaded["gatys_errors"]
+                                        else ""))
+    value = loaded.get("fps")
+    return {
+        "name": "live.shown_fps_under_load.faces", "value": None if value is None else round(value, 1),
+        "unit": "fps", "baseline": round(base, 1) if base else None,
+        "ratio": round(value / base, 2) if base and value is not None else None, "notes": notes}
 
 
 if __name__ == "__main__":

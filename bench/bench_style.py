@@ -37,18 +37,12 @@ LAST_TRACES: dict = {}
 
 
 # --------------------------------------------------------------------------- the usual implementation
-def tutorial_model(content_img, style_img, params):
-    """The tutorial's model: VGG19 with loss modules inserted, truncated after the last one.
-
-    Returns ``loss(x) -> total`` (runs the model; the loss modules hold their values).
-    """
+def tutorial_loss_modules(vgg):
+    """The tutorial's three loss modules (Normalization, ContentLoss, StyleLoss) for ``vgg``; each loss
+    module passes its input through and keeps its loss in ``.loss``."""
     from torch import nn
 
-    from core import models
     from core.style import gram
-    from core.backbones.vgg19 import LAYER_NAMES
-
-    vgg = models.load(params.model)
 
     class Normalization(nn.Module):
         def forward(self, x):
@@ -75,6 +69,21 @@ def tutorial_model(content_img, style_img, params):
             self.loss = self.weight * (gram(x) - self.target).pow(2).sum() / self.norm
             return x
 
+    return Normalization, ContentLoss, StyleLoss
+
+
+def tutorial_model(content_img, style_img, params):
+    """The tutorial's model: VGG19 with loss modules inserted, truncated after the last one.
+
+    Returns ``loss(x) -> total`` (runs the model; the loss modules hold their values).
+    """
+    from torch import nn
+
+    from core import models
+    from core.backbones.vgg19 import LAYER_NAMES
+
+    vgg = models.load(params.model)
+    Normalization, ContentLoss, StyleLoss = tutorial_loss_modules(vgg)
     style_w = {k: v for k, v in params.style_layer_weights.items() if v > 0}
     w_sum = sum(style_w.values())
     model = nn.Sequential(Normalization())
@@ -201,40 +210,21 @@ def bench_gatys(size: int = SIZE, base_steps: int = BASE_STEPS, max_steps: int =
 
     from core import models
     from core.image import load_image
-    from core.style import GatysParams, StyleObjective, resize_longest, resolve_precision
-    from core.style.params import resize_to
     from core.backbones.vgg19 import rgb_to_tensor
+    from core.style import GatysParams, StyleObjective, resize_longest
+    from core.style.params import resize_to
 
     torch.set_num_threads(2)
-    content = load_image(CONTENT)
-    style = load_image(STYLE)
-    params = GatysParams(size=size)
+    content, params = load_image(CONTENT), GatysParams(size=size)
     c_full = resize_longest(content, size)
-    s_full = resize_to(style, c_full.shape[:2])  # the tutorial needs style and content of one size
-    models.load(params.model)
-
-    # both objectives agree on one image (so "the same loss" is the same loss)
+    s_full = resize_to(load_image(STYLE), c_full.shape[:2])  # the tutorial needs style and content of one size
     c_t, s_t = rgb_to_tensor(c_full), rgb_to_tensor(s_full)
-    x = c_t + 0.05 * torch.randn(c_t.shape, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        exact = GatysParams(size=size, precision="fp32")
-        ours_loss = float(StyleObjective(models.load(params.model), c_t, s_t, exact).losses(x)["total"])
-        base_loss = float(tutorial_model(c_t, s_t, params)(x))
-    if abs(ours_loss - base_loss) > 1e-4 * abs(base_loss):
-        raise AssertionError(f"objectives differ: ours {ours_loss} vs tutorial {base_loss}")
+    check_same_objective(c_t, s_t, params)
 
     variants = variants or {"default": {}}
     runners = {"tutorial": tutorial_steps(c_full, s_full, params)}
-    plans = {}
-    for name, kw in variants.items():
-        base = GatysParams(size=size, steps=base_steps, **kw)
-        coarse = sum(n for sc, n in base.schedule() if sc < 1)
-        total = coarse + max_steps
-        p = GatysParams(size=size, **{**kw, "steps": total, "coarse_fraction": coarse / total},
-                        preview_every=10 ** 6)
-        assert sum(n for sc, n in p.schedule() if sc < 1) == coarse, p.schedule()
-        plans[name] = (coarse, p.schedule())
-        runners[name] = ours_steps(content, s_full, p)
+    plans = {name: race_plan(kw, size, base_steps, max_steps) for name, kw in variants.items()}
+    runners.update({name: ours_steps(content, s_full, p) for name, (_, _, p) in plans.items()})
     target = [None]
     judge = StyleObjective(models.load(params.model), c_t, s_t, GatysParams(size=size, precision="fp32"))
 
@@ -267,30 +257,63 @@ def bench_gatys(size: int = SIZE, base_steps: int = BASE_STEPS, max_steps: int =
     LAST_TRACES.clear()
     LAST_TRACES.update(traces)
     base_trace = traces["tutorial"]
-    base_time = base_trace[-1][0]
-    out = []
-    for name in variants:
-        tr = traces[name]
-        hit = next((i for i, (_, (sc, loss, _o)) in enumerate(tr) if sc == 1.0 and loss <= target[0]), None)
-        coarse = plans[name][0]
-        if hit is None:
-            t_ours, fine, final = tr[-1][0], len(tr) - coarse, min(l for _, (sc, l, _o) in tr if sc == 1.0)
-        else:
-            t_ours, fine, final = tr[hit][0], hit + 1 - coarse, tr[hit][1][1]
-        coarse_s = tr[coarse - 1][0] / coarse if coarse else 0.0
-        fine_s = (t_ours - (tr[coarse - 1][0] if coarse else 0.0)) / max(1, fine)
-        ratio = base_time / t_ours if hit is not None else 0.0
-        out.append({
-            "name": "style.gatys_step_speedup" + ("" if name == "default" else f"[{name}]"),
-            "value": round(t_ours, 1), "unit": "s", "baseline": round(base_time, 1), "ratio": round(ratio, 2),
-            "notes": (f"{size}px chelsea x starry night, time to reach the tutorial-style implementation's best "
-                      f"loss in {base_steps} L-BFGS steps ({target[0]:.4f}; tutorial {base_time / base_steps:.2f} "
-                      f"s/step); ours: {coarse} steps at reduced size ({coarse_s:.2f} s/step) + {fine} at full "
-                      f"size ({fine_s:.2f} s/step), loss {final:.4f}{'' if hit is not None else ' (NOT reached)'}; "
-                      f"schedule {plans[name][1]}; precision {resolve_precision(GatysParams(**variants[name]).precision)} "
-                      f"(losses judged in float32); steps interleaved so both see the same load; goal >= 3"),
-        })
+    out = [speedup_entry(name, traces[name], plans[name], target[0], base_trace, base_steps, size, variants[name])
+           for name in variants]
     return out
+
+
+def race_plan(kw: dict, size: int, base_steps: int, max_steps: int) -> tuple:
+    """(coarse steps, schedule, GatysParams) of one variant: the coarse levels as ``base_steps`` would
+    have them, then up to ``max_steps`` at full size to reach the baseline's loss."""
+    from core.style import GatysParams
+
+    coarse = sum(n for sc, n in GatysParams(size=size, steps=base_steps, **kw).schedule() if sc < 1)
+    total = coarse + max_steps
+    p = GatysParams(size=size, **{**kw, "steps": total, "coarse_fraction": coarse / total}, preview_every=10 ** 6)
+    assert sum(n for sc, n in p.schedule() if sc < 1) == coarse, p.schedule()
+    return coarse, p.schedule(), p
+
+
+def check_same_objective(c_t, s_t, params) -> None:
+    """Both objectives give one loss on one image (so "the same loss" is the same loss); raises if not."""
+    import torch
+
+    from core import models
+    from core.style import GatysParams, StyleObjective
+
+    x = c_t + 0.05 * torch.randn(c_t.shape, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        exact = GatysParams(size=params.size, precision="fp32")
+        ours_loss = float(StyleObjective(models.load(params.model), c_t, s_t, exact).losses(x)["total"])
+        base_loss = float(tutorial_model(c_t, s_t, params)(x))
+    if abs(ours_loss - base_loss) > 1e-4 * abs(base_loss):
+        raise AssertionError(f"objectives differ: ours {ours_loss} vs tutorial {base_loss}")
+
+
+def speedup_entry(name: str, tr, plan, target: float, base_trace, base_steps: int, size: int, kw: dict) -> dict:
+    """The bench entry of one variant's race trace ``tr`` against the tutorial's ``base_trace``."""
+    from core.style import GatysParams, resolve_precision
+
+    base_time = base_trace[-1][0]
+    coarse, schedule, _ = plan
+    hit = next((i for i, (_, (sc, loss, _o)) in enumerate(tr) if sc == 1.0 and loss <= target), None)
+    if hit is None:
+        t_ours, fine, final = tr[-1][0], len(tr) - coarse, min(l for _, (sc, l, _o) in tr if sc == 1.0)
+    else:
+        t_ours, fine, final = tr[hit][0], hit + 1 - coarse, tr[hit][1][1]
+    coarse_s = tr[coarse - 1][0] / coarse if coarse else 0.0
+    fine_s = (t_ours - (tr[coarse - 1][0] if coarse else 0.0)) / max(1, fine)
+    ratio = base_time / t_ours if hit is not None else 0.0
+    return {
+        "name": "style.gatys_step_speedup" + ("" if name == "default" else f"[{name}]"),
+        "value": round(t_ours, 1), "unit": "s", "baseline": round(base_time, 1), "ratio": round(ratio, 2),
+        "notes": (f"{size}px chelsea x starry night, time to reach the tutorial-style implementation's best "
+                  f"loss in {base_steps} L-BFGS steps ({target:.4f}; tutorial {base_time / base_steps:.2f} "
+                  f"s/step); ours: {coarse} steps at reduced size ({coarse_s:.2f} s/step) + {fine} at full "
+                  f"size ({fine_s:.2f} s/step), loss {final:.4f}{'' if hit is not None else ' (NOT reached)'}; "
+                  f"schedule {schedule}; precision {resolve_precision(GatysParams(**kw).precision)} "
+                  f"(losses judged in float32); steps interleaved so both see the same load; goal >= 3"),
+    }
 
 
 def run() -> list[dict]:
