@@ -304,6 +304,20 @@ def example_photos(*names: str) -> list[str]:
     return [str(PHOTOS / n) for n in names if (PHOTOS / n).is_file()]
 
 
+def photo_input(tab: str, examples: tuple[str, ...], height: int = 340, label: str = "Photo") -> "ImageInput":
+    """The segmentation tabs' photo input (upload, webcam snapshot, paste; checked by ``ImageInput``)
+    with its example photos below it; element id ``<tab>-input``."""
+    image = ImageInput(label=label, sources=["upload", "webcam", "clipboard"], type="numpy", height=height,
+                       elem_id=f"{tab}-input")
+    gr.Examples(example_photos(*examples), inputs=image, label="Examples")
+    return image
+
+
+def class_filter() -> gr.CheckboxGroup:
+    """The "Classes to show" filter: filled with the classes a result holds when it arrives."""
+    return gr.CheckboxGroup(choices=[], value=[], label="Classes to show")
+
+
 def legend_html(rows: list[dict]) -> str:
     """Colour chips for legend rows (``label``, ``color_hex``, optional ``area_fraction``/``count``)."""
     if not rows:

@@ -13,11 +13,11 @@ from core.segmentation.instance_inside import candidate_rows, candidate_summary,
 from core.types import Segmentation
 from demos.session_files import session_dir
 from demos.common import (
-    ImageInput,
-    example_photos,
+    class_filter,
     idea_box,
     legend_html,
     model_dropdown,
+    photo_input,
     read_upload,
     timings_table,
     user_errors,
@@ -196,10 +196,7 @@ def build_instance_tab() -> None:
     state = gr.State(None)
     with gr.Row():
         with gr.Column(scale=1):
-            image = ImageInput(label="Photo", sources=["upload", "webcam", "clipboard"], type="numpy", height=340,
-                               elem_id="instance-input")
-            gr.Examples(example_photos("two_people.jpg", "astronaut.png", "chelsea.png", "coffee.png"),
-                        inputs=image, label="Examples")
+            image = photo_input("instance", ("two_people.jpg", "astronaut.png", "chelsea.png", "coffee.png"))
             model = model_dropdown("instance", label="Model")
             keypoint_format = gr.Radio([("model's own (BlazePose 33 / COCO 17)", "native"), ("COCO 17", "coco17")],
                                        value="native", label="Keypoints")
@@ -216,7 +213,7 @@ def build_instance_tab() -> None:
                 show_boxes = gr.Checkbox(True, label="Boxes")
                 show_skeleton = gr.Checkbox(True, label="Skeletons", elem_id="instance-skeletons")
                 show_labels = gr.Checkbox(True, label="Labels", elem_id="instance-labels")
-            classes = gr.CheckboxGroup(choices=[], value=[], label="Classes to show")
+            classes = class_filter()
         with gr.Column(scale=2):
             overlay, legend, summary, table, timings = _result_panes()
     inside, cand_summary, candidates = _inside_accordion()

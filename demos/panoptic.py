@@ -13,10 +13,9 @@ from core.types import Segmentation
 from demos.session_files import session_dir
 from demos.common import (
     READY,
-    ImageInput,
-    example_photos,
     idea_box,
     legend_html,
+    photo_input,
     read_upload,
     timings_table,
     user_errors,
@@ -132,9 +131,7 @@ def build_panoptic_tab() -> None:
     state = gr.State(None)
     with gr.Row():
         with gr.Column(scale=1):
-            image = ImageInput(label="Photo", sources=["upload", "webcam", "clipboard"], type="numpy",
-                               height=360, elem_id="panoptic-input")
-            gr.Examples(example_photos("two_people.jpg", "astronaut.png", "coffee.png"), inputs=image)
+            image = photo_input("panoptic", ("two_people.jpg", "astronaut.png", "coffee.png"), height=360)
             model = gr.Dropdown(choices=model_pairs(), value="auto", label="Models (instance + semantic)")
             run = gr.Button("Segment", variant="primary", elem_id="panoptic-run")
             score = gr.Slider(0.05, 0.95, value=0.5, step=0.05, label="Instance score threshold")

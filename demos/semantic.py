@@ -17,11 +17,11 @@ from core.types import Segmentation
 from demos.session_files import session_dir
 from demos.common import (
     READY,
-    ImageInput,
-    example_photos,
+    class_filter,
     idea_box,
     legend_html,
     model_dropdown,
+    photo_input,
     read_upload,
     timings_table,
     user_errors,
@@ -291,15 +291,12 @@ def build_semantic_tab() -> None:
 
 def _input_controls() -> tuple:
     """(photo, model, Segment button, opacity, show labels, class filter) of the tab's left column."""
-    image = ImageInput(label="Photo", sources=["upload", "webcam", "clipboard"], type="numpy", height=340,
-                       elem_id="semantic-input")
-    gr.Examples(example_photos("astronaut.png", "two_people.jpg", "chelsea.png", "coffee.png", "rocket.jpg"),
-                inputs=image, label="Examples")
+    image = photo_input("semantic", ("astronaut.png", "two_people.jpg", "chelsea.png", "coffee.png", "rocket.jpg"))
     model = model_dropdown("semantic", label="Model", elem_id="semantic-model")
     run = gr.Button("Segment", variant="primary", elem_id="semantic-run")
     opacity = gr.Slider(0.0, 1.0, value=0.5, step=0.05, label="Mask opacity")
     show_labels = gr.Checkbox(True, label="Class names on the image")
-    classes = gr.CheckboxGroup(choices=[], value=[], label="Classes to show")
+    classes = class_filter()
     return image, model, run, opacity, show_labels, classes
 
 
