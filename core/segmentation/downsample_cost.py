@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.backbones.vgg19 import LAYER_CHANNELS, LAYER_INDEX, LAYER_NAMES
+from core.backbones.vgg19_layers import LAYER_CHANNELS, LAYER_INDEX, LAYER_NAMES
 from core.segmentation.receptive_field import vgg19_geometry
 
 DEPTHS = ("conv3_4", "conv4_4", "conv5_4")

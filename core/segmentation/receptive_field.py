@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.backbones.vgg19 import CONV_NAMES, LAYER_NAMES
+from core.backbones.vgg19_layers import CONV_NAMES, LAYER_NAMES
 
 ERF_MASS = 0.9
 """``erf_radius_px`` is the radius of the disc around the ERF centre holding this share of |gradient|."""
