@@ -99,21 +99,33 @@ def test_style_clip(tmp_path):
 
 
 def test_ctrl_c_leaves_a_playable_partial_clip(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "core", "segment", "instance", str(CLIP), "--out", str(tmp_path),
+    """Ctrl-C once frames are done: exit 130, a playable clip of exactly the frames done, and its JSON.
+    The clip is long (600 frames), so the run is always still going when the signal arrives."""
+    import re
+
+    from core.image import load_image
+    from core.video.synth import write_pan_zoom
+
+    long_clip = write_pan_zoom(load_image(ROOT / "assets/photos/two_people.jpg"), tmp_path / "long.mp4",
+                               size=(240, 320), seconds=60.0)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "core", "segment", "instance", str(long_clip), "--out", str(out),
                              "--detect-every", "1"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     err = b""
     deadline = time.monotonic() + 240
     os.set_blocking(proc.stderr.fileno(), False)
-    while time.monotonic() < deadline and b"| 3/" not in err:  # three frames done
+    done = re.compile(rb"\|\s*([1-9]\d*)/600")  # the frame bar has counted at least one frame
+    while time.monotonic() < deadline and not done.search(err):
         err += proc.stderr.read() or b""
         time.sleep(0.2)
+    assert proc.poll() is None, err.decode(errors="replace")[-2000:]
     proc.send_signal(signal.SIGINT)
     proc.wait(timeout=60)
     assert proc.returncode == 130
-    js = json.loads((tmp_path / "two_people_pan.json").read_text())
-    assert js["video"]["complete"] is False and 3 <= js["video"]["frame_count"] < 30
+    js = json.loads((out / "long.json").read_text())
+    assert js["video"]["complete"] is False and 1 <= js["video"]["frame_count"] < 600
     assert any("interrupted" in n for n in js["video"]["notes"])
-    assert len(list(read_frames(tmp_path / "two_people_pan.mp4"))) == js["video"]["frame_count"]
+    assert len(list(read_frames(out / "long.mp4"))) == js["video"]["frame_count"]
 
 
 # --------------------------------------------------------------------------- bad clips
