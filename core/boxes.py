@@ -40,10 +40,9 @@ def masks_to_boxes(masks: np.ndarray, fallback: np.ndarray | None = None) -> np.
     masks = np.asarray(masks, bool)
     out = np.zeros((len(masks), 4), np.float32) if fallback is None else np.array(fallback, np.float32).reshape(-1, 4)
     for i, m in enumerate(masks):
-        ys = np.flatnonzero(m.any(axis=1))
-        xs = np.flatnonzero(m.any(axis=0))
-        if len(xs):
-            out[i] = (xs[0], ys[0], xs[-1] + 1, ys[-1] + 1)
+        box = mask_box(m)
+        if box is not None:
+            out[i] = box
     return out
 
 

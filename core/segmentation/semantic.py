@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from core import models
+from core.boxes import mask_box
 from core.tracking import DetectSchedule
 from core.types import Segmentation, Timings
 
@@ -207,10 +208,9 @@ class PersonSegmenter:
                                   m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
             np.maximum(prob, mask, out=prob)
             rois.append(roi_from_alignment(aux))
-            on = mask > self.threshold
-            ys, xs = np.flatnonzero(on.any(axis=1)), np.flatnonzero(on.any(axis=0))
-            if len(xs):
-                boxes.append([xs[0], ys[0], xs[-1] + 1, ys[-1] + 1])
+            box = mask_box(mask > self.threshold)
+            if box is not None:
+                boxes.append(box)
         if not rois:
             return None, []
         track.rois = rois
