@@ -36,6 +36,7 @@ import cv2
 import numpy as np
 
 from core.boxes import iou_one_to_many, mask_box
+from core.numeric import sigmoid
 from core.segmentation.coco import COCO17_KEYPOINT_NAMES, COCO17_SKELETON  # noqa: F401  (re-exported)
 
 # --------------------------------------------------------------------------- constants
@@ -410,10 +411,6 @@ def crop_roi(rgb: np.ndarray, roi: Roi, size: int = LANDMARK_SIZE) -> np.ndarray
     """(size, size, 3) uint8 rotated crop (borders replicate the edge, as MediaPipe's CPU path)."""
     return cv2.warpAffine(rgb, roi.image_to_crop(size), (size, size), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_REPLICATE)
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -80, 80)))
 
 
 def landmark_person(rgb: np.ndarray, roi: Roi, model: TFLiteModel, *,

@@ -35,6 +35,7 @@ import numpy as np
 
 from core import models
 from core.boxes import mask_box
+from core.numeric import sigmoid
 from core.tracking import DetectSchedule
 from core.types import Segmentation, Timings
 
@@ -189,7 +190,6 @@ class PersonSegmenter:
         from core.segmentation.blazepose import (
             LANDMARK_SIZE,
             POSE_FLAG_MIN,
-            sigmoid,
             crop_roi,
             roi_from_alignment,
         )
