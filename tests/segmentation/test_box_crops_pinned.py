@@ -18,7 +18,7 @@ import pytest
 
 from bench.box_masks_eval import before_mask
 from core.image import load_image
-from core.segmentation.box_masks import box_mask
+from core.segmentation.box_masks import box_mask, crop_around_box
 from tests.conftest import ROOT
 
 CASES = json.loads((ROOT / "tests/segmentation/data/box_crops.json").read_text())["cases"]
@@ -65,3 +65,29 @@ def test_grabcut_gets_the_same_crops_and_gives_the_same_masks(images, grabcut_in
         want = case[method]
         assert grabcut_inputs == want["grabcut"], (case["file"], case["box"])
         assert (digest(mask), int(mask.sum())) == (want["mask"], want["area"]), (case["file"], case["box"])
+
+
+def test_crop_around_box_is_the_baselines_crop(images):
+    checked = 0
+    for case in CASES:
+        for call in case["before"]["grabcut"]:
+            c = crop_around_box(images[case["file"]], np.array(case["box"], np.float32), margin=0.1, side=64)
+            rx0, ry0, rx1, ry1 = c.rect
+            assert digest(c.image[:, :, ::-1]) == call["crop"] and [rx0, ry0, rx1 - rx0, ry1 - ry0] == call["rect"]
+            checked += 1
+    assert checked >= 25
+
+
+def test_crop_geometry_at_the_image_sides():
+    rgb = np.arange(100 * 200 * 3, dtype=np.uint8).reshape(100, 200, 3)
+    c = crop_around_box(rgb, (-20.5, 90.25, 50.75, 140.0), margin=0.25, side=64)
+    assert c.box == (0, 90, 51, 100) and c.window == (0, 85, 65, 100)  # clipped; 25% + 2 px around
+    assert c.image.shape == (15, 64, 3) and c.scale == pytest.approx(64 / 65)
+    assert c.rect == (0, 5, 50, 15) and c.box_area == 51 * 10
+    small = crop_around_box(rgb, (10.2, 20.7, 10.9, 21.1), margin=0.1, side=64)
+    assert small.box == (10, 20, 11, 22) and small.window == (7, 17, 13, 24) and small.scale == 1.0
+    assert np.array_equal(small.image, rgb[17:24, 7:13]) and small.rect == (3, 3, 4, 5)
+    fg = np.zeros(small.image.shape[:2], np.uint8)
+    fg[:, :] = 255
+    pasted = small.paste(fg, rgb.shape[:2])
+    assert pasted.sum() == 2 and pasted[20:22, 10].all()  # only the box's pixels, never the margin
