@@ -38,40 +38,24 @@ def before_mask(rgb: np.ndarray, box) -> np.ndarray:
     """The previous method (the baseline): (H, W) bool GrabCut mask from a rectangle on a 64 px crop."""
     import cv2
 
-    from core.segmentation.box_masks import ellipse_mask
+    from core.segmentation.box_masks import crop_around_box, ellipse_mask
 
     h, w = rgb.shape[:2]
-    x0, y0 = int(np.clip(np.floor(box[0]), 0, w - 1)), int(np.clip(np.floor(box[1]), 0, h - 1))
-    x1, y1 = int(np.clip(np.ceil(box[2]), x0 + 1, w)), int(np.clip(np.ceil(box[3]), y0 + 1, h))
-    bw, bh = x1 - x0, y1 - y0
-    cx0, cy0 = max(0, int(x0 - 0.1 * bw) - 2), max(0, int(y0 - 0.1 * bh) - 2)
-    cx1, cy1 = min(w, int(x1 + 0.1 * bw) + 2), min(h, int(y1 + 0.1 * bh) + 2)
-    crop = rgb[cy0:cy1, cx0:cx1]
-    s = min(1.0, 64 / max(crop.shape[:2]))
-    if s < 1.0:
-        crop = cv2.resize(crop, (max(2, round(crop.shape[1] * s)), max(2, round(crop.shape[0] * s))),
-                          interpolation=cv2.INTER_AREA)
-    ch, cw = crop.shape[:2]
-    rx0, ry0 = int(round((x0 - cx0) * s)), int(round((y0 - cy0) * s))
-    rx1, ry1 = min(cw, max(rx0 + 1, int(round((x1 - cx0) * s)))), min(ch, max(ry0 + 1, int(round((y1 - cy0) * s))))
+    c = crop_around_box(rgb, box, margin=0.1, side=64)
+    ch, cw = c.image.shape[:2]
+    rx0, ry0, rx1, ry1 = c.rect
     if rx1 - rx0 >= 2 and ry1 - ry0 >= 2 and (rx0 > 0 or ry0 > 0 or rx1 < cw or ry1 < ch):
         mask = np.zeros((ch, cw), np.uint8)
         try:
             cv2.setRNGSeed(0)
-            cv2.grabCut(np.ascontiguousarray(crop[:, :, ::-1]), mask, (rx0, ry0, rx1 - rx0, ry1 - ry0),
+            cv2.grabCut(np.ascontiguousarray(c.image[:, :, ::-1]), mask, (rx0, ry0, rx1 - rx0, ry1 - ry0),
                         np.zeros((1, 65)), np.zeros((1, 65)), 3, cv2.GC_INIT_WITH_RECT)
-            fg = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8) * 255
-            fg = cv2.resize(fg, (cx1 - cx0, cy1 - cy0), interpolation=cv2.INTER_LINEAR) > 127
-            out = np.zeros((h, w), bool)
-            out[cy0:cy1, cx0:cx1] = fg
-            inside = np.zeros((h, w), bool)
-            inside[y0:y1, x0:x1] = True
-            out &= inside
-            if 0.08 <= out.sum() / float(bw * bh) <= 0.97:
+            out = c.paste(((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8) * 255, (h, w))
+            if 0.08 <= out.sum() / float(c.box_area) <= 0.97:
                 return out
         except cv2.error:
             pass
-    return ellipse_mask((h, w), (x0, y0, x1, y1))
+    return ellipse_mask((h, w), c.box)
 
 
 def methods() -> dict:

@@ -25,16 +25,24 @@ def iou_one_to_many(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return box_iou(box, boxes)[0]
 
 
+def mask_box(mask: np.ndarray) -> np.ndarray | None:
+    """(4,) float32 box around one (H, W) bool ``mask`` (x1, y1 exclusive), or None when it is empty."""
+    ys = np.flatnonzero(mask.any(axis=1))
+    xs = np.flatnonzero(mask.any(axis=0))
+    if not len(xs):
+        return None
+    return np.array((xs[0], ys[0], xs[-1] + 1, ys[-1] + 1), np.float32)
+
+
 def masks_to_boxes(masks: np.ndarray, fallback: np.ndarray | None = None) -> np.ndarray:
     """(N, 4) float32 boxes around each of the (N, H, W) bool ``masks`` (x1, y1 exclusive); an empty
     mask keeps its row of ``fallback`` ((N, 4), e.g. the detector's box), or zeros without one."""
     masks = np.asarray(masks, bool)
     out = np.zeros((len(masks), 4), np.float32) if fallback is None else np.array(fallback, np.float32).reshape(-1, 4)
     for i, m in enumerate(masks):
-        ys = np.flatnonzero(m.any(axis=1))
-        xs = np.flatnonzero(m.any(axis=0))
-        if len(xs):
-            out[i] = (xs[0], ys[0], xs[-1] + 1, ys[-1] + 1)
+        box = mask_box(m)
+        if box is not None:
+            out[i] = box
     return out
 
 

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from core.boxes import mask_box
 from core.types import BACKGROUND_NAMES, Segmentation
 
 # 24 well-separated colours (Kelly / Tableau inspired); ids beyond use golden-ratio hues.
@@ -246,10 +247,10 @@ def blend_masks(rgb, masks, colors, idx, opacity, outline, rough=frozenset()) ->
     if not idx:
         return out
     union = np.logical_or.reduce(masks[idx], axis=0)
-    rows, cols = np.flatnonzero(union.any(axis=1)), np.flatnonzero(union.any(axis=0))
-    if not len(rows):
+    box = mask_box(union)
+    if box is None:
         return out
-    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    x0, y0, x1, y1 = (int(v) for v in box)
     crop = out[y0:y1, x0:x1]  # a view: drawing on it draws on ``out``
     paint = np.zeros_like(crop)
     fill = union[y0:y1, x0:x1].copy()

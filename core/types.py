@@ -16,6 +16,8 @@ from typing import Iterator, Literal
 
 import numpy as np
 
+from core.boxes import masks_to_boxes
+
 Task = Literal["semantic", "instance", "panoptic"]
 
 MASK_QUALITIES = ("model", "fine", "rough")
@@ -250,14 +252,8 @@ class Segmentation:
         return out
 
     def mask_boxes(self) -> np.ndarray:
-        """(N, 4) float boxes [x0, y0, x1, y1] around each mask (zeros for empty masks)."""
-        out = np.zeros((len(self), 4), np.float32)
-        for i, m in enumerate(self.masks):
-            ys = np.flatnonzero(m.any(axis=1))
-            xs = np.flatnonzero(m.any(axis=0))
-            if len(xs):
-                out[i] = (xs[0], ys[0], xs[-1] + 1, ys[-1] + 1)
-        return out
+        """(N, 4) float32 boxes [x0, y0, x1, y1] around each mask (zeros for empty masks)."""
+        return masks_to_boxes(self.masks)
 
     def summary(self) -> list[dict]:
         """JSON-ready list of segments (label, class_id, area_fraction, score, box, ...)."""

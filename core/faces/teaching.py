@@ -14,6 +14,7 @@ import numpy as np
 
 from core.faces.calibration import pair_indices
 from core.faces.gallery import Gallery, GalleryError, normalize
+from core.numeric import sigmoid
 
 MAX_FIT_PAIRS = 10_000
 """Photo pairs the pair classifier is fitted on at most (10,000 x 512 float64 = 41 MB)."""
@@ -76,10 +77,6 @@ def pair_probability(weights, bias: float, a: np.ndarray, b: np.ndarray) -> floa
     """p(same) = sigmoid(w . |a - b| + bias) for a classifier kept as plain numbers (e.g. in a session)."""
     x = np.abs(normalize(np.asarray(a, np.float32).ravel()) - normalize(np.asarray(b, np.float32).ravel()))
     return float(sigmoid(x.astype(np.float64) @ np.asarray(weights, np.float64) + float(bias)))
-
-
-def sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -40, 40)))
 
 
 def pair_features(gallery: Gallery, max_pairs: int = MAX_FIT_PAIRS) -> tuple[np.ndarray, np.ndarray]:

@@ -35,7 +35,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.boxes import iou_one_to_many
+from core.boxes import iou_one_to_many, mask_box
+from core.numeric import sigmoid
 from core.segmentation.coco import COCO17_KEYPOINT_NAMES, COCO17_SKELETON  # noqa: F401  (re-exported)
 
 # --------------------------------------------------------------------------- constants
@@ -412,10 +413,6 @@ def crop_roi(rgb: np.ndarray, roi: Roi, size: int = LANDMARK_SIZE) -> np.ndarray
                           borderMode=cv2.BORDER_REPLICATE)
 
 
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -80, 80)))
-
-
 def landmark_person(rgb: np.ndarray, roi: Roi, model: TFLiteModel, *,
                     with_mask: bool = True) -> tuple[np.ndarray, float, np.ndarray | None, np.ndarray, Roi]:
     """Run the landmark model on one ROI.
@@ -447,12 +444,12 @@ def landmark_person(rgb: np.ndarray, roi: Roi, model: TFLiteModel, *,
 
 
 def box_from(mask: np.ndarray | None, kps: np.ndarray, w: int, h: int) -> np.ndarray:
-    if mask is not None:
-        on = mask > 0.5
-        ys = np.flatnonzero(on.any(axis=1))
-        xs = np.flatnonzero(on.any(axis=0))
-        if len(xs):
-            return np.array([xs[0], ys[0], xs[-1] + 1, ys[-1] + 1], np.float32)
+    """(4,) float32 x0, y0, x1, y1 pixels of a person: around ``mask`` > 0.5 ((H, W) float
+    probability), or, with no mask or an empty one, around the (33, 3) keypoints that are visible
+    (all of them when none is), clipped to the ``w`` x ``h`` image."""
+    box = None if mask is None else mask_box(mask > 0.5)
+    if box is not None:
+        return box
     good = kps[kps[:, 2] > 0.5][:, :2]
     if not len(good):
         good = kps[:, :2]

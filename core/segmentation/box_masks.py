@@ -69,6 +69,62 @@ def _box_pixels(box, h: int, w: int) -> tuple[int, int, int, int]:
     return x0, y0, x1, y1
 
 
+@dataclass(frozen=True)
+class BoxCrop:
+    """The crop around a box that GrabCut works on (see :func:`crop_around_box`).
+
+    image: (ch, cw, 3) uint8 RGB crop, downscaled (INTER_AREA) so its longest side is at most the
+    ``side`` asked for, never upscaled; box: the box in whole image pixels (x0, y0 floored, x1, y1
+    ceiled, clipped to the image, at least 1 px wide and high); window: x0, y0, x1, y1 of the crop in
+    image pixels; rect: the box in crop pixels (x0, y0, x1, y1, at least 1 px); scale: crop pixels
+    per image pixel (at most 1)."""
+
+    image: np.ndarray
+    box: tuple[int, int, int, int]
+    window: tuple[int, int, int, int]
+    rect: tuple[int, int, int, int]
+    scale: float
+
+    @property
+    def box_area(self) -> int:
+        """The box's area in image pixels."""
+        x0, y0, x1, y1 = self.box
+        return (x1 - x0) * (y1 - y0)
+
+    def paste(self, fg: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+        """(H, W) bool image mask from a (ch, cw) uint8 0/255 foreground of the crop: resized back to
+        the window (bilinear, then > 127) and kept only inside the box."""
+        cx0, cy0, cx1, cy1 = self.window
+        if fg.shape[:2] != (cy1 - cy0, cx1 - cx0):
+            fg = cv2.resize(fg, (cx1 - cx0, cy1 - cy0), interpolation=cv2.INTER_LINEAR)
+        out = np.zeros(shape, bool)
+        out[cy0:cy1, cx0:cx1] = fg > 127
+        x0, y0, x1, y1 = self.box
+        inside = np.zeros(shape, bool)
+        inside[y0:y1, x0:x1] = True
+        return out & inside
+
+
+def crop_around_box(rgb: np.ndarray, box, margin: float, side: int) -> BoxCrop:
+    """The crop of an RGB uint8 (H, W, 3) image around ``box`` (x0, y0, x1, y1 pixels, clipped to the
+    image) with ``margin`` of the box's width / height plus 2 px added on each side (clipped to the
+    image), downscaled so its longest side is at most ``side`` px."""
+    h, w = rgb.shape[:2]
+    x0, y0, x1, y1 = _box_pixels(box, h, w)
+    bw, bh = x1 - x0, y1 - y0
+    cx0, cy0 = max(0, int(x0 - margin * bw) - 2), max(0, int(y0 - margin * bh) - 2)
+    cx1, cy1 = min(w, int(x1 + margin * bw) + 2), min(h, int(y1 + margin * bh) + 2)
+    crop = rgb[cy0:cy1, cx0:cx1]
+    s = min(1.0, side / max(crop.shape[:2]))
+    if s < 1.0:
+        crop = cv2.resize(crop, (max(2, round(crop.shape[1] * s)), max(2, round(crop.shape[0] * s))),
+                          interpolation=cv2.INTER_AREA)
+    ch, cw = crop.shape[:2]
+    rx0, ry0 = int(round((x0 - cx0) * s)), int(round((y0 - cy0) * s))
+    rx1, ry1 = min(cw, max(rx0 + 1, int(round((x1 - cx0) * s)))), min(ch, max(ry0 + 1, int(round((y1 - cy0) * s))))
+    return BoxCrop(crop, (x0, y0, x1, y1), (cx0, cy0, cx1, cy1), (rx0, ry0, rx1, ry1), s)
+
+
 def ellipse_mask(shape: tuple[int, int], box) -> np.ndarray:
     """(H, W) bool: the ellipse inscribed in ``box`` (x0, y0, x1, y1 image pixels)."""
     h, w = shape
@@ -148,34 +204,18 @@ def box_mask(rgb: np.ndarray, box, *, side: int = WORK_SIDE, iterations: int = I
         :class:`BoxMask` with an (H, W) bool mask, True only inside the box, and its quality.
     """
     h, w = rgb.shape[:2]
-    x0, y0, x1, y1 = _box_pixels(box, h, w)
-    bw, bh = x1 - x0, y1 - y0
-    cx0, cy0 = max(0, int(x0 - margin * bw) - 2), max(0, int(y0 - margin * bh) - 2)
-    cx1, cy1 = min(w, int(x1 + margin * bw) + 2), min(h, int(y1 + margin * bh) + 2)
-    crop = rgb[cy0:cy1, cx0:cx1]
-    s = min(1.0, side / max(crop.shape[:2]))
-    if s < 1.0:
-        crop = cv2.resize(crop, (max(2, round(crop.shape[1] * s)), max(2, round(crop.shape[0] * s))),
-                          interpolation=cv2.INTER_AREA)
-    ch, cw = crop.shape[:2]
-    rx0, ry0 = int(round((x0 - cx0) * s)), int(round((y0 - cy0) * s))
-    rx1, ry1 = min(cw, max(rx0 + 1, int(round((x1 - cx0) * s)))), min(ch, max(ry0 + 1, int(round((y1 - cy0) * s))))
-    rect = (rx0, ry0, rx1, ry1)
-    seed, saw_background = _seed(ch, cw, rect)
-    fg = _grabcut(crop, seed, iterations) if rx1 - rx0 >= 2 and ry1 - ry0 >= 2 else None
+    c = crop_around_box(rgb, box, margin, side)
+    ch, cw = c.image.shape[:2]
+    rx0, ry0, rx1, ry1 = c.rect
+    seed, saw_background = _seed(ch, cw, c.rect)
+    fg = _grabcut(c.image, seed, iterations) if rx1 - rx0 >= 2 and ry1 - ry0 >= 2 else None
     if fg is not None and (fg[ry0:ry1, rx0:rx1] > 0).mean() < MIN_FILL:
-        fg = _grabcut(crop, _seed(ch, cw, rect, CORE)[0], iterations)  # collapsed: once more, centre sure
+        fg = _grabcut(c.image, _seed(ch, cw, c.rect, CORE)[0], iterations)  # collapsed: once more, centre sure
     if fg is not None:
-        if s < 1.0:
-            fg = cv2.resize(fg, (cx1 - cx0, cy1 - cy0), interpolation=cv2.INTER_LINEAR)
-        out = np.zeros((h, w), bool)
-        out[cy0:cy1, cx0:cx1] = fg > 127
-        inside = np.zeros((h, w), bool)
-        inside[y0:y1, x0:x1] = True
-        out &= inside
-        fill = float(out.sum()) / float(bw * bh)
+        out = c.paste(fg, (h, w))
+        fill = float(out.sum()) / float(c.box_area)
         if MIN_FILL <= fill <= MAX_FILL:
             fine = saw_background and fill <= ROUGH_FILL and edge_support(rgb, box, out) >= MIN_EDGE_SUPPORT
             return BoxMask(out, "grabcut", fill, "fine" if fine else "rough")
-    ell = ellipse_mask((h, w), (x0, y0, x1, y1))
-    return BoxMask(ell, "ellipse", float(ell.sum()) / float(bw * bh), "rough")
+    ell = ellipse_mask((h, w), c.box)
+    return BoxMask(ell, "ellipse", float(ell.sum()) / float(c.box_area), "rough")

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.numeric import sigmoid
+
 
 @dataclass
 class RCNNOutput:
@@ -93,7 +95,7 @@ class RCNNModel:
         kps = None
         if "keypoints" in out:
             xy = out["keypoints"].cpu().numpy()[keep][:, :, :2]
-            vis = 1.0 / (1.0 + np.exp(-out["keypoints_scores"].cpu().numpy()[keep]))
+            vis = sigmoid(out["keypoints_scores"].cpu().numpy()[keep])
             kps = np.concatenate([xy, vis[:, :, None]], axis=2).astype(np.float32)
         result = RCNNOutput(boxes, scores, class_ids, masks, kps)
         if inside:

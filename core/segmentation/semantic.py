@@ -34,6 +34,8 @@ from typing import Any
 import numpy as np
 
 from core import models
+from core.boxes import mask_box
+from core.numeric import sigmoid
 from core.tracking import DetectSchedule
 from core.types import Segmentation, Timings
 
@@ -159,16 +161,35 @@ class PersonTrack(DetectSchedule):
         self.since_detect = 0
 
 
-class PersonSegmenter:
-    """``mediapipe-person``: detector + landmark-model mask for each person, merged (max)."""
+class BundledPersonModel:
+    """What the two bundled person models share: the BlazePose ``detector``, the detector's
+    ``min_score`` and the probability ``threshold`` of a person pixel. A subclass defines
+    ``person_probability(rgb, min_score) -> ((H, W) float32 probability, the people found)``."""
 
     labels = ("background", "person")
 
-    def __init__(self, detector, landmarker, *, min_score: float = 0.5, threshold: float = 0.5) -> None:
+    def __init__(self, detector, *, min_score: float = 0.5, threshold: float = 0.5) -> None:
         self.detector = detector
-        self.landmarker = landmarker
         self.min_score = min_score
         self.threshold = threshold
+
+    def person_label_map(self, prob: np.ndarray, threshold: float | None = None) -> np.ndarray:
+        """(H, W) uint8 label map, 1 (person) where ``prob`` > ``threshold`` (default: the model's)."""
+        return (prob > (self.threshold if threshold is None else threshold)).astype(np.uint8)
+
+    def probabilities(self, rgb: np.ndarray, native: bool = False) -> np.ndarray:
+        """(2, H, W) background / person probability (``native`` is meaningless here: the
+        pipeline always crops and resizes for its networks)."""
+        prob, _ = self.person_probability(rgb)
+        return np.stack([1.0 - prob, prob]).astype(np.float32)
+
+
+class PersonSegmenter(BundledPersonModel):
+    """``mediapipe-person``: detector + landmark-model mask for each person, merged (max)."""
+
+    def __init__(self, detector, landmarker, *, min_score: float = 0.5, threshold: float = 0.5) -> None:
+        super().__init__(detector, min_score=min_score, threshold=threshold)
+        self.landmarker = landmarker
 
     def person_probability(self, rgb: np.ndarray, min_score: float | None = None):
         """(H, W) float32 probability that a pixel belongs to some person, and the people found."""
@@ -188,7 +209,6 @@ class PersonSegmenter:
         from core.segmentation.blazepose import (
             LANDMARK_SIZE,
             POSE_FLAG_MIN,
-            sigmoid,
             crop_roi,
             roi_from_alignment,
         )
@@ -207,10 +227,9 @@ class PersonSegmenter:
                                   m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
             np.maximum(prob, mask, out=prob)
             rois.append(roi_from_alignment(aux))
-            on = mask > self.threshold
-            ys, xs = np.flatnonzero(on.any(axis=1)), np.flatnonzero(on.any(axis=0))
-            if len(xs):
-                boxes.append([xs[0], ys[0], xs[-1] + 1, ys[-1] + 1])
+            box = mask_box(mask > self.threshold)
+            if box is not None:
+                boxes.append(box)
         if not rois:
             return None, []
         track.rois = rois
@@ -236,27 +255,17 @@ class PersonSegmenter:
                     track.rois = [p.roi for p in found]
                     track.detected()
         with timings.stage("postprocess"):
-            label_map = (prob > (self.threshold if threshold is None else threshold)).astype(np.uint8)
+            label_map = self.person_label_map(prob, threshold)
         extras["method"] = "BlazePose detector + landmark-model mask per person"
         return label_map, extras
 
-    def probabilities(self, rgb: np.ndarray, native: bool = False) -> np.ndarray:
-        """(2, H, W) background / person probability (``native`` is meaningless here: the
-        pipeline always crops and resizes for its networks)."""
-        prob, _ = self.person_probability(rgb)
-        return np.stack([1.0 - prob, prob]).astype(np.float32)
 
-
-class SelfieGatedSegmenter:
+class SelfieGatedSegmenter(BundledPersonModel):
     """``mediapipe-selfie-gated``: selfie model on the letterboxed image, inside detected bodies."""
 
-    labels = ("background", "person")
-
     def __init__(self, detector, selfie, *, min_score: float = 0.5, threshold: float = 0.5) -> None:
-        self.detector = detector
+        super().__init__(detector, min_score=min_score, threshold=threshold)
         self.selfie = selfie
-        self.min_score = min_score
-        self.threshold = threshold
 
     def _selfie_letterboxed(self, rgb: np.ndarray) -> np.ndarray:
         import cv2
@@ -267,8 +276,8 @@ class SelfieGatedSegmenter:
         square, scale, px, py = letterbox(rgb, SELFIE_SIZE)
         out = self.selfie.run((square.astype(np.float32) / 255.0)[None])
         prob = next(iter(out.values())).reshape(SELFIE_SIZE, SELFIE_SIZE).astype(np.float32)
-        if prob.min() < 0 or prob.max() > 1:
-            prob = 1.0 / (1.0 + np.exp(-prob))
+        if prob.min() < 0 or prob.max() > 1:  # logits in some versions of the file
+            prob = sigmoid(prob)
         # crop the letterbox away, then back to the image size
         x0, y0 = int(round(px)), int(round(py))
         x1, y1 = min(SELFIE_SIZE, x0 + max(1, round(w * scale))), min(SELFIE_SIZE, y0 + max(1, round(h * scale)))
@@ -297,7 +306,7 @@ class SelfieGatedSegmenter:
         with timings.stage("model"):
             prob, dets = self.person_probability(rgb, min_score)
         with timings.stage("postprocess"):
-            label_map = (prob > (self.threshold if threshold is None else threshold)).astype(np.uint8)
+            label_map = self.person_label_map(prob, threshold)
         extras = {
             "people": len(dets),
             "detector_boxes": [[round(float(v), 1) for v in b] for b in dets.boxes],
@@ -305,12 +314,6 @@ class SelfieGatedSegmenter:
             "method": "selfie model (letterboxed) inside the detector's body regions",
         }
         return label_map, extras
-
-    def probabilities(self, rgb: np.ndarray, native: bool = False) -> np.ndarray:
-        """(2, H, W) background / person probability (``native`` is meaningless here: the
-        pipeline always crops and resizes for its networks)."""
-        prob, _ = self.person_probability(rgb)
-        return np.stack([1.0 - prob, prob]).astype(np.float32)
 
 
 # --------------------------------------------------------------------------- offline things
@@ -373,9 +376,8 @@ class TorchSegmenter:
     torchvision's ``weights.transforms()`` resizes the *uint8* image (bilinear, antialiased, long
     side ``int(520 * long / short)``, truncated) before converting to float; the smp-hub
     albumentations pipeline resizes the uint8 image with OpenCV (``INTER_LINEAR``) and normalises
-    0-255 pixels by ``mean * 255`` / ``std * 255``. (Resizing the float image instead, as this
-    class did before, moved inputs by up to half a grey level and changed 4% of SegFormer's
-    labels on a real photo with the same random weights.)
+    0-255 pixels by ``mean * 255`` / ``std * 255``. Resizing the float image instead moves inputs
+    by up to half a grey level, enough to change labels.
     """
 
     def __init__(self, net, labels: tuple[str, ...], name: str, *, resize_short: int | None = None,
