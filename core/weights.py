@@ -29,12 +29,12 @@ from typing import Callable, Protocol
 
 from core.model_errors import ModelUnavailable
 
+
 class WeightFile(Protocol):
     filename: str
 
     def locate(self) -> Path | None: ...
     def describe(self) -> str: ...
-
 
 
 def locate_file(filename: str, cache_path: Path) -> Path | None:
@@ -44,6 +44,7 @@ def locate_file(filename: str, cache_path: Path) -> Path | None:
     if override and (Path(override) / filename).is_file():
         return Path(override) / filename
     return cache_path if cache_path.is_file() else None
+
 
 @dataclass(frozen=True)
 class PackageFile:
