@@ -50,6 +50,7 @@ from core.style.params import (
     preserve_colours,
     resize_longest,
 )
+from core.thread_tuner import ThreadTuner
 from core.types import Timings
 
 if TYPE_CHECKING:  # torch is imported lazily: importing this module stays cheap
@@ -159,6 +160,7 @@ class GatysProgress:
         cancelled: True if stopped early.
         timings_ms: per-stage times (targets, optimise, convert), on the last progress.
         precision: "fp32" or "bf16" (the losses are then computed from bf16 features).
+        threads: torch threads this step used (:class:`core.thread_tuner.ThreadTuner` picks them).
     """
 
     step: int
@@ -173,6 +175,7 @@ class GatysProgress:
     cancelled: bool = False
     timings_ms: dict[str, float] = field(default_factory=dict)
     precision: str = "fp32"
+    threads: int = 1
     _current: Any = field(default=None, repr=False)  # the (1, 3, h, w) tensor this step evaluated
     _best: Any = field(default=None, repr=False)
     _out_hw: tuple[int, int] = (0, 0)
@@ -252,7 +255,8 @@ def gatys(content: np.ndarray, style: np.ndarray, params: GatysParams | None = N
         style_rgb, content_work = style, content
     schedule = _feasible(p.schedule(), p.size, content.shape[:2])
     run = _Run(net=load(p.model), params=p, out=out, timings=timings, t0=t0, cancel=cancel,
-               gen=torch.Generator().manual_seed(int(p.seed)), total=sum(n for _, n in schedule))
+               gen=torch.Generator().manual_seed(int(p.seed)), total=sum(n for _, n in schedule),
+               threads=ThreadTuner())
     for si, (scale, n_steps) in enumerate(schedule):
         yield from run.level(content_work, style_rgb, scale, n_steps, final_scale=si == len(schedule) - 1)
         if run.stopped:
@@ -282,6 +286,7 @@ class _Run:
     cancel: threading.Event | None
     gen: Any  # torch.Generator for the noise start
     total: int  # steps over all levels
+    threads: ThreadTuner  # the thread count of each step, from the steps' own times
     x: Any = None
     prev_c: Any = None  # the previous level's content tensor (for the residual upsampling)
     step: int = 0
@@ -308,12 +313,14 @@ class _Run:
         x = _start_image(self.x, c_t, self.prev_c, p, self.gen).detach().contiguous().requires_grad_(True)
         self.x, self.prev_c = x, c_t
         opt = _optimizer(x, p)
+        self.threads.reset()
         best_loss, best = float("inf"), x.detach().clone()
         for _ in range(n_steps):
             if self.cancel is not None and self.cancel.is_set():
                 self.stopped = True
                 return
-            record, current = _one_step(opt, objective, x, self.timings)
+            with self.threads.step() as n_threads:
+                record, current = _one_step(opt, objective, x, self.timings)
             self.step += 1
             if record["total"] < best_loss:
                 best_loss, best = record["total"], current
@@ -324,7 +331,8 @@ class _Run:
                     image = self.finish(x.detach(), out_hw)
             self.last = GatysProgress(step=self.step, total_steps=p.steps, scale=scale, size=tuple(c_img.shape[:2]),
                                       losses=record, image=image, elapsed_s=time.perf_counter() - self.t0,
-                                      best_loss=best_loss, precision=objective.precision, _current=current,
+                                      best_loss=best_loss, precision=objective.precision, threads=n_threads,
+                                      _current=current,
                                       _best=best, _out_hw=out_hw, _finish=self.finish)
             if not is_last:
                 yield self.last
