@@ -25,6 +25,7 @@ class ThreadTuner:
 
     Args:
         max_threads: the larger count to try (default: torch's current count); 1 disables tuning.
+        fixed: always this count (no tuning).
         probe_every: steps between probes of the other count, at first.
         max_probe_every: the longest interval a losing probe can grow to.
         window: how many recent timings of the current count are compared (their median) with the
@@ -32,11 +33,11 @@ class ThreadTuner:
     """
 
     def __init__(self, max_threads: int | None = None, probe_every: int = 8, max_probe_every: int = 64,
-                 window: int = 3) -> None:
+                 window: int = 3, fixed: int | None = None) -> None:
         import torch
 
-        top = int(max_threads or torch.get_num_threads())
-        self.counts = (top, 1) if top > 1 else (1,)
+        top = int(fixed or max_threads or torch.get_num_threads())
+        self.counts = (top, 1) if top > 1 and not fixed else (top,)
         self.current = top
         self.first_probe_every = probe_every
         self.probe_every = probe_every

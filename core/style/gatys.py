@@ -29,6 +29,8 @@ ones (the benchmark judges every result in float32). (2) coarse-to-fine: with ``
 the first part of the steps runs at half the size (a quarter of the pixels, ~4x
 cheaper a step); what that level changed is upsampled onto the full-size photo and
 refined there. (3) Targets are computed once per scale under ``torch.inference_mode``.
+(4) The thread count of each step comes from the steps' own times (:class:`ThreadTuner`):
+two threads on a quiet machine, one while another job holds a core.
 """
 from __future__ import annotations
 
@@ -256,7 +258,7 @@ def gatys(content: np.ndarray, style: np.ndarray, params: GatysParams | None = N
     schedule = _feasible(p.schedule(), p.size, content.shape[:2])
     run = _Run(net=load(p.model), params=p, out=out, timings=timings, t0=t0, cancel=cancel,
                gen=torch.Generator().manual_seed(int(p.seed)), total=sum(n for _, n in schedule),
-               threads=ThreadTuner())
+               threads=ThreadTuner(fixed=p.threads or None))
     for si, (scale, n_steps) in enumerate(schedule):
         yield from run.level(content_work, style_rgb, scale, n_steps, final_scale=si == len(schedule) - 1)
         if run.stopped:

@@ -178,6 +178,8 @@ class GatysParams:
         precision: "bf16" runs VGG19's convolutions in bfloat16 (autocast; targets, Gram matrices
             and losses stay float32), about 1.7x faster a step on CPUs with native bf16 (AVX512-BF16,
             AMX) and equally good steps; "auto" picks it only on such CPUs.
+        threads: torch threads per step; 0 = chosen from the steps' own times
+            (:class:`core.thread_tuner.ThreadTuner`: one thread while another job holds a core).
     """
 
     content_weight: float = 1.0
@@ -198,6 +200,7 @@ class GatysParams:
     seed: int = 0
     preview_every: int = 5
     precision: Literal["auto", "fp32", "bf16"] = "auto"
+    threads: int = 0
 
     def validate(self) -> GatysParams:
         from core.backbones.vgg19 import LAYER_INDEX
@@ -212,6 +215,8 @@ class GatysParams:
             raise ValueError("optimizer must be 'lbfgs' or 'adam'.")
         if self.precision not in ("auto", "fp32", "bf16"):
             raise ValueError("precision must be 'auto', 'fp32' or 'bf16'.")
+        if not 0 <= self.threads <= 64:
+            raise ValueError("threads must be 0 (automatic) to 64.")
         if self.scales not in (1, 2, 3):
             raise ValueError("scales must be 1, 2 or 3.")
         if not 0.0 <= self.coarse_fraction < 1.0:

@@ -60,3 +60,8 @@ def test_step_sets_the_count_for_the_body_and_restores_it():
         assert n == 1 and torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
     assert len(tuner.times[1]) == 1
+
+
+def test_fixed_count_is_never_tuned():
+    tuner = ThreadTuner(max_threads=2, fixed=2)
+    assert set(drive(tuner, lambda i, n: 0.9 if n == 2 else 0.1, 30)) == {2}
