@@ -300,6 +300,10 @@ def gatys_run(content, choice, upload, *settings, request: gr.Request | None = N
         GATYS_STOPS.finish(key, stop)
 
 
+def _threads(n: int) -> str:
+    return "1 thread" if n == 1 else f"{n} threads"
+
+
 def _slowed_note() -> str:
     """What a Gatys visitor should know while live webcam streams run (they get the CPU first)."""
     n = streams_open()
@@ -339,7 +343,7 @@ def _gatys_steps(rgb, style_rgb, params, source, stop: StopFlag):
         status = (f"Step {prog.step}/{prog.total_steps} at {prog.size[1]}×{prog.size[0]} px ({scale}) · "
                   f"style **{_style_name(source)}** · "
                   f"content {prog.losses['content']:.4f} · style loss {prog.losses['style']:.4f} · "
-                  f"tv {prog.losses['tv']:.5f} · {prog.precision} · {prog.elapsed_s:.1f} s")
+                  f"tv {prog.losses['tv']:.5f} · {prog.precision}, {_threads(prog.threads)} · {prog.elapsed_s:.1f} s")
         if prog.done:
             status = _end_label(prog.cancelled, stop) + status + \
                 f" · {prog.elapsed_s / max(1, prog.step):.2f} s/step  \n" + timings_table(prog.timings_ms)
