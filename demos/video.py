@@ -27,6 +27,8 @@ from typing import Any
 
 import gradio as gr
 import numpy as np
+from gradio.data_classes import FileData
+from pydantic import model_validator
 
 from core.config import SETTINGS
 from core.render import instance_color, to_hex
@@ -68,6 +70,36 @@ def configure_clips(seconds: float | None = None, side: int | None = None) -> Cl
     if side is not None:
         CAPS.side = int(side)
     return CAPS
+
+
+class ClipData(FileData):
+    """The clip input's payload: Gradio's FileData, but a reference without the FileData marker, without
+    a path, or a bare string is kept for :class:`ClipInput` to judge instead of failing validation with
+    pydantic's multi-line error, so every file reference the server will not open gets the photos' one
+    sentence (``demos.uploads.UPLOAD_REFUSED``)."""
+
+    path: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def validate_model(cls, v, info):
+        if isinstance(v, (dict, FileData)):
+            return v
+        return {"path": v} if isinstance(v, str) else {}
+
+
+class ClipInput(gr.Video):
+    """``gr.Video`` for visitors' clips: the payload's path must be a file this server received
+    (``trusted_upload``), and the callback gets that file's real path; it renders as a normal video
+    input. No ``format`` conversion (it would call an ``ffmpeg`` program): PyAV reads the upload as it is."""
+
+    is_template = True
+    data_model = ClipData
+
+    def preprocess(self, payload) -> str | None:
+        if payload is None:
+            return None
+        return str(trusted_upload(payload))
 
 
 # --------------------------------------------------------------------------- factories per tab
@@ -182,7 +214,7 @@ def clip_panel(kind: str, settings: list, factory: Callable[..., Any]) -> dict:
         gr.Markdown(TEACH)
         with gr.Row():
             with gr.Column():
-                clip = gr.Video(label="Clip (mp4, webm, mov; the sound is dropped)", sources=["upload"], height=300,
+                clip = ClipInput(label="Clip (mp4, webm, mov; the sound is dropped)", sources=["upload"], height=300,
                                 elem_id=f"{kind}-video-in")
                 every = gr.Slider(1, 10, value=1, step=1, label="Use every N-th frame",
                                   info=f"clips are cut at {CAPS.seconds:g} s and {CAPS.frames} frames, "
