@@ -31,6 +31,7 @@ from gradio.data_classes import FileData
 from pydantic import model_validator
 
 from core.config import SETTINGS
+from core.jobs import run_politely
 from core.render import instance_color, to_hex
 from core.video.io import VideoError
 from core.video.run import ClipRun, Limits
@@ -51,11 +52,14 @@ TEACH = (
 @dataclass
 class ClipCaps:
     """Per-clip limits for visitors: ``seconds`` of the clip used, ``side`` (longest side of the
-    processed frames, pixels), ``frames`` processed at most."""
+    processed frames, pixels), ``frames`` processed at most, ``budget_s`` seconds of wall time a run
+    may take before it stops with the frames done (0: no limit). Clips share one server-wide slot, so
+    the budget bounds how long one visitor's clip makes the next one wait."""
 
     seconds: float = 20.0
     side: int = 640
     frames: int = 600
+    budget_s: float = 300.0
 
 
 CAPS = ClipCaps()
@@ -63,12 +67,18 @@ _STOPS: dict[str, threading.Event] = {}
 """Stop flags of running clips, keyed by a random token that only the page that started the run holds."""
 
 
-def configure_clips(seconds: float | None = None, side: int | None = None) -> ClipCaps:
-    """Set the per-clip caps (app.py's ``--clip-seconds`` / ``--clip-side``)."""
+def configure_clips(seconds: float | None = None, side: int | None = None, frames: int | None = None,
+                    budget_s: float | None = None) -> ClipCaps:
+    """Set the per-clip caps (app.py's ``--clip-seconds`` / ``--clip-side``; ``--clip-frames`` /
+    ``--clip-budget`` from demos/visitors.py)."""
     if seconds is not None:
         CAPS.seconds = float(seconds)
     if side is not None:
         CAPS.side = int(side)
+    if frames is not None:
+        CAPS.frames = max(1, int(frames))
+    if budget_s is not None:
+        CAPS.budget_s = max(0.0, float(budget_s))
     return CAPS
 
 
@@ -135,6 +145,20 @@ def style_clip(choice: str | None, upload: Any, strength: float) -> StyleProcess
 
 
 # --------------------------------------------------------------------------- the run
+@dataclass
+class Budget:
+    """Wall-time budget of one run: ``spent()`` once ``seconds`` (0: never) have passed since creation."""
+
+    seconds: float
+    start: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.start = time.monotonic()
+
+    def spent(self) -> bool:
+        return self.seconds > 0 and time.monotonic() - self.start > self.seconds
+
+
 def status_line(done: int, total: int, elapsed_s: float) -> str:
     """'frame 12 of 60 · 4 s so far · about 16 s left'."""
     left = elapsed_s / done * max(0, total - done) if done else float("nan")
@@ -184,11 +208,13 @@ def run_clip(factory: Callable[..., Any], clip: str | None, every: float, token:
     stem = Path(str(clip)).stem[:40] or "clip"
     limits = Limits(every=max(1, int(every or 1)), max_frames=CAPS.frames, max_seconds=CAPS.seconds,
                     max_side=min(CAPS.side, SETTINGS.max_side))
-    run = ClipRun(clip, out_dir / f"{stem}_out.mp4", processor, limits, should_stop=stop.is_set)
+    budget = Budget(CAPS.budget_s)
+    run = ClipRun(clip, out_dir / f"{stem}_out.mp4", processor, limits,
+                  should_stop=lambda: stop.is_set() or budget.spent())
     try:
         last = 0.0
         yield gr.skip(), gr.skip(), "Working: starting…", gr.skip(), token
-        for p in run.steps():
+        for p in run_politely(run.steps):  # below the photo requests' OS priority
             if time.monotonic() - last > 0.5:
                 last = time.monotonic()
                 yield gr.skip(), gr.skip(), status_line(p.done, p.total, p.elapsed_s), gr.skip(), token
@@ -196,6 +222,8 @@ def run_clip(factory: Callable[..., Any], clip: str | None, every: float, token:
         raise gr.Error(str(exc)) from None
     finally:
         _STOPS.pop(token, None)
+    if budget.spent() and not stop.is_set() and not run.complete:
+        run.notes.append(f"the server's time budget for one clip ({CAPS.budget_s:g} s) ran out: the frames done are kept")
     result = run.result()
     js = out_dir / f"{stem}.json"
     js.write_text(json.dumps(result, indent=1) + "\n")

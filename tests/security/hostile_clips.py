@@ -176,3 +176,34 @@ def photo_named_clip(path: Path) -> Path:
     (ROOT / "assets" / "photos" / "two_people.jpg")
     path.write_bytes((ROOT / "assets" / "photos" / "two_people.jpg").read_bytes())
     return path
+
+
+def server_refs(tmp_path: Path, upload_dir: Path) -> dict[str, object]:
+    """name -> clip payload a stranger can write; none is an upload this server received: server files
+    (with and without Gradio's FileData marker), a real clip outside the upload folder, ``..`` and a
+    symlink leading out of the upload folder, a missing file, data:/http:/file: URLs, a bare string, no
+    path at all."""
+    outside = tmp_path / "outside.mp4"
+    outside.write_bytes(CLIP.read_bytes())
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    link = upload_dir / f"cvlab-sec-cliplink-{tmp_path.name}.mp4"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(outside)
+    meta = {"_type": "gradio.FileData"}
+    return {
+        "etc_passwd": {"path": "/etc/passwd"},
+        "server_clip": {"path": str(outside)},
+        "dotdot_escape": {"path": str(upload_dir / ".." / ".." / "etc" / "hostname")},
+        "symlink_in_upload_dir": {"path": str(link)},
+        "missing_file": {"path": str(upload_dir / "no-such-dir" / "missing.mp4")},
+        "data_url": {"url": "data:video/mp4;base64,AAAAGGZ0eXBtcDQy", "path": None},
+        "data_url_as_path": {"path": "data:video/mp4;base64,AAAAGGZ0eXBtcDQy"},
+        "http_url": {"url": "http://127.0.0.1:1/x.mp4", "path": None},
+        "file_url": {"path": f"file://{outside}"},
+        "bare_string": str(outside),
+        "no_path": {"orig_name": "x.mp4"},
+        "marked_etc_passwd": {"path": "/etc/passwd", "meta": meta},
+        "marked_server_clip": {"path": str(outside), "meta": meta},
+        "marked_missing": {"path": str(tmp_path / "missing.mp4"), "meta": meta},
+    }

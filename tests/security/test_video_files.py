@@ -7,6 +7,7 @@ on 127.0.0.1 keeps being served. Every server-file reference gets the photos' on
 (``demos.uploads.UPLOAD_REFUSED``), whatever is or is not at that path."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -14,10 +15,8 @@ import pytest
 from demos.uploads import UPLOAD_REFUSED
 from tests.security import hostile_clips as H
 from tests.security.conftest import call, honest_semantic, upload
-from tests.security.test_uploads import _hostile_refs
 
 pytestmark = pytest.mark.slow
-META = {"_type": "gradio.FileData"}
 
 VIDEO_DATA = {
     "video_semantic": lambda clip: [clip, 1, "auto", 0.5],
@@ -35,28 +34,19 @@ def _message(value) -> str:
 
 def test_server_files_through_a_clip_input_get_the_one_refusal(sec_app, attacker, tmp_path):
     url, proc = sec_app
-    refs = _hostile_refs(tmp_path)
-    clip_outside = tmp_path / "outside.mp4"
-    clip_outside.write_bytes(H.CLIP.read_bytes())  # a real clip on the server, but not uploaded
-    refs["server_clip_outside_roots"] = {"path": str(clip_outside)}
-    refs["file_url"] = {"path": f"file://{clip_outside}"}
-    refs["data_url_clip"] = {"path": "data:video/mp4;base64,AAAAGGZ0eXBtcDQy"}
-    refs["bare_string"] = str(clip_outside)  # type: ignore[assignment]
-    marked = {"server_clip_marked": {"path": str(clip_outside), "meta": META},
-              "missing_marked": {"path": str(tmp_path / "missing.mp4"), "meta": META}}
+    refs = H.server_refs(tmp_path, Path(os.environ.get("GRADIO_TEMP_DIR") or "/tmp/gradio"))
     seen = {}
     for api_name, build in VIDEO_DATA.items():
-        for ref_name, ref in {**refs, **marked}.items():
+        for ref_name, ref in refs.items():
             ok, value = call(attacker, api_name, build(ref))
             assert not ok, f"{api_name} accepted {ref_name}: {str(value)[:200]}"
             sent = ref.get("path") if isinstance(ref, dict) else ref
             seen[(api_name, ref_name)] = _message(value).replace(str(sent), "<path>")  # its own words back
     # Gradio refuses a marked FileData outside its cache before our code runs, with one answer for an
     # existing and a missing file; every other reference reaches ClipInput, and gets the one sentence
-    gradio_first = {"etc_passwd_with_marker", *marked}
-    ours = {k: v for k, v in seen.items() if k[1] not in gradio_first}
+    ours = {k: v for k, v in seen.items() if not k[1].startswith("marked_")}
     assert {UPLOAD_REFUSED} == set(ours.values()), ours
-    assert len({v for k, v in seen.items() if k[1] in gradio_first}) == 1
+    assert len({v for k, v in seen.items() if k[1].startswith("marked_")}) == 1
     for key, msg in seen.items():
         assert not any(leak in msg for leak in LEAKS), (key, msg)
     assert proc.poll() is None and honest_semantic(url)
