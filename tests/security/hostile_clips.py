@@ -207,3 +207,11 @@ def server_refs(tmp_path: Path, upload_dir: Path) -> dict[str, object]:
         "marked_server_clip": {"path": str(outside), "meta": meta},
         "marked_missing": {"path": str(tmp_path / "missing.mp4"), "meta": meta},
     }
+
+
+def header_only_clip(path: Path) -> Path:
+    """The bundled clip cut just after its index (``moov``, up front): it opens and says 30 frames, and
+    holds none (the run fails after it has started)."""
+    data = CLIP.read_bytes()
+    path.write_bytes(data[: data.find(b"mdat") + 8])
+    return path
