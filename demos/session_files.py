@@ -109,8 +109,13 @@ def sweep(ttl_s: float, now: float | None = None) -> int:
 
 
 def install(demo: gr.Blocks) -> None:
-    """Remove a session's files when its page closes (call inside the ``with demo:`` block)."""
+    """Remove a session's files when its page closes (call inside the ``with demo:`` block), and close
+    Gradio's deep-link route, which would write files of a session that nothing removes
+    (``demos/deep_links.py``)."""
+    from demos.deep_links import install as close_deep_links
+
     demo.unload(end_session)
+    close_deep_links()
 
 
 def start_sweeper(ttl_s: float = DEFAULT_TTL_S) -> threading.Thread:
