@@ -102,3 +102,14 @@ def test_a_truncated_clip_gives_the_frames_before_the_damage(sec_app, attacker, 
     ok, value = call(attacker, "video_semantic", VIDEO_DATA["video_semantic"](upload(attacker, one)))
     assert ok and "1 frames" in value[2], value
     assert proc.poll() is None
+
+
+def test_the_clip_style_image_reads_only_uploads(sec_app, attacker, tmp_path):
+    """/video_style's own style image is a photo input: the same refusal, before any frame is done."""
+    url, _ = sec_app
+    clip = upload(attacker, H.CLIP)
+    for ref in ({"path": "/etc/passwd"}, {"path": str(H.CLIP.resolve())[:-4] + ".missing.jpg"},
+                {"path": "data:image/png;base64,iVBORw0KGgo="}):
+        ok, value = call(attacker, "video_style", [clip, 1, "my own image", ref, 1.0])
+        assert not ok and _message(value) == UPLOAD_REFUSED, (ref, value)
+    assert honest_semantic(url)
