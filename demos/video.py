@@ -69,8 +69,9 @@ _STOPS: dict[str, threading.Event] = {}
 
 def configure_clips(seconds: float | None = None, side: int | None = None, frames: int | None = None,
                     budget_s: float | None = None) -> ClipCaps:
-    """Set the per-clip caps (app.py's ``--clip-seconds`` / ``--clip-side``; ``--clip-frames`` /
-    ``--clip-budget`` from demos/visitors.py)."""
+    """Set the per-clip caps (app.py's ``--clip-seconds`` / ``--clip-side`` / ``--clip-frames`` /
+    ``--clip-budget``, the last two defined with the other sharing flags in demos/visitors.py), before
+    the panels are built: their text states the caps."""
     if seconds is not None:
         CAPS.seconds = float(seconds)
     if side is not None:
@@ -219,6 +220,7 @@ def run_clip(factory: Callable[..., Any], clip: str | None, every: float, token:
                 last = time.monotonic()
                 yield gr.skip(), gr.skip(), status_line(p.done, p.total, p.elapsed_s), gr.skip(), token
     except VideoError as exc:
+        yield gr.skip(), gr.skip(), f"**Not run:** {exc}", gr.skip(), None  # not left saying "Working"
         raise gr.Error(str(exc)) from None
     finally:
         _STOPS.pop(token, None)
@@ -245,8 +247,9 @@ def clip_panel(kind: str, settings: list, factory: Callable[..., Any]) -> dict:
                 clip = ClipInput(label="Clip (mp4, webm, mov; the sound is dropped)", sources=["upload"], height=300,
                                 elem_id=f"{kind}-video-in")
                 every = gr.Slider(1, 10, value=1, step=1, label="Use every N-th frame",
-                                  info=f"clips are cut at {CAPS.seconds:g} s and {CAPS.frames} frames, "
-                                       f"frames scaled to {CAPS.side} px")
+                                  info=f"clips are cut at {CAPS.seconds:g} s and {CAPS.frames} frames"
+                                       + (f", runs stop after {CAPS.budget_s:g} s of work" if CAPS.budget_s else "")
+                                       + f"; frames scaled to {CAPS.side} px")
                 with gr.Row():
                     run = gr.Button("Run on the clip", variant="primary", elem_id=f"{kind}-video-run")
                     stop = gr.Button("Stop (keep what is done)", elem_id=f"{kind}-video-stop")

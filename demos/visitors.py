@@ -168,11 +168,9 @@ def apply_flags(demo, args) -> None:
     """Apply add_flags' values to ``demo`` (after ``demo.queue()``) and to the live views."""
     from demos.live import REGISTRY
     from demos.sessions import install as install_sessions
-    from demos.video import configure_clips
 
     trust_forwarded(args.trust_forwarded)
     set_gatys_budget(args.gatys_budget)
     install(demo, JobLimits(per_session=args.jobs_per_session, per_address=args.jobs_per_address))
     install_sessions(demo, args.sessions_per_address)
     REGISTRY.limits.max_sockets = args.max_live_sockets
-    configure_clips(frames=args.clip_frames, budget_s=args.clip_budget)
