@@ -5,6 +5,7 @@ stopped mid-way (here by the time budget, the same path as the Stop button) and 
 after it started."""
 from __future__ import annotations
 
+import os
 import threading
 import time
 import uuid
@@ -86,3 +87,38 @@ def test_clip_files_of_a_session_that_never_closes_go_after_the_ttl(ttl_app, tmp
         files = _clip_runs(http, session, tmp_path)
     assert session_folder(session).is_dir()
     assert not _still_there([session_folder(session), *files], timeout=TTL_S * 3)
+
+
+def test_a_page_closed_mid_run_leaves_nothing(ttl_app, tmp_path):
+    """The page closes while its clip is being processed: the session's folder goes at once, and the run
+    (which goes on until its budget) puts nothing back, nor a download copy in Gradio's cache."""
+    url, _ = ttl_app
+    session = uuid.uuid4().hex
+    closed = threading.Event()
+
+    def heartbeat():
+        with http_from(ATTACKER, url) as hb, hb.stream("GET", f"gradio_api/heartbeat/{session}") as r:
+            for _ in r.iter_lines():
+                if closed.is_set():
+                    return
+
+    beat = threading.Thread(target=heartbeat, daemon=True)
+    beat.start()
+    time.sleep(1)
+    folder = session_folder(session)
+    with http_from(ATTACKER, url) as http:
+        long = H.h264_clip(tmp_path / "walk_away.mp4", 320, 240, 600)
+        r = http.post("gradio_api/call/video_semantic",
+                      json={"data": [upload(http, long), 1, "auto", 0.5], "session_hash": session})
+        assert r.status_code == 200, r.text
+        end = time.monotonic() + 60
+        while time.monotonic() < end and not list(folder.rglob("*.mp4")):
+            time.sleep(0.3)
+        assert list(folder.rglob("*.mp4")), "the run never started"
+        closed.set()  # the page closes mid-run
+        beat.join(timeout=30)
+        assert not _still_there([folder], timeout=TTL_S - 5)
+        time.sleep(15 + 5)  # the run's budget has passed: it has ended by now
+    assert not folder.exists()
+    cache = Path(os.environ.get("GRADIO_TEMP_DIR") or "/tmp/gradio")
+    assert not list(cache.glob("*/walk_away_out.mp4")) and not list(cache.glob("*/walk_away.json"))
