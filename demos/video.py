@@ -135,14 +135,30 @@ def faces_clip(doc: Any, detector: str, embedder: str, threshold: float | None, 
     return FaceProcessor(gallery, embedder=embedder, detector=detector, threshold=threshold, mode=mode)
 
 
+PAINTING_PREFIX = "painting: "
+"""How the style picker names a painting preset ("painting: starry_night")."""
+
+
 def style_clip(choice: str | None, upload: Any, strength: float) -> StyleProcessor:
+    """The clip's style, by the photo tab's rule: a preset (a painting or a built-in network style) by
+    name, the uploaded image only when no preset is chosen ("my own image"). A choice is only ever a
+    preset name: ``resolve_style`` would also open a server file named by the text, which is for the
+    command line, never for a stranger's request."""
+    from core.style import is_builtin_style, painting_presets
+
+    text = str(choice or "")
+    name = text[len(PAINTING_PREFIX):] if text.startswith(PAINTING_PREFIX) else None
+    if name is not None and name in painting_presets() or name is None and text and is_builtin_style(text):
+        return StyleProcessor(name or text, strength=float(strength))
     if upload is not None:
         from demos.common import read_upload
 
         return StyleProcessor(read_upload(upload, what="style image", max_side=1024), strength=float(strength))
-    if not choice:
-        raise gr.Error("Pick a style preset or upload a style image.")
-    return StyleProcessor(str(choice).split(": ", 1)[-1], strength=float(strength))  # "painting: name" -> name
+    from demos.style import MY_IMAGE  # demos.style builds this panel: imported when a run needs it
+
+    if text and text != MY_IMAGE:
+        raise gr.Error("Unknown style: pick one of the presets, or upload a style image.")
+    raise gr.Error("Pick a style preset or upload a style image.")
 
 
 # --------------------------------------------------------------------------- the run

@@ -113,3 +113,22 @@ def test_the_clip_style_image_reads_only_uploads(sec_app, attacker, tmp_path):
         ok, value = call(attacker, "video_style", [clip, 1, "my own image", ref, 1.0])
         assert not ok and _message(value) == UPLOAD_REFUSED, (ref, value)
     assert honest_semantic(url)
+
+
+def test_a_style_name_never_opens_a_server_file(sec_app, attacker):
+    """/video_style's style choice is a preset name only: a server path in it (an image that exists, a
+    text file, a missing file; with or without the painting prefix) is the same "Unknown style", so
+    nothing is read and the answer says nothing about the server's files."""
+    url, _ = sec_app
+    clip = upload(attacker, H.CLIP)
+    image = str((H.ROOT / "assets" / "photos" / "two_people.jpg").resolve())
+    answers = set()
+    for name in (image, "/etc/passwd", "/no/such/file.jpg", "painting: ../../../etc/passwd",
+                 f"painting: {image}", "painting: /no/such/file.jpg"):
+        ok, value = call(attacker, "video_style", [clip, 1, name, None, 1.0])
+        assert not ok, (name, str(value)[:200])
+        answers.add(_message(value))
+    assert answers == {"Unknown style: pick one of the presets, or upload a style image."}, answers
+    ok, value = call(attacker, "video_style", [clip, 5, "stained glass", None, 1.0])  # a built-in style still works
+    assert ok, value
+    assert honest_semantic(url)
