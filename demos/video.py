@@ -8,10 +8,12 @@ that turns those values into a :class:`core.video.run.FrameProcessor`::
 
 The clip is processed frame by frame on the server (:class:`core.video.run.ClipRun`); progress
 (frames done, time left) is streamed to the page; Stop keeps the frames done so far as a playable
-clip. On a public server each clip is capped (seconds, resolution, frames; ``app.py --clip-seconds
---clip-side``) and the result says when a clip was cut. Gradio's video input is used without
-``format`` or ``include_audio=False``, so it never calls an ``ffmpeg`` program (there is none on a
-fresh machine): the upload reaches PyAV as it is.
+clip. On a public server each clip is capped (seconds, resolution, frames, seconds of work; ``app.py
+--clip-seconds --clip-side --clip-frames --clip-budget``) and the result says when a clip was cut; a
+clip run is a heavy job (``demos/visitors.py``: one per session, two per address) and runs at a lower
+OS priority than photo requests. The clip input (:class:`ClipInput`) reads only this server's
+uploads; it is Gradio's video input used without ``format`` or ``include_audio=False``, so it never
+calls an ``ffmpeg`` program (there is none on a fresh machine): the upload reaches PyAV as it is.
 """
 from __future__ import annotations
 

@@ -173,7 +173,6 @@ def playlist_files(folder: Path) -> dict[str, Path]:
 
 def photo_named_clip(path: Path) -> Path:
     """A JPEG photo saved under a clip's name."""
-    (ROOT / "assets" / "photos" / "two_people.jpg")
     path.write_bytes((ROOT / "assets" / "photos" / "two_people.jpg").read_bytes())
     return path
 
