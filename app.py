@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     args = parse_args(argv)
     configure(offline=args.offline or None, device=args.device, max_side=args.max_side)
-    configure_clips(args.clip_seconds, args.clip_side)
+    configure_clips(args.clip_seconds, args.clip_side, args.clip_frames, args.clip_budget)  # before the panels say them
     limits.apply(args)
     demo = build_app()
     demo.queue(default_concurrency_limit=2, max_size=64)

@@ -68,15 +68,34 @@ def _gradio_copy(path: Path) -> Path | None:
     return Path(get_upload_folder()) / digest / client_utils.strip_invalid_filename_characters(path.name)
 
 
+def _held_elsewhere(path: Path, copy: Path, folder: Path) -> bool:
+    """Whether a file of another session has the same name and bytes as ``path`` (whose Gradio copy is
+    ``copy``, named by its content hash): that session was handed the same copy (two visitors who ran the
+    same example with the same settings), and its download must keep working."""
+    from gradio import processing_utils
+
+    size = path.stat().st_size
+    for other in ROOT.rglob(path.name):
+        try:
+            if folder in other.parents or not other.is_file() or other.stat().st_size != size:
+                continue
+            if processing_utils.hash_file(other) == copy.parent.name:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def remove_session(session_hash: str | None) -> int:
-    """Delete one session's folder and Gradio's cached copies of its files; returns files removed."""
+    """Delete one session's folder and Gradio's cached copies of its files (those no other session holds
+    too); returns files removed."""
     folder = session_folder(session_hash)
     if not folder.is_dir():
         return 0
     files = [p for p in folder.rglob("*") if p.is_file()]
     for path in files:
         copy = _gradio_copy(path)
-        if copy is not None and copy.is_file():
+        if copy is not None and copy.is_file() and not _held_elsewhere(path, copy, folder):
             copy.unlink(missing_ok=True)
             try:
                 copy.parent.rmdir()
@@ -109,8 +128,13 @@ def sweep(ttl_s: float, now: float | None = None) -> int:
 
 
 def install(demo: gr.Blocks) -> None:
-    """Remove a session's files when its page closes (call inside the ``with demo:`` block)."""
+    """Remove a session's files when its page closes (call inside the ``with demo:`` block), and close
+    Gradio's deep-link route, which would write files of a session that nothing removes
+    (``demos/deep_links.py``)."""
+    from demos.deep_links import install as close_deep_links
+
     demo.unload(end_session)
+    close_deep_links()
 
 
 def start_sweeper(ttl_s: float = DEFAULT_TTL_S) -> threading.Thread:

@@ -8,10 +8,12 @@ that turns those values into a :class:`core.video.run.FrameProcessor`::
 
 The clip is processed frame by frame on the server (:class:`core.video.run.ClipRun`); progress
 (frames done, time left) is streamed to the page; Stop keeps the frames done so far as a playable
-clip. On a public server each clip is capped (seconds, resolution, frames; ``app.py --clip-seconds
---clip-side``) and the result says when a clip was cut. Gradio's video input is used without
-``format`` or ``include_audio=False``, so it never calls an ``ffmpeg`` program (there is none on a
-fresh machine): the upload reaches PyAV as it is.
+clip. On a public server each clip is capped (seconds, resolution, frames, seconds of work; ``app.py
+--clip-seconds --clip-side --clip-frames --clip-budget``) and the result says when a clip was cut; a
+clip run is a heavy job (``demos/visitors.py``: one per session, two per address) and runs at a lower
+OS priority than photo requests. The clip input (:class:`ClipInput`) reads only this server's
+uploads; it is Gradio's video input used without ``format`` or ``include_audio=False``, so it never
+calls an ``ffmpeg`` program (there is none on a fresh machine): the upload reaches PyAV as it is.
 """
 from __future__ import annotations
 
@@ -27,8 +29,11 @@ from typing import Any
 
 import gradio as gr
 import numpy as np
+from gradio.data_classes import FileData
+from pydantic import model_validator
 
 from core.config import SETTINGS
+from core.jobs import run_politely
 from core.render import instance_color, to_hex
 from core.video.io import VideoError
 from core.video.run import ClipRun, Limits
@@ -49,11 +54,14 @@ TEACH = (
 @dataclass
 class ClipCaps:
     """Per-clip limits for visitors: ``seconds`` of the clip used, ``side`` (longest side of the
-    processed frames, pixels), ``frames`` processed at most."""
+    processed frames, pixels), ``frames`` processed at most, ``budget_s`` seconds of wall time a run
+    may take before it stops with the frames done (0: no limit). Clips share one server-wide slot, so
+    the budget bounds how long one visitor's clip makes the next one wait."""
 
     seconds: float = 20.0
     side: int = 640
     frames: int = 600
+    budget_s: float = 300.0
 
 
 CAPS = ClipCaps()
@@ -61,13 +69,50 @@ _STOPS: dict[str, threading.Event] = {}
 """Stop flags of running clips, keyed by a random token that only the page that started the run holds."""
 
 
-def configure_clips(seconds: float | None = None, side: int | None = None) -> ClipCaps:
-    """Set the per-clip caps (app.py's ``--clip-seconds`` / ``--clip-side``)."""
+def configure_clips(seconds: float | None = None, side: int | None = None, frames: int | None = None,
+                    budget_s: float | None = None) -> ClipCaps:
+    """Set the per-clip caps (app.py's ``--clip-seconds`` / ``--clip-side`` / ``--clip-frames`` /
+    ``--clip-budget``, the last two defined with the other sharing flags in demos/visitors.py), before
+    the panels are built: their text states the caps."""
     if seconds is not None:
         CAPS.seconds = float(seconds)
     if side is not None:
         CAPS.side = int(side)
+    if frames is not None:
+        CAPS.frames = max(1, int(frames))
+    if budget_s is not None:
+        CAPS.budget_s = max(0.0, float(budget_s))
     return CAPS
+
+
+class ClipData(FileData):
+    """The clip input's payload: Gradio's FileData, but a reference without the FileData marker, without
+    a path, or a bare string is kept for :class:`ClipInput` to judge instead of failing validation with
+    pydantic's multi-line error, so every file reference the server will not open gets the photos' one
+    sentence (``demos.uploads.UPLOAD_REFUSED``)."""
+
+    path: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def validate_model(cls, v, info):
+        if isinstance(v, (dict, FileData)):
+            return v
+        return {"path": v} if isinstance(v, str) else {}
+
+
+class ClipInput(gr.Video):
+    """``gr.Video`` for visitors' clips: the payload's path must be a file this server received
+    (``trusted_upload``), and the callback gets that file's real path; it renders as a normal video
+    input. No ``format`` conversion (it would call an ``ffmpeg`` program): PyAV reads the upload as it is."""
+
+    is_template = True
+    data_model = ClipData
+
+    def preprocess(self, payload) -> str | None:
+        if payload is None:
+            return None
+        return str(trusted_upload(payload))
 
 
 # --------------------------------------------------------------------------- factories per tab
@@ -92,17 +137,47 @@ def faces_clip(doc: Any, detector: str, embedder: str, threshold: float | None, 
     return FaceProcessor(gallery, embedder=embedder, detector=detector, threshold=threshold, mode=mode)
 
 
+PAINTING_PREFIX = "painting: "
+"""How the style picker names a painting preset ("painting: starry_night")."""
+
+
 def style_clip(choice: str | None, upload: Any, strength: float) -> StyleProcessor:
+    """The clip's style, by the photo tab's rule: a preset (a painting or a built-in network style) by
+    name, the uploaded image only when no preset is chosen ("my own image"). A choice is only ever a
+    preset name: ``resolve_style`` would also open a server file named by the text, which is for the
+    command line, never for a stranger's request."""
+    from core.style import is_builtin_style, painting_presets
+
+    text = str(choice or "")
+    name = text[len(PAINTING_PREFIX):] if text.startswith(PAINTING_PREFIX) else None
+    if name is not None and name in painting_presets() or name is None and text and is_builtin_style(text):
+        return StyleProcessor(name or text, strength=float(strength))
     if upload is not None:
         from demos.common import read_upload
 
         return StyleProcessor(read_upload(upload, what="style image", max_side=1024), strength=float(strength))
-    if not choice:
-        raise gr.Error("Pick a style preset or upload a style image.")
-    return StyleProcessor(str(choice).split(": ", 1)[-1], strength=float(strength))  # "painting: name" -> name
+    from demos.style import MY_IMAGE  # demos.style builds this panel: imported when a run needs it
+
+    if text and text != MY_IMAGE:
+        raise gr.Error("Unknown style: pick one of the presets, or upload a style image.")
+    raise gr.Error("Pick a style preset or upload a style image.")
 
 
 # --------------------------------------------------------------------------- the run
+@dataclass
+class Budget:
+    """Wall-time budget of one run: ``spent()`` once ``seconds`` (0: never) have passed since creation."""
+
+    seconds: float
+    start: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.start = time.monotonic()
+
+    def spent(self) -> bool:
+        return self.seconds > 0 and time.monotonic() - self.start > self.seconds
+
+
 def status_line(done: int, total: int, elapsed_s: float) -> str:
     """'frame 12 of 60 · 4 s so far · about 16 s left'."""
     left = elapsed_s / done * max(0, total - done) if done else float("nan")
@@ -152,18 +227,23 @@ def run_clip(factory: Callable[..., Any], clip: str | None, every: float, token:
     stem = Path(str(clip)).stem[:40] or "clip"
     limits = Limits(every=max(1, int(every or 1)), max_frames=CAPS.frames, max_seconds=CAPS.seconds,
                     max_side=min(CAPS.side, SETTINGS.max_side))
-    run = ClipRun(clip, out_dir / f"{stem}_out.mp4", processor, limits, should_stop=stop.is_set)
+    budget = Budget(CAPS.budget_s)
+    run = ClipRun(clip, out_dir / f"{stem}_out.mp4", processor, limits,
+                  should_stop=lambda: stop.is_set() or budget.spent())
     try:
         last = 0.0
         yield gr.skip(), gr.skip(), "Working: starting…", gr.skip(), token
-        for p in run.steps():
+        for p in run_politely(run.steps):  # below the photo requests' OS priority
             if time.monotonic() - last > 0.5:
                 last = time.monotonic()
                 yield gr.skip(), gr.skip(), status_line(p.done, p.total, p.elapsed_s), gr.skip(), token
     except VideoError as exc:
+        yield gr.skip(), gr.skip(), f"**Not run:** {exc}", gr.skip(), None  # not left saying "Working"
         raise gr.Error(str(exc)) from None
     finally:
         _STOPS.pop(token, None)
+    if budget.spent() and not stop.is_set() and not run.complete:
+        run.notes.append(f"the server's time budget for one clip ({CAPS.budget_s:g} s) ran out: the frames done are kept")
     result = run.result()
     js = out_dir / f"{stem}.json"
     js.write_text(json.dumps(result, indent=1) + "\n")
@@ -182,11 +262,12 @@ def clip_panel(kind: str, settings: list, factory: Callable[..., Any]) -> dict:
         gr.Markdown(TEACH)
         with gr.Row():
             with gr.Column():
-                clip = gr.Video(label="Clip (mp4, webm, mov; the sound is dropped)", sources=["upload"], height=300,
+                clip = ClipInput(label="Clip (mp4, webm, mov; the sound is dropped)", sources=["upload"], height=300,
                                 elem_id=f"{kind}-video-in")
                 every = gr.Slider(1, 10, value=1, step=1, label="Use every N-th frame",
-                                  info=f"clips are cut at {CAPS.seconds:g} s and {CAPS.frames} frames, "
-                                       f"frames scaled to {CAPS.side} px")
+                                  info=f"clips are cut at {CAPS.seconds:g} s and {CAPS.frames} frames"
+                                       + (f", runs stop after {CAPS.budget_s:g} s of work" if CAPS.budget_s else "")
+                                       + f"; frames scaled to {CAPS.side} px")
                 with gr.Row():
                     run = gr.Button("Run on the clip", variant="primary", elem_id=f"{kind}-video-run")
                     stop = gr.Button("Stop (keep what is done)", elem_id=f"{kind}-video-stop")

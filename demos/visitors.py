@@ -8,9 +8,10 @@ with ``--trust-forwarded``, else the socket peer is the address.
 
 ``install(demo, limits)`` (after ``demo.queue()``, before launch) makes the queue refuse a job when its
 visitor (session or address) already has ``jobs_per_visitor`` jobs queued or running, or
-``heavy_per_visitor`` of the heavy ones (a Gatys run), with one clear message; and it keeps room in the
-queue for others: heavy jobs may fill only ``heavy_share`` of it. ``demos/sessions.py`` bounds the
-sessions one address keeps.
+``heavy_per_visitor`` of the same heavy kind (a Gatys run; a clip run, which shares one server-wide
+slot with every other visitor's clips), with one clear message; and it keeps room in the queue for
+others: heavy jobs may fill only ``heavy_share`` of it. ``demos/sessions.py`` bounds the sessions one
+address keeps.
 """
 from __future__ import annotations
 
@@ -71,7 +72,11 @@ class JobLimits:
     heavy_per_session: int = 1
     heavy_per_address: int = 2
     heavy_share: float = 0.5
-    heavy_ids: frozenset = frozenset({"style_gatys"})
+    heavy_ids: frozenset = frozenset({"style_gatys", "video"})
+
+
+HEAVY_NAMES = {"style_gatys": ("style optimisation", "style optimisations"), "video": ("clip", "clip runs")}
+"""What a visitor calls each heavy kind (concurrency id): the job's name, and many of them."""
 
 
 def _events(queue) -> list:
@@ -85,22 +90,24 @@ def _jobs(n: int, kind: str = "") -> str:
     return f"{n} {kind + ' ' if kind else ''}job{'' if n == 1 else 's'}"
 
 
-def refusal(events: list, session: str | None, address: str, heavy: bool, max_size: int | None,
+def refusal(events: list, session: str | None, address: str, kind: str | None, max_size: int | None,
             limits: JobLimits) -> str | None:
-    """Why a new job from (``session``, ``address``) may not join, given the ``events`` already queued
-    or running (objects with ``session_hash``, ``request`` and ``concurrency_id``); None: it may."""
+    """Why a new job of concurrency id ``kind`` from (``session``, ``address``) may not join, given the
+    ``events`` already queued or running (objects with ``session_hash``, ``request`` and
+    ``concurrency_id``); None: it may. Heavy caps count the visitor's jobs of the same kind."""
     mine = [e for e in events if e.session_hash == session]
     here = [e for e in events if address_of(e.request) == address]
-    if heavy:
-        is_heavy = lambda e: e.concurrency_id in limits.heavy_ids  # noqa: E731
-        n_session, n_address = sum(map(is_heavy, mine)), sum(map(is_heavy, here))
+    if kind in limits.heavy_ids:
+        one, many = HEAVY_NAMES.get(kind, ("long", "long jobs"))
+        same = lambda e: e.concurrency_id == kind  # noqa: E731
+        n_session, n_address = sum(map(same, mine)), sum(map(same, here))
         if n_session >= limits.heavy_per_session or n_address >= limits.heavy_per_address:
             n = max(n_session, n_address)
-            return (f"You already have {_jobs(n, 'style optimisation')} running or queued: wait for "
+            return (f"You already have {_jobs(n, one)} running or queued: wait for "
                     f"{'it' if n == 1 else 'them'} to finish or press Stop, then run again.")
-        waiting = sum(is_heavy(e) for e in events)
+        waiting = sum(e.concurrency_id in limits.heavy_ids for e in events)
         if max_size and waiting >= max(1, int(max_size * limits.heavy_share)):
-            return "The server has as many style optimisations queued as it takes: try again in a few minutes."
+            return f"The server has as many {many} queued as it takes: try again in a few minutes."
     if len(mine) >= limits.per_session or len(here) >= limits.per_address:
         n = len(mine) if len(mine) >= limits.per_session else len(here)
         return (f"You already have {_jobs(n)} running or queued: wait for {'it' if n == 1 else 'them'} to finish, "
@@ -118,8 +125,8 @@ def install(demo, limits: JobLimits | None = None) -> None:
     async def push(body, request, username):
         fn = demo.fns.get(body.fn_index) if body.fn_index is not None else None
         if fn is not None:
-            why = refusal(_events(queue), body.session_hash, address_of(request),
-                          fn.concurrency_id in limits.heavy_ids, queue.max_size, limits)
+            why = refusal(_events(queue), body.session_hash, address_of(request), fn.concurrency_id,
+                          queue.max_size, limits)
             if why:
                 return False, why, "error"
         named = body.session_hash
@@ -134,7 +141,9 @@ def install(demo, limits: JobLimits | None = None) -> None:
 
 def add_flags(parser) -> None:
     """The app's flags for sharing the server (argparse)."""
-    d = JobLimits()
+    from demos.video import ClipCaps
+
+    d, clips = JobLimits(), ClipCaps()
     parser.add_argument("--trust-forwarded", action="store_true",
                         help="take the visitor's address from X-Forwarded-For (only behind a proxy that sets it)")
     parser.add_argument("--gatys-budget", type=float, default=GATYS_BUDGET_S,
@@ -148,6 +157,11 @@ def add_flags(parser) -> None:
                         help="sessions one client address keeps on the server, its oldest dropped first (default 50)")
     parser.add_argument("--max-live-sockets", type=int, default=32,
                         help="live webcam streams over all visitors at once (default 32)")
+    parser.add_argument("--clip-frames", type=int, default=clips.frames,
+                        help=f"video: frames of a visitor's clip processed at most (default {clips.frames})")
+    parser.add_argument("--clip-budget", type=float, default=clips.budget_s,
+                        help=f"video: seconds one clip run may take, then it stops with the frames done "
+                             f"(default {clips.budget_s:.0f}; 0: no limit)")
 
 
 def apply_flags(demo, args) -> None:

@@ -23,7 +23,14 @@ from pathlib import Path
 import numpy as np
 
 MAX_FRAME_PIXELS = 3840 * 2160
-"""Largest decoded frame accepted (4K UHD): an 8K frame costs ~100 MB as RGB and seconds to decode."""
+"""Largest decoded frame accepted (4K UHD): an 8K frame costs ~100 MB as RGB and seconds to decode.
+Checked from the header, and by the decoder itself for every frame (FFmpeg's ``max_pixels``): a clip
+may change its frame size mid-way (MJPEG frames are independent pictures, H.264 may send a new
+sequence header), so a header of 64x64 px can be followed by 16000x16000 px frames."""
+MAX_ASPECT = 8.0
+"""Widest (or tallest) frame shape accepted, long side over short side: a 16000x16 strip fitted to
+640 px is 640x2, which no model here can use and which the person detector covers with hundreds of
+tiles (seconds a frame)."""
 CODEC = "libx264"
 CODEC_OPTIONS = {"preset": "veryfast", "crf": "23"}
 CONTAINER_OPTIONS = {"movflags": "+faststart"}
@@ -36,7 +43,12 @@ DEMUXERS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpeg,mpegts,ogg,flv,gif"
 """The only containers opened. Playlists and concatenation formats (HLS .m3u8, ffconcat, ...) are
 refused: their entries name other files or URLs, which FFmpeg would fetch from the server's disk or
 network on a visitor's behalf."""
-OPEN_OPTIONS = {"format_whitelist": DEMUXERS, "protocol_whitelist": "file"}
+DECODER_OPTIONS = {"max_pixels": str(MAX_FRAME_PIXELS + 64 * 2160)}
+"""Options of every decoder opened (also those FFmpeg opens to probe the streams): a frame larger than
+4K is refused before its memory is allocated, which ends the clip there. (FFmpeg checks the width
+rounded up to its row alignment, up to 64 px: that much slack keeps every frame the header check
+accepts.)"""
+OPEN_OPTIONS = {"format_whitelist": DEMUXERS, "protocol_whitelist": "file", **DECODER_OPTIONS}
 
 
 class VideoError(ValueError):
@@ -88,6 +100,7 @@ def _open(path: str | Path):
     if stream.codec_context is None or stream.codec_context.name in (None, "", "none"):
         container.close()
         raise VideoError(f"'{Path(path).name}' uses a video codec this build cannot decode.")
+    stream.codec_context.options = dict(DECODER_OPTIONS)
     return container, stream
 
 
@@ -111,9 +124,15 @@ def _info(container, stream, path) -> VideoInfo:
     if not 0.1 <= fps <= 1000:
         fps = 25.0  # containers without a usable rate (some GIFs, broken headers): a common default
     width, height = int(stream.codec_context.width or 0), int(stream.codec_context.height or 0)
+    if not width or not height:  # the decoder refused the first frame (over max_pixels) or no size was read
+        raise VideoError(f"'{Path(path).name}' has frames larger than 3840x2160 (4K), or of no readable size. "
+                         "Downscale the clip first.")
     if width * height > MAX_FRAME_PIXELS:
         raise VideoError(f"'{Path(path).name}' has {width}x{height} frames; the limit is 3840x2160 (4K). "
                          "Downscale the clip first.")
+    if max(width, height) > MAX_ASPECT * max(1, min(width, height)):
+        raise VideoError(f"'{Path(path).name}' has {width}x{height} frames; frames wider or taller than "
+                         f"{MAX_ASPECT:g}:1 are not accepted. Crop the clip first.")
     if stream.duration and stream.time_base:
         duration = float(stream.duration * stream.time_base)
     elif container.duration:

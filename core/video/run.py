@@ -125,8 +125,13 @@ class ClipRun:
         total, t0 = self.expected_frames(), time.perf_counter()
         with VideoWriter(self.out_path, self.info.fps / lim.every, w, h) as writer:
             try:
-                for frame in read_frames(self.source, every=lim.every, max_frames=lim.max_frames,
-                                         max_seconds=lim.max_seconds, max_side=lim.max_side):
+                # one frame past the cap is read (not processed): then the clip is known to go on
+                for frame in read_frames(self.source, every=lim.every, max_seconds=lim.max_seconds,
+                                         max_frames=lim.max_frames + 1 if lim.max_frames else None,
+                                         max_side=lim.max_side):
+                    if lim.max_frames and len(self.frames) >= lim.max_frames:
+                        self.notes.append(f"clip cut at {lim.max_frames} frames")
+                        break
                     if self.should_stop is not None and self.should_stop():
                         self.notes.append(f"stopped after {len(self.frames)} frames")
                         return
@@ -139,11 +144,9 @@ class ClipRun:
                 self.notes.append(f"interrupted after {len(self.frames)} frames")
                 raise
             self.complete = True
-            if lim.max_frames and len(self.frames) >= lim.max_frames and self.expected_frames(False) > len(self.frames):
-                self.notes.append(f"clip cut at {lim.max_frames} frames")
-            elif len(self.frames) < total - 1:
+            if len(self.frames) < total - 1 and not (lim.max_frames and len(self.frames) >= lim.max_frames):
                 self.notes.append(f"the clip ended after {len(self.frames)} of {total} expected frames "
-                                  "(damaged, or shorter than its header says)")
+                                  "(damaged, a frame larger than 4K, or shorter than its header says)")
 
     def _one(self, frame, writer: VideoWriter) -> None:
         res = self.processor(frame.rgb)

@@ -1,0 +1,130 @@
+"""The clip endpoints under attack (4): nothing stays. A clip run's outputs (the overlaid clip, its
+JSON, Gradio's download copies of both) live in the session's folder and go when the page closes
+(its heartbeat ends), or after ``--session-file-ttl`` for a client that never closes; also for a run
+stopped mid-way (here by the time budget, the same path as the Stop button) and for a run that failed
+after it started."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from demos.session_files import session_folder
+from tests.security import hostile_clips as H
+from tests.security.conftest import ATTACKER, call, http_from, upload
+
+pytestmark = pytest.mark.slow
+
+TTL_S = 30
+
+
+def _still_there(paths: list[Path], timeout: float) -> list[Path]:
+    """The paths that still exist after waiting up to ``timeout`` seconds for all to go."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and any(p.exists() for p in paths):
+        time.sleep(0.5)
+    return [p for p in paths if p.exists()]
+
+
+@pytest.fixture(scope="module")
+def ttl_app(tmp_path_factory):
+    from tests.app_server import running_app
+
+    with running_app(tmp_path_factory.mktemp("clip_ttl") / "app.log", "--session-file-ttl", str(TTL_S),
+                     "--clip-budget", "15") as server:
+        yield server
+
+
+def _clip_runs(http, session: str, folder: Path, stopped: bool = True) -> list[Path]:
+    """A complete run, a run stopped by the budget (when ``stopped``), a run that fails after it started:
+    the files handed out."""
+    files = []
+    ok, value = call(http, "video_semantic", [upload(http, H.CLIP), 5, "auto", 0.5], session)
+    assert ok and "Done" in value[2], value
+    files += [Path(value[0]["path"]), Path(value[1]["path"])]
+    if stopped:
+        long = H.h264_clip(folder / "long.mp4", 320, 240, 600)
+        ok, value = call(http, "video_semantic", [upload(http, long), 1, "auto", 0.5], session)
+        assert ok and "Stopped" in value[2], value
+        files += [Path(value[0]["path"]), Path(value[1]["path"])]
+    ok, value = call(http, "video_semantic", [upload(http, H.header_only_clip(folder / "hollow.mp4")), 1, "auto", 0.5],
+                     session)
+    assert not ok and "no decodable frames" in str(value), value
+    return files
+
+
+def test_clip_files_go_when_the_page_closes(ttl_app, tmp_path):
+    url, _ = ttl_app
+    session = uuid.uuid4().hex
+    closed = threading.Event()
+
+    def heartbeat():  # what an open page keeps: its heartbeat stream
+        with http_from(ATTACKER, url) as hb, hb.stream("GET", f"gradio_api/heartbeat/{session}") as r:
+            for _ in r.iter_lines():
+                if closed.is_set():
+                    return
+
+    beat = threading.Thread(target=heartbeat, daemon=True)
+    beat.start()
+    time.sleep(1)
+    with http_from(ATTACKER, url) as http:
+        files = _clip_runs(http, session, tmp_path)
+    folder = session_folder(session)
+    assert folder.is_dir() and len(list(folder.rglob("*.mp4"))) == 2 and all(p.exists() for p in files)
+    started = time.monotonic()
+    closed.set()  # the page closes
+    beat.join(timeout=30)
+    left = _still_there([folder, *files], timeout=TTL_S - 2 - (time.monotonic() - started))
+    assert not left, left  # gone before the ttl could have removed them
+
+
+def test_clip_files_of_a_session_that_never_closes_go_after_the_ttl(ttl_app, tmp_path):
+    url, _ = ttl_app
+    session = uuid.uuid4().hex
+    with http_from(ATTACKER, url) as http:
+        files = _clip_runs(http, session, tmp_path, stopped=False)
+    assert session_folder(session).is_dir()
+    assert not _still_there([session_folder(session), *files], timeout=TTL_S * 3)
+
+
+def test_a_page_closed_mid_run_leaves_nothing(ttl_app, tmp_path):
+    """The page closes while its clip is being processed: the session's folder goes at once, and the run
+    (which goes on until its budget) puts nothing back, nor a download copy in Gradio's cache."""
+    url, _ = ttl_app
+    session = uuid.uuid4().hex
+    closed = threading.Event()
+
+    def heartbeat():
+        with http_from(ATTACKER, url) as hb, hb.stream("GET", f"gradio_api/heartbeat/{session}") as r:
+            for _ in r.iter_lines():
+                if closed.is_set():
+                    return
+
+    beat = threading.Thread(target=heartbeat, daemon=True)
+    beat.start()
+    time.sleep(1)
+    folder = session_folder(session)
+    with http_from(ATTACKER, url) as http:
+        long = H.h264_clip(tmp_path / "walk_away.mp4", 320, 240, 600)
+        r = http.post("gradio_api/call/video_semantic",
+                      json={"data": [upload(http, long), 1, "auto", 0.5], "session_hash": session})
+        assert r.status_code == 200, r.text
+        event_id = r.json()["event_id"]
+        end = time.monotonic() + 60
+        while time.monotonic() < end and not list(folder.rglob("*.mp4")):
+            time.sleep(0.3)
+        assert list(folder.rglob("*.mp4")), "the run never started"
+        closed.set()  # the page closes mid-run
+        beat.join(timeout=30)
+        assert not _still_there([folder], timeout=TTL_S - 5)
+        with http.stream("GET", f"gradio_api/call/video_semantic/{event_id}") as stream:  # until the run ends
+            ends = [line for line in stream.iter_lines() if line.startswith("event:") and ("complete" in line
+                                                                                       or "error" in line)]
+        assert ends, "the run did not end"
+    assert not folder.exists()
+    cache = Path(os.environ.get("GRADIO_TEMP_DIR") or "/tmp/gradio")
+    assert not list(cache.glob("*/walk_away_out.mp4")) and not list(cache.glob("*/walk_away.json"))
