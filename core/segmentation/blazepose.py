@@ -49,6 +49,8 @@ LANDMARK_SIZE = 256
 ROI_SCALE = 1.25            # square side = 2 * |kp1 - kp0| * ROI_SCALE
 POSE_FLAG_MIN = 0.5         # landmark model's "a person is in this crop" threshold
 TILE_ASPECT = 1.5           # images at least this elongated are also searched in square tiles
+TILE_MAX = 8                # at most this many tiles (a stranger's 16000x16 photo must not cost 400 runs)
+TILE_MIN_SIDE = 64          # no tiles thinner than this: nobody fits in them, the detector sees 224 px
 TILE_MIN_SCORE = 0.7        # a person found only in a tile needs this detector score ...
 TILE_POSE_FLAG_MIN = 0.9    # ... and this pose flag (zoomed-in tiles make the detector trigger-happy)
 SELFIE_SIZE = 256
@@ -328,11 +330,13 @@ def detect_people(rgb: np.ndarray, detector: TFLiteModel | None = None,
 
 def tile_origins(height: int, width: int, aspect: float = TILE_ASPECT) -> list[tuple[int, int, int]]:
     """Square tiles (x0, y0, side) along the long side of an elongated image, overlapping by at
-    least a quarter; none when the image is less elongated than ``aspect``."""
+    least a quarter; none when the image is less elongated than ``aspect`` or its short side is under
+    ``TILE_MIN_SIDE`` px. At most ``TILE_MAX`` tiles, spread over the whole length (beyond about
+    6:1 they no longer overlap)."""
     side, long = min(height, width), max(height, width)
-    if long < aspect * side:
+    if long < aspect * side or side < TILE_MIN_SIDE:
         return []
-    n = math.ceil((long - side) / (0.75 * side)) + 1
+    n = min(TILE_MAX, math.ceil((long - side) / (0.75 * side)) + 1)
     starts = np.linspace(0, long - side, n).round().astype(int)
     return [(int(s), 0, side) if width >= height else (0, int(s), side) for s in starts]
 

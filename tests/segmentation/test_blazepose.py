@@ -95,6 +95,14 @@ def test_tiles_only_for_elongated_images():
     assert all(x == 0 and s == 400 for x, _, s in tall) and tall[-1][1] + 400 == 1000
 
 
+def test_strangers_strips_get_few_tiles():
+    """A 640x2 or 16000x16 photo (anyone can send one) must not cost hundreds of detector runs."""
+    assert bp.tile_origins(2, 640) == [] and bp.tile_origins(16, 16000) == []
+    strip = bp.tile_origins(100, 5000)
+    assert len(strip) == bp.TILE_MAX and strip[0][0] == 0 and strip[-1][0] + 100 == 5000
+    assert len(bp.tile_origins(480, 2400)) == 7  # a 5:1 panorama keeps its overlapping tiles
+
+
 # --------------------------------------------------------------------------- real photos
 def test_detector_finds_the_astronaut_with_alignment_points(astronaut):
     d = bp.detect_people(astronaut)
