@@ -7,10 +7,18 @@ event's session (read from Gradio's request context, so callbacks need no extra 
 * after ``ttl_s`` seconds whatever happens (API clients' sessions never "close"): ``start_sweeper``'s
   daemon thread sweeps every ``ttl_s / 4`` seconds.
 So a visitor's exported embeddings never outlive their session on the server by more than the ttl.
+
+The visitor's own uploads (photos, faces, clips in Gradio's upload folder) that a request of the session
+used are listed in its folder (``note_upload``) and go with it, unless another live session used the same
+file (Gradio stores equal bytes once) or the bytes are a shipped example's. An upload no request ever used
+is left to Gradio's cache sweep (the app's ``delete_cache``).
 """
 from __future__ import annotations
 
+import filecmp
+import functools
 import logging
+import os
 import re
 import shutil
 import tempfile
@@ -20,6 +28,9 @@ from pathlib import Path
 
 import gradio as gr
 from gradio.context import LocalContext
+from gradio.utils import get_upload_folder
+
+from demos.paths import ASSETS
 
 log = logging.getLogger("cvlab")
 
@@ -30,6 +41,11 @@ DEFAULT_TTL_S = 3600
 """Seconds a session's files are kept at most (the app's ``--session-file-ttl``)."""
 
 _ANONYMOUS = "no-session"
+
+UPLOADS_LIST = "uploads.list"
+"""In a session's folder: the uploaded files its requests used, one real path a line."""
+
+_UPLOADS_LOCK = threading.Lock()
 
 
 def _session_key(session_hash: str | None) -> str:
@@ -86,13 +102,99 @@ def _held_elsewhere(path: Path, copy: Path, folder: Path) -> bool:
     return False
 
 
+def note_uploads(session_hash: str | None, data) -> int:
+    """Note every file of Gradio's upload folder that a queued job's ``data`` (its raw payload: lists
+    and FileData dicts, as the client sent them) names, in that session's list, so that the files go
+    when the session ends; returns how many. Called for each accepted job (``demos/visitors.py``),
+    before anything reads the files. Paths outside the upload folder are ignored here (the job itself
+    refuses them)."""
+    if not session_hash:
+        return 0
+    root = Path(os.path.realpath(get_upload_folder()))
+    found = []
+    for path in _payload_paths(data):
+        real = Path(os.path.realpath(path))
+        if real.is_relative_to(root) and real.is_file():
+            found.append(str(real))
+    if not found:
+        return 0
+    folder = session_folder(session_hash)
+    with _UPLOADS_LOCK:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        listed = folder / UPLOADS_LIST
+        known = set(listed.read_text().splitlines()) if listed.is_file() else set()
+        new = [p for p in dict.fromkeys(found) if p not in known]
+        if new:
+            with listed.open("a") as f:
+                f.writelines(f"{p}\n" for p in new)
+        else:
+            listed.touch()  # in use: the ttl counts from now
+    return len(found)
+
+
+def _payload_paths(data, depth: int = 0):
+    """The ``path`` strings of the file references in a raw payload (nested lists and dicts, 8 levels)."""
+    if depth > 8:
+        return
+    if isinstance(data, dict):
+        path = data.get("path")
+        if isinstance(path, str) and path and "\x00" not in path and "://" not in path \
+                and not path.startswith("data:"):
+            yield path
+        for value in data.values():
+            if isinstance(value, (dict, list)):
+                yield from _payload_paths(value, depth + 1)
+    elif isinstance(data, list):
+        for value in data:
+            yield from _payload_paths(value, depth + 1)
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_by_size() -> dict[int, list[Path]]:
+    sizes: dict[int, list[Path]] = {}
+    for p in ASSETS.rglob("*"):
+        if p.is_file():
+            sizes.setdefault(p.stat().st_size, []).append(p)
+    return sizes
+
+
+def _is_shipped(path: Path) -> bool:
+    """Whether ``path`` has the bytes of a shipped asset (Gradio's copy of an example: never private)."""
+    return any(filecmp.cmp(path, p, shallow=False) for p in _shipped_by_size().get(path.stat().st_size, []))
+
+
+def _release_uploads(folder: Path) -> int:
+    """Delete the uploads listed in ``folder`` that no other session lists and that are not a shipped
+    example's bytes; returns files deleted."""
+    listed = folder / UPLOADS_LIST
+    if not listed.is_file():
+        return 0
+    root = Path(os.path.realpath(get_upload_folder()))
+    removed = 0
+    with _UPLOADS_LOCK:
+        others = {line for other in ROOT.glob(f"*/{UPLOADS_LIST}") if other.parent != folder
+                  for line in other.read_text().splitlines()}
+        for line in listed.read_text().splitlines():
+            path = Path(os.path.realpath(line))
+            if line in others or not path.is_relative_to(root) or not path.is_file() or _is_shipped(path):
+                continue
+            path.unlink(missing_ok=True)
+            removed += 1
+            try:
+                path.parent.rmdir()  # Gradio's per-file folder
+            except OSError:
+                pass
+    return removed
+
+
 def remove_session(session_hash: str | None) -> int:
-    """Delete one session's folder and Gradio's cached copies of its files (those no other session holds
-    too); returns files removed."""
+    """Delete one session's folder, Gradio's cached copies of its files and the uploads it used (those no
+    other session holds too); returns files removed."""
     folder = session_folder(session_hash)
     if not folder.is_dir():
         return 0
-    files = [p for p in folder.rglob("*") if p.is_file()]
+    _release_uploads(folder)
+    files = [p for p in folder.rglob("*") if p.is_file() and p.name != UPLOADS_LIST]
     for path in files:
         copy = _gradio_copy(path)
         if copy is not None and copy.is_file() and not _held_elsewhere(path, copy, folder):

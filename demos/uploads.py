@@ -5,7 +5,9 @@ path is honoured only when, after resolving symlinks and ``..``, it is a regular
 folder (files that came in through the upload route, where the page, webcam snapshots and pastes put them)
 or inside the shipped ``assets/`` (the examples). Everything else (a server file, a ``data:`` or http URL,
 a symlink leading out, a missing file) gets one and the same sentence, so the answer says nothing about the
-server's file system. The upload size limit applies to every file read, examples included.
+server's file system. The upload size limit applies to every file read, examples included. An upload a
+job names is noted in its session when the job is queued (``demos.session_files.note_uploads``) and
+removed when the session ends.
 """
 from __future__ import annotations
 
@@ -18,8 +20,7 @@ import numpy as np
 from gradio.utils import get_upload_folder
 
 from core.image import ImageError, VideoGivenError, decode_image
-
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+from demos.paths import ASSETS
 
 UPLOAD_REFUSED = ("This file was not uploaded through this page, so it cannot be used: upload it "
                   "(or pick one of the examples) and try again.")

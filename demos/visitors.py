@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from demos import session_files
+
 _SETTINGS = {"trust_forwarded": False}
 
 
@@ -131,6 +133,8 @@ def install(demo, limits: JobLimits | None = None) -> None:
                 return False, why, "error"
         named = body.session_hash
         result = await original(body, request, username)
+        if result[0]:  # queued: the uploads it names are this session's, to go when it ends
+            session_files.note_uploads(body.session_hash, body.data)
         quota = getattr(demo, "cvlab_session_quota", None)
         if quota is not None and result[0] and not named:  # a /call/ request: the queue named its session
             quota.admit(body.session_hash, address_of(request))

@@ -50,3 +50,25 @@ def test_a_copy_of_one_session_goes_with_it(roots):
     copy = Path(processing_utils.save_file_to_cache(folder / "a.json", cache_dir=str(roots)))
     session_files.remove_session("carol")
     assert not copy.exists()
+
+
+def test_uploads_a_job_names_go_with_its_session_and_hostile_paths_are_ignored(roots, tmp_path):
+    """note_uploads lists only real files inside the upload folder; the session's end deletes them unless
+    another session listed the same file."""
+    roots.mkdir()
+    upload = roots / ("a" * 64) / "face.jpg"
+    upload.parent.mkdir()
+    upload.write_bytes(b"a visitor's own photo")
+    outside = tmp_path / "secret.txt"
+    outside.write_text("server file")
+    escape = str(roots / ".." / "secret.txt")
+    data = [{"path": str(upload), "meta": {"_type": "gradio.FileData"}}, {"path": str(outside)},
+            {"video": {"path": escape}}, "plain", {"path": "data:image/png;base64,AAAA"}, None]
+    assert session_files.note_uploads("alice", data) == 1
+    assert session_files.note_uploads("bob", [[{"path": str(upload)}]]) == 1
+    assert session_files.note_uploads(None, data) == 0
+
+    session_files.remove_session("alice")
+    assert upload.is_file() and outside.is_file()  # bob still uses it; the server file was never listed
+    session_files.remove_session("bob")
+    assert not upload.exists() and not upload.parent.exists() and outside.is_file()

@@ -4,10 +4,12 @@ fired when the page's heartbeat connection ends), and after --session-file-ttl s
 never close (API scripts). Gradio's download copies of those files go with them."""
 from __future__ import annotations
 
+import socket
 import threading
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -92,3 +94,66 @@ def test_files_of_a_session_that_never_closes_go_after_the_ttl(ttl_app):
     folder = session_folder(session)
     assert folder.is_dir()
     assert not _wait_gone([folder, *files], timeout=TTL_S * 3)
+
+
+def _private_photo(tmp_path: Path, name: str) -> Path:
+    """A real photo with bytes no other file has (a visitor's own picture)."""
+    from PIL import Image
+
+    img = Image.open(photo_path("two_people.jpg")).convert("RGB")
+    img.putpixel((0, 0), tuple(int(b) for b in uuid.uuid4().bytes[:3]))
+    out = tmp_path / name
+    img.save(out, quality=92)
+    return out
+
+
+
+class OpenPage:
+    """A page's heartbeat connection, held open on a raw socket from the attacker's address; ``close()``
+    is the page closing (the server notices within its 10 s check)."""
+
+    def __init__(self, url: str, session: str) -> None:
+        u = urlsplit(url)
+        self.sock = socket.create_connection((u.hostname, u.port), source_address=(ATTACKER, 0))
+        path = u.path.rstrip("/") + f"/gradio_api/heartbeat/{session}"
+        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {u.netloc}\r\nAccept: text/event-stream\r\n\r\n".encode())
+        time.sleep(1)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def long_ttl_app(tmp_path_factory):
+    """The app with a ttl far longer than any wait here: only a page's closing removes files."""
+    from tests.app_server import running_app
+
+    with running_app(tmp_path_factory.mktemp("long_ttl_app") / "app.log", "--session-file-ttl", "900") as server:
+        yield server
+
+def test_a_visitors_uploads_go_with_their_session_but_not_anothers(long_ttl_app, tmp_path):
+    """The photo a visitor uploaded and used is deleted when their page closes; the same bytes used by a
+    second, still open page stay until that one closes too; a shipped example's copy is never deleted."""
+    url, _ = long_ttl_app
+    mine = _private_photo(tmp_path, "my_face.jpg")
+    first, second = uuid.uuid4().hex, uuid.uuid4().hex
+    with http_from(ATTACKER, url) as http:
+        pages = {s: OpenPage(url, s) for s in (first, second)}
+        image = upload(http, mine)
+        example = upload(http, photo_path("astronaut.png"))
+        stored = Path(image["path"])
+        for session in (first, second):
+            ok, value = call(http, "segment_semantic", [image, "auto", 0.5, True], session)
+            assert ok, value
+        ok, value = call(http, "segment_semantic", [example, "auto", 0.5, True], first)
+        assert ok, value
+        assert stored.is_file() and Path(example["path"]).is_file()
+        pages[first].close()  # the first page closes: the second still uses the photo
+        assert _wait_gone([session_folder(first)], timeout=60) == []
+        assert stored.is_file()
+        ok, value = call(http, "segment_semantic", [image, "auto", 0.5, True], second)
+        assert ok, value
+        pages[second].close()
+        assert _wait_gone([stored, session_folder(second)], timeout=60) == []
+        assert Path(example["path"]).is_file()  # an example's bytes: not the visitor's, shared by all
+    assert honest_semantic(url)
