@@ -63,6 +63,7 @@ def test_short_gatys_run_shows_progress_and_stop(page):
     status.get_by_text("Done").first.wait_for(timeout=300_000)
     text = status.inner_text()
     assert "Step 10/10" in text and "s/step" in text, text
+    assert re.search(r"(bf16|fp32), \d threads?", text), text  # the thread count the steps picked
     assert _natural_size(page, "#style-gatys-out") == (128, 85)
     assert page.locator("#style-gatys-plot").locator("canvas, svg").count() >= 1
     shoot(page, "style_gatys_done")
