@@ -247,7 +247,8 @@ def run_clip(factory: Callable[..., Any], clip: str | None, every: float, token:
     result = run.result()
     js = out_dir / f"{stem}.json"
     js.write_text(json.dumps(result, indent=1) + "\n")
-    yield str(run.out_path), str(js), summary_md(result), timeline_html(result), None
+    clip_out = str(run.out_path) if run.out_path.is_file() else None  # stopped before its first frame: no clip
+    yield clip_out, str(js), summary_md(result), timeline_html(result), None
 
 
 def stop_clip(token: str | None) -> None:
