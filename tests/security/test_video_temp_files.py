@@ -149,7 +149,7 @@ def test_a_page_closed_mid_run_leaves_nothing(ttl_app, tmp_path):
     time.sleep(1)
     folder = session_folder(session)
     with http_from(ATTACKER, url) as http:
-        long = H.h264_clip(tmp_path / "walk_away.mp4", 320, 240, 600)
+        long = H.h264_clip(tmp_path / "walk_away.mp4", 320, 240, 600, fps=30)  # 600 frames: still running
         r = http.post("gradio_api/call/video_semantic",
                       json={"data": [upload(http, long), 1, "auto", 0.5], "session_hash": session})
         assert r.status_code == 200, r.text
