@@ -327,7 +327,7 @@ def speedup_entry(name: str, tr, plan, target: float, base_trace, base_steps: in
 
 
 def thread_counts(threads: list[int]) -> str:
-    """"2 threads x 90 steps, 1 thread x 10 steps" style summary of a run's per-step thread counts."""
+    """A run's per-step thread counts as "2: 90 steps, 1: 10 steps" (most threads first)."""
     from collections import Counter
 
     return ", ".join(f"{n}: {k} steps" for n, k in sorted(Counter(threads).items(), reverse=True)) or "none"

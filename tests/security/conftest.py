@@ -6,7 +6,10 @@ can send, with no client library to tidy it) and returns ``(ok, value_or_message
 from __future__ import annotations
 
 import json
+import socket
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import psutil
@@ -114,3 +117,27 @@ class PeakRss:
     @property
     def growth_mb(self) -> float:
         return self.peak - self.start
+
+
+class OpenPage:
+    """A page's heartbeat connection for ``session``, held open on a raw socket from the attacker's
+    address (what an open browser tab keeps); ``close()`` is the page closing (the server notices
+    within its 10 s check)."""
+
+    def __init__(self, url: str, session: str) -> None:
+        u = urlsplit(url)
+        self.sock = socket.create_connection((u.hostname, u.port), source_address=(ATTACKER, 0))
+        path = u.path.rstrip("/") + f"/gradio_api/heartbeat/{session}"
+        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {u.netloc}\r\nAccept: text/event-stream\r\n\r\n".encode())
+        time.sleep(1)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def still_there(paths: list[Path], timeout: float) -> list[Path]:
+    """The paths that still exist after waiting up to ``timeout`` seconds for all to go."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and any(p.exists() for p in paths):
+        time.sleep(0.5)
+    return [p for p in paths if p.exists()]

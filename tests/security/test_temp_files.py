@@ -4,17 +4,15 @@ fired when the page's heartbeat connection ends), and after --session-file-ttl s
 never close (API scripts). Gradio's download copies of those files go with them."""
 from __future__ import annotations
 
-import socket
-import threading
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from demos.session_files import session_folder
-from tests.security.conftest import ATTACKER, call, honest_semantic, http_from, photo_path, upload
+from tests.security.conftest import (ATTACKER, OpenPage, call, honest_semantic, http_from, photo_path, still_there,
+                                     upload)
 
 TTL_S = 20
 
@@ -49,39 +47,18 @@ def _exports(http, session: str) -> list[Path]:
     return files
 
 
-def _wait_gone(paths: list[Path], timeout: float) -> list[Path]:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        left = [p for p in paths if p.exists()]
-        if not left:
-            return []
-        time.sleep(0.5)
-    return [p for p in paths if p.exists()]
-
-
 def test_files_go_when_the_page_closes(ttl_app):
     url, _ = ttl_app
     session = uuid.uuid4().hex
     with http_from(ATTACKER, url) as http:
-        closed = threading.Event()
-
-        def heartbeat():  # what an open page keeps: its heartbeat stream
-            with http_from(ATTACKER, url) as hb, hb.stream("GET", f"gradio_api/heartbeat/{session}") as r:
-                for _ in r.iter_lines():
-                    if closed.is_set():
-                        return
-
-        beat = threading.Thread(target=heartbeat, daemon=True)
-        beat.start()
-        time.sleep(1)
+        page = OpenPage(url, session)
         files = _exports(http, session)
         folder = session_folder(session)
         assert folder.is_dir() and len(list(folder.rglob("*.json"))) >= 3
         assert any("gallery" in p.name for p in files) and all(p.exists() for p in files)
         started = time.monotonic()
-        closed.set()  # the page closes: its heartbeat connection ends
-        beat.join(timeout=30)
-        left = _wait_gone([folder, *files], timeout=TTL_S - 2 - (time.monotonic() - started))
+        page.close()  # the page closes: its heartbeat connection ends
+        left = still_there([folder, *files], timeout=TTL_S - 2 - (time.monotonic() - started))
         assert not left, left  # gone before the ttl could have removed them
     assert honest_semantic(url)
 
@@ -93,7 +70,7 @@ def test_files_of_a_session_that_never_closes_go_after_the_ttl(ttl_app):
         files = _exports(http, session)
     folder = session_folder(session)
     assert folder.is_dir()
-    assert not _wait_gone([folder, *files], timeout=TTL_S * 3)
+    assert not still_there([folder, *files], timeout=TTL_S * 3)
 
 
 def _private_photo(tmp_path: Path, name: str) -> Path:
@@ -106,21 +83,6 @@ def _private_photo(tmp_path: Path, name: str) -> Path:
     img.save(out, quality=92)
     return out
 
-
-
-class OpenPage:
-    """A page's heartbeat connection, held open on a raw socket from the attacker's address; ``close()``
-    is the page closing (the server notices within its 10 s check)."""
-
-    def __init__(self, url: str, session: str) -> None:
-        u = urlsplit(url)
-        self.sock = socket.create_connection((u.hostname, u.port), source_address=(ATTACKER, 0))
-        path = u.path.rstrip("/") + f"/gradio_api/heartbeat/{session}"
-        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {u.netloc}\r\nAccept: text/event-stream\r\n\r\n".encode())
-        time.sleep(1)
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 @pytest.fixture(scope="module")
@@ -149,11 +111,11 @@ def test_a_visitors_uploads_go_with_their_session_but_not_anothers(long_ttl_app,
         assert ok, value
         assert stored.is_file() and Path(example["path"]).is_file()
         pages[first].close()  # the first page closes: the second still uses the photo
-        assert _wait_gone([session_folder(first)], timeout=60) == []
+        assert still_there([session_folder(first)], timeout=60) == []
         assert stored.is_file()
         ok, value = call(http, "segment_semantic", [image, "auto", 0.5, True], second)
         assert ok, value
         pages[second].close()
-        assert _wait_gone([stored, session_folder(second)], timeout=60) == []
+        assert still_there([stored, session_folder(second)], timeout=60) == []
         assert Path(example["path"]).is_file()  # an example's bytes: not the visitor's, shared by all
     assert honest_semantic(url)

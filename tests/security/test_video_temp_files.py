@@ -6,7 +6,6 @@ the first frame makes that deterministic) and for a run that failed after it sta
 from __future__ import annotations
 
 import os
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -15,19 +14,11 @@ import pytest
 
 from demos.session_files import session_folder
 from tests.security import hostile_clips as H
-from tests.security.conftest import ATTACKER, call, http_from, upload
+from tests.security.conftest import ATTACKER, OpenPage, call, http_from, still_there, upload
 
 pytestmark = pytest.mark.slow
 
 TTL_S = 30
-
-
-def _still_there(paths: list[Path], timeout: float) -> list[Path]:
-    """The paths that still exist after waiting up to ``timeout`` seconds for all to go."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end and any(p.exists() for p in paths):
-        time.sleep(0.5)
-    return [p for p in paths if p.exists()]
 
 
 @pytest.fixture(scope="module")
@@ -61,27 +52,11 @@ def budget_app(tmp_path_factory):
         yield server
 
 
-def _hold_page(url: str, session: str) -> tuple[threading.Event, threading.Thread]:
-    """An open page's heartbeat stream for ``session``, until the event is set (then join the thread)."""
-    closed = threading.Event()
-
-    def heartbeat():
-        with http_from(ATTACKER, url) as hb, hb.stream("GET", f"gradio_api/heartbeat/{session}") as r:
-            for _ in r.iter_lines():
-                if closed.is_set():
-                    return
-
-    beat = threading.Thread(target=heartbeat, daemon=True)
-    beat.start()
-    time.sleep(1)
-    return closed, beat
-
-
 def test_a_run_stopped_by_its_budget_leaves_nothing_after_the_page_closes(budget_app, tmp_path):
     """Stopped mid-way (the budget takes the Stop button's path): the partial clip and its JSON go too."""
     url, _ = budget_app
     session = uuid.uuid4().hex
-    closed, beat = _hold_page(url, session)
+    page = OpenPage(url, session)
     with http_from(ATTACKER, url) as http:
         long = H.h264_clip(tmp_path / "long.mp4", 320, 240, 600)
         ok, value = call(http, "video_semantic", [upload(http, long), 1, "auto", 0.5], session)
@@ -91,34 +66,22 @@ def test_a_run_stopped_by_its_budget_leaves_nothing_after_the_page_closes(budget
     folder = session_folder(session)
     assert folder.is_dir() and files and all(p.exists() for p in files), value
     started = time.monotonic()
-    closed.set()
-    beat.join(timeout=30)
-    left = _still_there([folder, *files], timeout=TTL_S - 2 - (time.monotonic() - started))
+    page.close()
+    left = still_there([folder, *files], timeout=TTL_S - 2 - (time.monotonic() - started))
     assert not left, left
 
 
 def test_clip_files_go_when_the_page_closes(ttl_app, tmp_path):
     url, _ = ttl_app
     session = uuid.uuid4().hex
-    closed = threading.Event()
-
-    def heartbeat():  # what an open page keeps: its heartbeat stream
-        with http_from(ATTACKER, url) as hb, hb.stream("GET", f"gradio_api/heartbeat/{session}") as r:
-            for _ in r.iter_lines():
-                if closed.is_set():
-                    return
-
-    beat = threading.Thread(target=heartbeat, daemon=True)
-    beat.start()
-    time.sleep(1)
+    page = OpenPage(url, session)
     with http_from(ATTACKER, url) as http:
         files = _clip_runs(http, session, tmp_path)
     folder = session_folder(session)
     assert folder.is_dir() and len(list(folder.rglob("*.mp4"))) >= 1 and all(p.exists() for p in files)
     started = time.monotonic()
-    closed.set()  # the page closes
-    beat.join(timeout=30)
-    left = _still_there([folder, *files], timeout=TTL_S - 2 - (time.monotonic() - started))
+    page.close()  # the page closes
+    left = still_there([folder, *files], timeout=TTL_S - 2 - (time.monotonic() - started))
     assert not left, left  # gone before the ttl could have removed them
 
 
@@ -128,7 +91,7 @@ def test_clip_files_of_a_session_that_never_closes_go_after_the_ttl(ttl_app, tmp
     with http_from(ATTACKER, url) as http:
         files = _clip_runs(http, session, tmp_path)
     assert session_folder(session).is_dir()
-    assert not _still_there([session_folder(session), *files], timeout=TTL_S * 3)
+    assert not still_there([session_folder(session), *files], timeout=TTL_S * 3)
 
 
 def test_a_page_closed_mid_run_leaves_nothing(ttl_app, tmp_path):
@@ -136,17 +99,7 @@ def test_a_page_closed_mid_run_leaves_nothing(ttl_app, tmp_path):
     (which goes on until its budget) puts nothing back, nor a download copy in Gradio's cache."""
     url, _ = ttl_app
     session = uuid.uuid4().hex
-    closed = threading.Event()
-
-    def heartbeat():
-        with http_from(ATTACKER, url) as hb, hb.stream("GET", f"gradio_api/heartbeat/{session}") as r:
-            for _ in r.iter_lines():
-                if closed.is_set():
-                    return
-
-    beat = threading.Thread(target=heartbeat, daemon=True)
-    beat.start()
-    time.sleep(1)
+    page = OpenPage(url, session)
     folder = session_folder(session)
     with http_from(ATTACKER, url) as http:
         long = H.h264_clip(tmp_path / "walk_away.mp4", 320, 240, 600, fps=30)  # 600 frames: still running
@@ -158,9 +111,8 @@ def test_a_page_closed_mid_run_leaves_nothing(ttl_app, tmp_path):
         while time.monotonic() < end and not list(folder.rglob("*.mp4")):
             time.sleep(0.3)
         assert list(folder.rglob("*.mp4")), "the run never started"
-        closed.set()  # the page closes mid-run
-        beat.join(timeout=30)
-        assert not _still_there([folder], timeout=TTL_S - 5)
+        page.close()  # the page closes mid-run
+        assert not still_there([folder], timeout=TTL_S - 5)
         with http.stream("GET", f"gradio_api/call/video_semantic/{event_id}") as stream:  # until the run ends
             ends = [line for line in stream.iter_lines() if line.startswith("event:") and ("complete" in line
                                                                                        or "error" in line)]
