@@ -9,7 +9,7 @@ event's session (read from Gradio's request context, so callbacks need no extra 
 So a visitor's exported embeddings never outlive their session on the server by more than the ttl.
 
 The visitor's own uploads (photos, faces, clips in Gradio's upload folder) that a request of the session
-used are listed in its folder (``note_upload``) and go with it, unless another live session used the same
+used are listed in its folder (``note_uploads``) and go with it, unless another live session used the same
 file (Gradio stores equal bytes once) or the bytes are a shipped example's. An upload no request ever used
 is left to Gradio's cache sweep (the app's ``delete_cache``).
 """
@@ -18,7 +18,6 @@ from __future__ import annotations
 import filecmp
 import functools
 import logging
-import os
 import re
 import shutil
 import tempfile
@@ -28,9 +27,9 @@ from pathlib import Path
 
 import gradio as gr
 from gradio.context import LocalContext
-from gradio.utils import get_upload_folder
 
 from demos.paths import ASSETS
+from demos.uploads import real_path, upload_roots
 
 log = logging.getLogger("cvlab")
 
@@ -110,11 +109,11 @@ def note_uploads(session_hash: str | None, data) -> int:
     refuses them)."""
     if not session_hash:
         return 0
-    root = Path(os.path.realpath(get_upload_folder()))
+    root = upload_roots()[0]
     found = []
     for path in _payload_paths(data):
-        real = Path(os.path.realpath(path))
-        if real.is_relative_to(root) and real.is_file():
+        real = real_path(path)
+        if real is not None and real.is_relative_to(root) and real.is_file():
             found.append(str(real))
     if not found:
         return 0
@@ -133,14 +132,12 @@ def note_uploads(session_hash: str | None, data) -> int:
 
 
 def _payload_paths(data, depth: int = 0):
-    """The ``path`` strings of the file references in a raw payload (nested lists and dicts, 8 levels)."""
+    """The ``path`` values of the file references in a raw payload (nested lists and dicts, 8 levels)."""
     if depth > 8:
         return
     if isinstance(data, dict):
-        path = data.get("path")
-        if isinstance(path, str) and path and "\x00" not in path and "://" not in path \
-                and not path.startswith("data:"):
-            yield path
+        if "path" in data:
+            yield data["path"]
         for value in data.values():
             if isinstance(value, (dict, list)):
                 yield from _payload_paths(value, depth + 1)
@@ -169,14 +166,14 @@ def _release_uploads(folder: Path) -> int:
     listed = folder / UPLOADS_LIST
     if not listed.is_file():
         return 0
-    root = Path(os.path.realpath(get_upload_folder()))
+    root = upload_roots()[0]
     removed = 0
     with _UPLOADS_LOCK:
         others = {line for other in ROOT.glob(f"*/{UPLOADS_LIST}") if other.parent != folder
                   for line in other.read_text().splitlines()}
         for line in listed.read_text().splitlines():
-            path = Path(os.path.realpath(line))
-            if line in others or not path.is_relative_to(root) or not path.is_file() or _is_shipped(path):
+            path = real_path(line)
+            if line in others or path is None or not path.is_relative_to(root) or not path.is_file() or _is_shipped(path):
                 continue
             path.unlink(missing_ok=True)
             removed += 1

@@ -46,18 +46,23 @@ def payload_path(value: Any) -> Any:
     return getattr(value, "path", None)
 
 
+def real_path(path: Any) -> Path | None:
+    """The resolved path (symlinks and ``..`` followed) of a path a client wrote, or None when it names
+    no local file at all: not a string, empty, a URL, a ``data:`` URL, a NUL byte."""
+    if not isinstance(path, (str, os.PathLike)) or not str(path) or "://" in str(path) \
+            or str(path).startswith("data:") or "\x00" in str(path):
+        return None
+    return Path(os.path.realpath(path))
+
+
 def trusted_upload(value: Any) -> Path:
     """The real path of a file this server received through its upload route, or of a shipped example.
 
     Raises gr.Error(UPLOAD_REFUSED) for any other reference: a path outside those folders (checked after
     symlinks and ``..`` are resolved), a missing or non-regular file, a URL, no path at all; and a
     gr.Error naming the limit for a file over MAX_UPLOAD_MB."""
-    path = payload_path(value)
-    if not isinstance(path, (str, os.PathLike)) or not str(path) or "://" in str(path) \
-            or str(path).startswith("data:") or "\x00" in str(path):
-        raise gr.Error(UPLOAD_REFUSED)
-    real = Path(os.path.realpath(path))
-    if not any(real.is_relative_to(root) for root in upload_roots()) or not real.is_file():
+    real = real_path(payload_path(value))
+    if real is None or not any(real.is_relative_to(root) for root in upload_roots()) or not real.is_file():
         raise gr.Error(UPLOAD_REFUSED)
     if real.stat().st_size > MAX_UPLOAD_MB * 2**20:
         raise gr.Error(f"The file is {real.stat().st_size / 2**20:.0f} MB; the limit is {MAX_UPLOAD_MB} MB.")
